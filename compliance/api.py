@@ -1,0 +1,59 @@
+"""The library face: what the CLI, the memo, the benchmarks and the tests all call.
+
+    ruleset = load_rules(["bundled"])
+    report = check("plans/acme.yaml", ruleset, date(2026, 11, 22))
+"""
+
+from __future__ import annotations
+
+import glob
+import hashlib
+from datetime import date
+from pathlib import Path
+
+from compliance import __version__
+from compliance.engine import evaluate
+from compliance.errors import InputError
+from compliance.loader import load_file
+from compliance.model import Report, RuleSet
+from compliance.packs import load_ruleset
+from compliance.schema import validate_plan
+from compliance.waivers import read_waivers
+
+PLAN_SUFFIXES = (".yaml", ".yml")
+
+
+def load_rules(packs: list[str | Path] | tuple = ("bundled",)) -> RuleSet:
+    return load_ruleset(list(packs))
+
+
+def check(plan_path: str | Path, ruleset: RuleSet, as_of: date) -> Report:
+    """Load, validate and evaluate one plan file. Bad input raises InputError with file and line."""
+    doc = load_file(plan_path)
+    plan = validate_plan(doc)
+    outcomes, findings = evaluate(ruleset, doc, as_of)
+    return Report(
+        plan_file=doc.file, plan_name=plan["plan"]["name"], plan=plan, as_of=as_of, outcomes=outcomes,
+        findings=findings, plan_sha256=hashlib.sha256(doc.text).hexdigest(), ruleset=ruleset,
+        tool_version=__version__, waivers=read_waivers(doc),
+    )
+
+
+def expand_plan_paths(arguments: list[str]) -> list[Path]:
+    """Plan files named by paths, directories (searched recursively for *.yaml, *.yml) and globs."""
+    found: list[Path] = []
+    for arg in arguments:
+        path = Path(arg)
+        if path.is_dir():
+            found += sorted(p for p in path.rglob("*") if p.suffix in PLAN_SUFFIXES and p.is_file()
+                            and not any(part.startswith(".") for part in p.relative_to(path).parts))
+        elif path.exists():
+            found.append(path)
+        elif any(ch in arg for ch in "*?["):
+            matches = sorted(Path(m) for m in glob.glob(arg, recursive=True) if Path(m).is_file())
+            if not matches:
+                raise InputError.at(arg, 0, 0, "the pattern matches no file")
+            found += matches
+        else:
+            raise InputError.at(arg, 0, 0, "no such file or directory")
+    return list(dict.fromkeys(found))

@@ -1,0 +1,258 @@
+"""Command line: parses arguments, calls `compliance.api`, picks a formatter, sets the exit code.
+
+Exit codes: 0 nothing at or above --fail-on; 1 findings at or above it; 2 bad input (plan, pack, config,
+arguments). Bad input is printed as `file:line:column: message`, never as a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import date
+from pathlib import Path
+
+import click
+
+from compliance import __version__
+from compliance.errors import InputError
+
+EXIT_OK, EXIT_FINDINGS, EXIT_INPUT = 0, 1, 2
+
+
+class _Group(click.Group):
+    """Turns InputError into located lines on stderr and exit code 2, for every command."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except InputError as exc:
+            for problem in exc.problems:
+                click.echo(str(problem), err=True)
+            ctx.exit(EXIT_INPUT)
+
+
+class _Date(click.ParamType):
+    name = "YYYY-MM-DD"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, date):
+            return value
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            self.fail(f"{value!r} is not a date; write YYYY-MM-DD", param, ctx)
+
+
+DATE = _Date()
+
+
+def _options_common(func):
+    """The flags that mean the same thing on every command."""
+    func = click.option("--rules", "rules", multiple=True, metavar="PATH",
+                        help="Rule pack file or directory; repeatable. Replaces the configured packs "
+                             "('bundled' names the built-in ones).")(func)
+    func = click.option("--as-of", "as_of", type=DATE, default=None,
+                        help="Judge the plan under the posture in force on this date (default: config, else today).")(func)
+    func = click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+                        help="Config file (default: .compliance.yaml found from here upward).")(func)
+    return func
+
+
+def _settings(config_path: Path | None, rules: tuple[str, ...], as_of: date | None):
+    from compliance.config import find_config, load_config
+
+    config = load_config(config_path or find_config())
+    packs = list(rules) if rules else list(config.packs)
+    return config, packs, as_of or config.as_of or date.today()
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="compliance")
+def cli() -> None:
+    """Check retirement-plan fund menus against cited, time-aware ERISA rule packs.
+
+    A checklist aid that makes a fiduciary process visible and repeatable; not legal advice.
+    """
+
+
+@cli.command()
+@click.argument("paths", nargs=-1)
+@_options_common
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "sarif", "junit", "github", "markdown"]),
+              default="text", show_default=True, help="Output format.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write the report to FILE (atomically) instead of standard output.")
+@click.option("--fail-on", type=click.Choice(["error", "warning", "info", "never"]), default=None,
+              help="Lowest severity that makes the exit code 1 (default: config, else error).")
+@click.option("--baseline", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Report and fail only on findings not recorded in this baseline file.")
+@click.option("--write-baseline", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Record the current findings as the baseline in FILE.")
+def check(paths, rules, as_of, config_path, fmt, output, fail_on, baseline, write_baseline):
+    """Check plan files (files, directories or globs) and report findings with file:line and citations."""
+    from compliance import api
+    from compliance.baseline import filter_new, read_baseline, write_baseline_file
+    from compliance.report import renderer
+
+    config, packs, as_of = _settings(config_path, rules, as_of)
+    targets = list(paths) or list(config.plans)
+    if not targets:
+        raise click.UsageError("name at least one plan file or directory (or list plans in .compliance.yaml)")
+    ruleset = api.load_rules(packs)
+    reports, problems = [], []
+    for path in api.expand_plan_paths(targets):
+        try:
+            reports.append(api.check(path, ruleset, as_of))
+        except InputError as exc:
+            problems += exc.problems
+    if write_baseline:
+        write_baseline_file(write_baseline, reports)
+    if baseline:
+        reports = filter_new(reports, read_baseline(baseline))
+    color = output is None and fmt == "text" and sys.stdout.isatty()
+    text = renderer(fmt)(reports, color=color)
+    _emit(text, output)
+    for problem in problems:
+        click.echo(str(problem), err=True)
+    if problems:
+        sys.exit(EXIT_INPUT)
+    sys.exit(exit_code(reports, fail_on or config.fail_on))
+
+
+def exit_code(reports, fail_on: str) -> int:
+    from compliance.model import severity_rank
+
+    if fail_on == "never":
+        return EXIT_OK
+    threshold = severity_rank(fail_on)
+    failing = any(f.status == "fail" and severity_rank(f.severity) >= threshold for r in reports for f in r.findings)
+    return EXIT_FINDINGS if failing else EXIT_OK
+
+
+def _emit(text: str, output: Path | None) -> None:
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    from compliance.atomic import write_atomic
+
+    write_atomic(output, text.encode("utf-8"))
+
+
+@cli.command()
+@_options_common
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def posture(rules, as_of, config_path, fmt):
+    """Print each source document with its status on the as-of date, as a timeline."""
+    from compliance import api
+    from compliance.posture import posture_rows
+
+    _, packs, as_of = _settings(config_path, rules, as_of)
+    rows = posture_rows(api.load_rules(packs), as_of)
+    if fmt == "json":
+        click.echo(json.dumps({"as_of": as_of.isoformat(), "sources": rows}, indent=2))
+        return
+    click.echo(f"Regulatory posture as of {as_of.isoformat()}")
+    for row in rows:
+        click.echo(f"  {row['date']}  {row['id']:<26} {row['status_text']}")
+        click.echo(f"              {row['title']} ({row['document']})")
+
+
+@cli.group(cls=_Group)
+def schema() -> None:
+    """Print machine-readable schemas."""
+
+
+@schema.command("plan")
+def schema_plan():
+    """JSON Schema of the plan file format, for editors (YAML language server) and other tools."""
+    from compliance.schema import json_schema
+
+    click.echo(json.dumps(json_schema(), indent=2))
+
+
+@cli.group(cls=_Group)
+def rules() -> None:
+    """List, show, test and document the loaded rule packs."""
+
+
+@rules.command("list")
+@_options_common
+def rules_list(rules, as_of, config_path):
+    """One line per rule: id, severity, scope, and whether it applies on the as-of date."""
+    from compliance import api
+    from compliance.engine import applicability
+
+    _, packs, as_of = _settings(config_path, rules, as_of)
+    ruleset = api.load_rules(packs)
+    for rule in ruleset.rules:
+        state, why = applicability(rule, as_of)
+        label = {"active": "applies", "watch": "watch", "not_applicable": "off"}[state]
+        click.echo(f"{rule.id:<48} {rule.severity:<8} {rule.scope:<5} {label:<8} {why}".rstrip())
+    click.echo(f"{len(ruleset.rules)} rules in {len(ruleset.packs)} packs, as of {as_of.isoformat()}")
+
+
+@rules.command("show")
+@click.argument("rule_id")
+@_options_common
+def rules_show(rule_id, rules, as_of, config_path):
+    """A rule's text, citations with URLs, and its status on the as-of date."""
+    from compliance import api
+    from compliance.engine import applicability
+
+    _, packs, as_of = _settings(config_path, rules, as_of)
+    ruleset = api.load_rules(packs)
+    rule = ruleset.rule(rule_id)
+    if rule is None:
+        import difflib
+
+        close = difflib.get_close_matches(rule_id, [r.id for r in ruleset.rules], n=3)
+        hint = f" Did you mean: {', '.join(close)}?" if close else ""
+        raise InputError.at(rule_id, 0, 0, f"no loaded rule has this id.{hint}")
+    state, why = applicability(rule, as_of)
+    window = f"{rule.effective_from or 'always'} .. {rule.effective_until or 'open'}"
+    click.echo(f"{rule.id}: {rule.title}\n  pack: {rule.pack_id} ({rule.location})\n  severity: {rule.severity}, "
+               f"scope: {rule.scope}, effective: {window}\n  on {as_of}: {state}{' (' + why + ')' if why else ''}")
+    if rule.description:
+        click.echo(f"\n{rule.description}")
+    click.echo(f"\nMessage: {rule.message}\nRemediation: {rule.remediation}\n\nCitations:")
+    for c in rule.citations:
+        status = c.source.status_on(as_of)
+        click.echo(f"  {c.pinpoint}\n    {c.source.title}; {status.describe() if status else 'not yet issued'}\n"
+                   f"    {c.source.url}")
+
+
+@rules.command("test")
+@_options_common
+def rules_test(rules, as_of, config_path):
+    """Run every rule's own test cases (a plan fragment that must fire it, one that must not)."""
+    from compliance import api
+    from compliance.packtest import run_rule_tests
+
+    _, packs, _ = _settings(config_path, rules, as_of)
+    ruleset = api.load_rules(packs)
+    results = run_rule_tests(ruleset)
+    failures = [r for r in results if not r.passed]
+    for r in failures:
+        click.echo(f"{r.location}: {r.rule_id}: {r.name}: expected {r.expected}, got {r.actual}", err=True)
+    untested = [rule.id for rule in ruleset.rules if not rule.tests]
+    for rule_id in untested:
+        click.echo(f"{rule_id}: has no test cases", err=True)
+    click.echo(f"{len(results) - len(failures)} passed, {len(failures)} failed "
+               f"({len(ruleset.rules)} rules, {len(untested)} without tests)")
+    sys.exit(EXIT_FINDINGS if failures or untested else EXIT_OK)
+
+
+@rules.command("docs")
+@_options_common
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None)
+def rules_docs(rules, as_of, config_path, output):
+    """Write the rule catalogue as Markdown (docs/rules.md is generated by this)."""
+    from compliance import api
+    from compliance.packdocs import rules_markdown
+
+    _, packs, _ = _settings(config_path, rules, as_of)
+    _emit(rules_markdown(api.load_rules(packs)), output)
+
+
+def main() -> None:
+    cli(prog_name="compliance")

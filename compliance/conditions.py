@@ -1,0 +1,281 @@
+"""The condition language: declarative YAML trees compiled once into plain Python closures.
+
+A condition is `all`/`any`/`not`, or a leaf with one subject (`field`, `count`, `sum`, `min`, `max`) and one
+operator (`eq`, `ne`, `lt`, `le`, `gt`, `ge`, `in`, `not_in`, `exists`, `matches`, `within_days`).
+Every field path is checked against the plan format when the pack loads, so a typo is a load error.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any, Callable
+
+try:
+    import re._parser as _sre  # Python 3.11+
+except ImportError:  # pragma: no cover
+    import sre_parse as _sre  # type: ignore[no-redef]
+
+from compliance.errors import InputError, Problem
+from compliance.loader import Document, format_path
+
+Predicate = Callable[["Scope"], bool]
+
+SUBJECTS = ("field", "count", "sum", "min", "max")
+OPERATORS = ("eq", "ne", "lt", "le", "gt", "ge", "in", "not_in", "exists", "matches", "within_days")
+ROOTS = ("plan", "governance", "brokerage_window")
+MAX_PATTERN = 200
+MAX_MATCH_TEXT = 2_000
+
+
+class Scope:
+    """What a condition sees while it runs: the plan, the fund under test, and the as-of date."""
+
+    __slots__ = ("plan", "fund", "selected", "as_of")
+
+    def __init__(self, plan: dict, as_of: date, fund: dict | None = None, selected: dict | None = None):
+        self.plan, self.as_of, self.fund, self.selected = plan, as_of, fund, selected
+
+
+def always(_: Scope) -> bool:
+    return True
+
+
+@dataclass(frozen=True)
+class Context:
+    """Compile-time facts: the pack file (for locations), the plan's fields, parameters, and where we are."""
+
+    doc: Document
+    catalog: dict[str, str]
+    parameters: dict[str, Any]
+    fund_scope: bool
+    in_where: bool = False
+
+    def error(self, at: tuple, message: str) -> InputError:
+        return InputError(Problem(self.doc.locate(at), f"{format_path(at)}: {message}"))
+
+
+def compile_condition(node: Any, at: tuple, ctx: Context) -> Predicate:
+    if not isinstance(node, dict) or not node:
+        raise ctx.error(at, "a condition must be a mapping such as {field: fund.qdia, eq: true}")
+    for combinator in ("all", "any"):
+        if combinator in node:
+            if len(node) != 1 or not isinstance(node[combinator], list) or not node[combinator]:
+                raise ctx.error(at, f"'{combinator}' takes a non-empty list of conditions and nothing beside it")
+            parts = tuple(compile_condition(c, at + (combinator, i), ctx) for i, c in enumerate(node[combinator]))
+            return (lambda s: all(p(s) for p in parts)) if combinator == "all" else (lambda s: any(p(s) for p in parts))
+    if "not" in node:
+        if len(node) != 1:
+            raise ctx.error(at, "'not' takes one condition and nothing beside it")
+        inner = compile_condition(node["not"], at + ("not",), ctx)
+        return lambda s: not inner(s)
+    return _compile_leaf(node, at, ctx)
+
+
+def _compile_leaf(node: dict, at: tuple, ctx: Context) -> Predicate:
+    subjects = [k for k in node if k in SUBJECTS]
+    operators = [k for k in node if k in OPERATORS]
+    unknown = [k for k in node if k not in SUBJECTS and k not in OPERATORS and k != "where"]
+    if unknown:
+        raise ctx.error(at + (unknown[0],), f"unknown operator {unknown[0]!r}; operators are {', '.join(OPERATORS)}; "
+                                            f"combinators are all, any, not")
+    if len(subjects) != 1:
+        raise ctx.error(at, f"a comparison needs exactly one of {', '.join(SUBJECTS)} (found {len(subjects)})")
+    if len(operators) != 1:
+        raise ctx.error(at, f"a comparison needs exactly one operator of {', '.join(OPERATORS)} (found {len(operators)})")
+    subject, op = subjects[0], operators[0]
+    get, kind = _compile_subject(node, subject, at, ctx)
+    return _compile_operator(op, node[op], get, kind, at + (op,), ctx)
+
+
+def _compile_subject(node: dict, subject: str, at: tuple, ctx: Context) -> tuple[Callable[[Scope], Any], str]:
+    if subject == "field":
+        if "where" in node:
+            raise ctx.error(at + ("where",), "'where' belongs to count, sum, min and max, not to field")
+        return _compile_path(node["field"], at + ("field",), ctx)
+    if ctx.in_where:
+        raise ctx.error(at + (subject,), "aggregates cannot be nested inside another aggregate's 'where'")
+    inner = Context(ctx.doc, ctx.catalog, ctx.parameters, ctx.fund_scope, in_where=True)
+    where = compile_condition(node["where"], at + ("where",), inner) if "where" in node else always
+
+    def matching(s: Scope):
+        selected = s.fund
+        for fund in s.plan["menu"]:
+            if where(Scope(s.plan, s.as_of, fund, selected)):
+                yield fund, selected
+
+    if subject == "count":
+        if node["count"] != "funds":
+            raise ctx.error(at + ("count",), "write count: funds (and filter them with where)")
+        return (lambda s: sum(1 for _ in matching(s))), "integer"
+    get, kind = _compile_path(node[subject], at + (subject,), inner)
+    if not node[subject].startswith("fund."):
+        raise ctx.error(at + (subject,), f"{subject} adds up a fund field, e.g. {subject}: fund.expense_ratio")
+    if kind not in ("number", "integer"):
+        raise ctx.error(at + (subject,), f"{node[subject]} is {kind}, not a number; {subject} needs numbers")
+
+    def values(s: Scope) -> list:
+        out = []
+        for fund, selected in matching(s):
+            value = get(Scope(s.plan, s.as_of, fund, selected))
+            if value is not None:
+                out.append(value)
+        return out
+
+    reduce = {"sum": sum, "min": lambda v: min(v) if v else None, "max": lambda v: max(v) if v else None}[subject]
+    return (lambda s: reduce(values(s))), "number"
+
+
+def _compile_path(path: Any, at: tuple, ctx: Context) -> tuple[Callable[[Scope], Any], str]:
+    if not isinstance(path, str) or not path:
+        raise ctx.error(at, "a field path is text such as fund.expense_ratio")
+    parts = tuple(path.split("."))
+    root = parts[0]
+    if root == "fund" and not (ctx.fund_scope or ctx.in_where):
+        raise ctx.error(at, f"{path}: 'fund.' fields need scope: fund, or an aggregate's where")
+    if root == "selected" and not (ctx.fund_scope and ctx.in_where):
+        raise ctx.error(at, f"{path}: 'selected.' names the rule's own fund inside an aggregate of a fund-scope rule")
+    catalog_key = ".".join(("fund",) + parts[1:]) if root == "selected" else path
+    if catalog_key not in ctx.catalog:
+        close = difflib.get_close_matches(catalog_key, list(ctx.catalog), n=1, cutoff=0.7)
+        hint = f"; did you mean {close[0]!r}?" if close else "; see docs/plan-format.md for the fields"
+        raise ctx.error(at, f"{path!r} is not a field of the plan format{hint}")
+    kind = ctx.catalog[catalog_key]
+    rest = parts[1:]
+    if root in ROOTS:
+        first = root
+        return (lambda s: _dig(s.plan.get(first), rest)), kind
+    if root == "fund":
+        return (lambda s: _dig(s.fund, rest)), kind
+    return (lambda s: _dig(s.selected, rest)), kind
+
+
+def _dig(value: Any, parts: tuple) -> Any:
+    for part in parts:
+        if not isinstance(value, dict):
+            return None
+        value = value.get(part)
+    return value
+
+
+def _compile_operand(value: Any, kind: str, at: tuple, ctx: Context) -> Callable[[Scope], Any]:
+    """A literal, a tunable parameter (`{param: name}`, optionally `by:` a field), or another field."""
+    if isinstance(value, dict) and "param" in value:
+        name = value["param"]
+        if name not in ctx.parameters:
+            known = ", ".join(sorted(ctx.parameters)) or "none declared"
+            raise ctx.error(at + ("param",), f"unknown parameter {name!r} (declared: {known})")
+        param = ctx.parameters[name]
+        if "by" in value:
+            if not isinstance(param, dict):
+                raise ctx.error(at + ("by",), f"parameter {name!r} is not a table, so it cannot be looked up 'by' a field")
+            key, _ = _compile_path(value["by"], at + ("by",), ctx)
+            default = param.get("default")
+            return lambda s: param.get(key(s), default)
+        return lambda s: param
+    if isinstance(value, dict) and "field" in value and len(value) == 1:
+        get, _ = _compile_path(value["field"], at + ("field",), ctx)
+        return get
+    if isinstance(value, dict):
+        raise ctx.error(at, "an operand is a literal, {param: NAME}, {param: NAME, by: PATH} or {field: PATH}")
+    _check_literal(value, kind, at, ctx)
+    return lambda s: value
+
+
+def _check_literal(value: Any, kind: str, at: tuple, ctx: Context) -> None:
+    ok = {
+        "number": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
+        "integer": lambda v: isinstance(v, int) and not isinstance(v, bool),
+        "string": lambda v: isinstance(v, str),
+        "boolean": lambda v: isinstance(v, bool),
+        "date": lambda v: isinstance(v, date),
+    }.get(kind, lambda v: True)
+    if not ok(value):
+        raise ctx.error(at, f"compares a {kind} field with {value!r}")
+
+
+_COMPARE = {
+    "eq": lambda a, b: a == b, "ne": lambda a, b: a != b,
+    "lt": lambda a, b: a < b, "le": lambda a, b: a <= b,
+    "gt": lambda a, b: a > b, "ge": lambda a, b: a >= b,
+}
+
+
+def _compile_operator(op: str, arg: Any, get: Callable, kind: str, at: tuple, ctx: Context) -> Predicate:
+    if op == "exists":
+        if not isinstance(arg, bool):
+            raise ctx.error(at, "exists takes true or false")
+        return (lambda s: get(s) is not None) if arg else (lambda s: get(s) is None)
+    if op in ("in", "not_in"):
+        if not isinstance(arg, list) or not arg:
+            raise ctx.error(at, f"{op} takes a non-empty list")
+        for i, item in enumerate(arg):
+            _check_literal(item, kind, at + (i,), ctx)
+        choices = frozenset(arg)
+        if op == "in":
+            return lambda s: get(s) in choices
+        return lambda s: (v := get(s)) is not None and v not in choices
+    if op == "matches":
+        if kind != "string":
+            raise ctx.error(at, f"matches needs a text field, not {kind}")
+        pattern = _compile_pattern(arg, at, ctx)
+        return lambda s: isinstance(v := get(s), str) and pattern.search(v[:MAX_MATCH_TEXT]) is not None
+    if op == "within_days":
+        if kind != "date":
+            raise ctx.error(at, f"within_days needs a date field, not {kind}")
+        days = _compile_operand(arg, "integer", at, ctx)
+        return lambda s: isinstance(v := get(s), date) and s.as_of - timedelta(days=days(s)) <= v <= s.as_of
+    if op in ("lt", "le", "gt", "ge") and kind not in ("number", "integer", "date"):
+        raise ctx.error(at, f"{op} orders numbers or dates, not {kind}")
+    other = _compile_operand(arg, kind, at, ctx)
+    compare = _COMPARE[op]
+
+    def predicate(s: Scope) -> bool:
+        left, right = get(s), other(s)
+        if left is None or right is None:
+            return op == "ne" and left is not right
+        try:
+            return compare(left, right)
+        except TypeError:
+            return False
+
+    return predicate
+
+
+def _compile_pattern(arg: Any, at: tuple, ctx: Context) -> re.Pattern:
+    if not isinstance(arg, str) or not arg or len(arg) > MAX_PATTERN:
+        raise ctx.error(at, f"matches takes a regular expression of 1-{MAX_PATTERN} characters")
+    try:
+        parsed = _sre.parse(arg)
+        pattern = re.compile(arg)
+    except re.error as exc:
+        raise ctx.error(at, f"invalid regular expression: {exc}") from None
+    if _nested_repeat(parsed, inside_repeat=False):
+        raise ctx.error(at, "regular expression nests a repeat inside a repeat (such as (a+)+), "
+                            "which can take exponential time; rewrite it without the nesting")
+    return pattern
+
+
+def _nested_repeat(parsed: Any, inside_repeat: bool) -> bool:
+    """True when an unbounded repeat sits inside another repeat: the shape of catastrophic backtracking."""
+    for op, av in parsed:
+        name = str(op)
+        if name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"):
+            low, high, body = av
+            unbounded = high == _sre.MAXREPEAT or high > 100
+            if inside_repeat and unbounded:
+                return True
+            if _nested_repeat(body, inside_repeat or unbounded):
+                return True
+        elif name == "SUBPATTERN":
+            if _nested_repeat(av[-1], inside_repeat):
+                return True
+        elif name == "BRANCH":
+            if any(_nested_repeat(branch, inside_repeat) for branch in av[1]):
+                return True
+        elif name in ("ASSERT", "ASSERT_NOT"):
+            if _nested_repeat(av[1], inside_repeat):
+                return True
+    return False

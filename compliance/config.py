@@ -1,0 +1,66 @@
+"""`.compliance.yaml`: per-repository defaults, found from the working directory upward."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import cerberus
+
+from compliance.errors import InputError, Problem
+from compliance.loader import format_path, load_file
+
+CONFIG_NAME = ".compliance.yaml"
+FAIL_ON = ("error", "warning", "info", "never")
+
+_SCHEMA = {
+    "packs": {"type": "list", "schema": {"type": "string", "empty": False}},
+    "fail_on": {"type": "string", "allowed": list(FAIL_ON)},
+    "as_of": {"type": "date"},
+    "plans": {"type": "list", "schema": {"type": "string", "empty": False}},
+}
+
+
+@dataclass(frozen=True)
+class Config:
+    packs: tuple[str, ...] = ("bundled",)
+    fail_on: str = "error"
+    as_of: date | None = None
+    plans: tuple[str, ...] = ()
+    file: str | None = None
+    extra: dict = field(default_factory=dict)
+
+
+def find_config(start: Path | None = None) -> Path | None:
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        candidate = folder / CONFIG_NAME
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def load_config(path: Path | None) -> Config:
+    """Read a config file; pack and plan paths in it are relative to the file's own folder."""
+    if path is None:
+        return Config()
+    doc = load_file(path)
+    data = doc.data if doc.data is not None else {}
+    if not isinstance(data, dict):
+        raise InputError.at(doc.file, 1, 1, "the config file must be a YAML mapping")
+    validator = cerberus.Validator(_SCHEMA)
+    if not validator.validate(data):
+        problems = []
+        for p, errs in sorted(validator.errors.items()):
+            problems.append(Problem(doc.locate((p,), key=True), f"{format_path((p,))}: {errs[0]}"))
+        raise InputError(problems)
+    base = path.parent
+    resolve = lambda p: p if p == "bundled" else str(base / p)  # noqa: E731
+    return Config(
+        packs=tuple(resolve(p) for p in data.get("packs", ["bundled"])),
+        fail_on=data.get("fail_on", "error"),
+        as_of=data.get("as_of"),
+        plans=tuple(str(base / p) for p in data.get("plans", [])),
+        file=str(path),
+    )

@@ -1,0 +1,189 @@
+"""Safe YAML loading that remembers where every value came from.
+
+Plan files and packs come from many hands, so loading is where locations are born (each value keeps its
+line and column) and where YAML's hazards are bounded: size, nesting depth, alias expansion, unsafe tags
+and duplicate keys (which PyYAML would otherwise resolve silently by keeping the last one).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from compliance.errors import InputError, Location
+
+try:  # the C parser is several times faster; the pure-Python one gives identical nodes
+    from yaml import CSafeLoader as _Parser
+except ImportError:  # pragma: no cover - depends on how PyYAML was built
+    from yaml import SafeLoader as _Parser  # type: ignore[assignment]
+
+MAX_FILE_BYTES = 5 * 1024 * 1024
+MAX_DEPTH = 50
+MAX_NODES = 250_000
+
+Path_ = tuple[str | int, ...]
+
+_TAG = "tag:yaml.org,2002:"
+_SCALAR_TAGS = {_TAG + t for t in ("null", "bool", "int", "float", "str", "timestamp")}
+_MAP, _SEQ, _MERGE = _TAG + "map", _TAG + "seq", _TAG + "merge"
+_SCALARS = yaml.constructor.SafeConstructor.yaml_constructors
+
+
+@dataclass
+class Document:
+    """A loaded YAML file: plain data plus the position of every value and mapping key."""
+
+    file: str
+    data: Any
+    text: bytes
+    positions: dict[Path_, tuple[int, int]] = field(default_factory=dict)
+    key_positions: dict[Path_, tuple[int, int]] = field(default_factory=dict)
+
+    def locate(self, path: Path_, key: bool = False) -> Location:
+        """Location of the value (or its key) at `path`, else of its nearest located ancestor."""
+        path = tuple(path)
+        if key and path in self.key_positions:
+            return Location(self.file, *self.key_positions[path])
+        while path not in self.positions and path:
+            path = path[:-1]
+        line, column = self.positions.get(path, (1, 1))
+        return Location(self.file, line, column)
+
+
+def format_path(path: Path_) -> str:
+    """`('menu', 3, 'expense_ratio')` -> `menu[3].expense_ratio`, the form users see in errors."""
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "(document)"
+
+
+def load_file(path: str | Path, display_name: str | None = None) -> Document:
+    """Read and parse one YAML file; every failure becomes a located InputError."""
+    name = display_name or str(path)
+    try:
+        size = Path(path).stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise InputError.at(name, 0, 0, f"file is {size:,} bytes; the limit is {MAX_FILE_BYTES:,}")
+        raw = Path(path).read_bytes()
+    except IsADirectoryError:
+        raise InputError.at(name, 0, 0, "is a directory, not a YAML file") from None
+    except FileNotFoundError:
+        raise InputError.at(name, 0, 0, "no such file") from None
+    except PermissionError:
+        raise InputError.at(name, 0, 0, "permission denied") from None
+    except OSError as exc:
+        raise InputError.at(name, 0, 0, f"cannot read: {exc.strerror or exc}") from None
+    return load_bytes(raw, name)
+
+
+def load_bytes(raw: bytes, name: str) -> Document:
+    """Parse YAML bytes (UTF-8, optional BOM) into a Document."""
+    if len(raw) > MAX_FILE_BYTES:
+        raise InputError.at(name, 0, 0, f"file is {len(raw):,} bytes; the limit is {MAX_FILE_BYTES:,}")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise InputError.at(name, line, column, f"not valid UTF-8 (byte 0x{raw[exc.start]:02x}); save the file as UTF-8") from None
+    try:
+        node = yaml.compose(text, Loader=_Parser)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line, column = (mark.line + 1, mark.column + 1) if mark else (0, 0)
+        problem = exc.problem or exc.context or "invalid YAML"
+        if mark and _char_at(text, mark.line, mark.column) == "\t":
+            problem += " (a tab: YAML indentation must use spaces)"
+        raise InputError.at(name, line, column, f"YAML syntax error: {problem}") from None
+    except yaml.YAMLError as exc:
+        raise InputError.at(name, 0, 0, f"YAML error: {exc}") from None
+    except RecursionError:
+        raise InputError.at(name, 0, 0, "YAML nesting is too deep to parse") from None
+    doc = Document(file=name, data=None, text=raw)
+    if node is None:
+        raise InputError.at(name, 1, 1, "file is empty")
+    doc.data = _Builder(doc).build(node, (), 0)
+    return doc
+
+
+class _Builder:
+    """Turns a composed node tree into plain data, recording positions and enforcing limits."""
+
+    def __init__(self, doc: Document):
+        self.doc = doc
+        self.nodes = 0
+        self.scalars = yaml.constructor.SafeConstructor()
+
+    def fail(self, node: yaml.Node, message: str) -> InputError:
+        return InputError.at(self.doc.file, node.start_mark.line + 1, node.start_mark.column + 1, message)
+
+    def build(self, node: yaml.Node, path: Path_, depth: int) -> Any:
+        self.nodes += 1
+        if self.nodes > MAX_NODES:
+            raise self.fail(node, f"document expands to more than {MAX_NODES:,} values (alias bomb?); refused")
+        if depth > MAX_DEPTH:
+            raise self.fail(node, f"nesting deeper than {MAX_DEPTH} levels; refused")
+        self.doc.positions[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
+        if isinstance(node, yaml.ScalarNode):
+            if node.tag not in _SCALAR_TAGS:
+                raise self.fail(node, f"YAML tag {_short(node.tag)} is not allowed; plan files use plain YAML values")
+            try:
+                return _SCALARS[node.tag](self.scalars, node)
+            except (ValueError, OverflowError, yaml.YAMLError):
+                raise self.fail(node, f"cannot read {node.value!r} as {_short(node.tag)}") from None
+        if isinstance(node, yaml.SequenceNode):
+            if node.tag != _SEQ:
+                raise self.fail(node, f"YAML tag {_short(node.tag)} is not allowed; plan files use plain YAML values")
+            return [self.build(item, path + (i,), depth + 1) for i, item in enumerate(node.value)]
+        if node.tag != _MAP:
+            raise self.fail(node, f"YAML tag {_short(node.tag)} is not allowed; plan files use plain YAML values")
+        return self.build_mapping(node, path, depth)
+
+    def build_mapping(self, node: yaml.MappingNode, path: Path_, depth: int) -> dict:
+        result: dict = {}
+        for merged in self.merge_sources(node):
+            for key, value in self.build(merged, path, depth + 1).items():
+                result.setdefault(key, value)
+        explicit: set = set()
+        for key_node, value_node in node.value:
+            if key_node.tag == _MERGE:
+                continue
+            if not isinstance(key_node, yaml.ScalarNode) or key_node.tag not in _SCALAR_TAGS:
+                raise self.fail(key_node, "mapping keys must be plain scalars")
+            key = self.build(key_node, path + ("<key>",), depth + 1)
+            if isinstance(key, bool) or key is None or not isinstance(key, (str, int)):
+                key = str(key_node.value)
+            if key in explicit:
+                first = self.doc.key_positions[path + (key,)][0]
+                raise self.fail(key_node, f"duplicate key {format_path(path + (key,))!s} (first defined on line {first}); YAML keeps only the last one, so remove one")
+            explicit.add(key)
+            self.doc.key_positions[path + (key,)] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+            result[key] = self.build(value_node, path + (key,), depth + 1)
+        self.doc.positions.pop(path + ("<key>",), None)
+        return result
+
+    def merge_sources(self, node: yaml.MappingNode) -> list[yaml.MappingNode]:
+        """Mappings named by `<<:` merge keys, in priority order."""
+        sources: list[yaml.MappingNode] = []
+        for key_node, value_node in node.value:
+            if key_node.tag != _MERGE:
+                continue
+            items = value_node.value if isinstance(value_node, yaml.SequenceNode) else [value_node]
+            for item in items:
+                if not isinstance(item, yaml.MappingNode):
+                    raise self.fail(item, "a merge key (<<) must name a mapping or a list of mappings")
+                sources.append(item)
+        return sources
+
+
+def _short(tag: str) -> str:
+    return "!!" + tag[len(_TAG):] if tag.startswith(_TAG) else tag
+
+
+def _char_at(text: str, line: int, column: int) -> str:
+    lines = text.splitlines()
+    return lines[line][column] if line < len(lines) and column < len(lines[line]) else ""

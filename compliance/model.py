@@ -1,0 +1,214 @@
+"""The domain model: sources and their status over time, rules, findings, reports.
+
+Frozen dataclasses only; behaviour that needs a date (what was in force when) lives beside the data it reads.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, Callable
+
+from compliance.errors import Location
+
+SEVERITIES = ("info", "warning", "error")
+BINDING, PENDING, ENDED = "binding", "pending", "ended"
+STATUS_KINDS = {
+    "in_force": BINDING, "precedent": BINDING,
+    "proposed": PENDING, "pending_review": PENDING,
+    "rescinded": ENDED, "withdrawn": ENDED, "superseded": ENDED,
+}
+
+
+def severity_rank(severity: str) -> int:
+    return SEVERITIES.index(severity)
+
+
+@dataclass(frozen=True)
+class StatusChange:
+    """From `since`, the source has `status` (e.g. rescinded since 2025-05-28 by dol-car-2025-01)."""
+
+    status: str
+    since: date
+    by: str | None = None
+    note: str | None = None
+
+    @property
+    def kind(self) -> str:
+        return STATUS_KINDS[self.status]
+
+    def describe(self) -> str:
+        words = {"in_force": "in force", "precedent": "precedent", "proposed": "proposed",
+                 "pending_review": "pending review", "rescinded": "rescinded", "withdrawn": "withdrawn",
+                 "superseded": "superseded"}[self.status]
+        text = f"{words} since {self.since.isoformat()}"
+        return f"{text} by {self.by}" if self.by else text
+
+
+@dataclass(frozen=True)
+class Source:
+    """A primary document (statute, regulation, release, order, case) and its status history."""
+
+    id: str
+    title: str
+    issuer: str
+    document: str
+    date: date
+    url: str
+    history: tuple[StatusChange, ...]
+    summary: str = ""
+
+    def status_on(self, as_of: date) -> StatusChange | None:
+        """The status in effect on `as_of`, or None if the document did not exist yet."""
+        current = None
+        for change in self.history:
+            if change.since <= as_of:
+                current = change
+        return current
+
+
+@dataclass(frozen=True)
+class Citation:
+    source: Source
+    pinpoint: str
+
+    def __str__(self) -> str:
+        return self.pinpoint
+
+
+@dataclass(frozen=True)
+class RuleTest:
+    """A pack author's example: a plan fragment and the outcome the rule must give on it."""
+
+    name: str
+    expect: str
+    as_of: date
+    plan: dict
+    funds: tuple[dict, ...]
+    location: Location
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    title: str
+    severity: str
+    scope: str
+    message: str
+    remediation: str
+    citations: tuple[Citation, ...]
+    basis: tuple[Source, ...]
+    effective_from: date | None
+    effective_until: date | None
+    pack_id: str
+    location: Location
+    select: Callable[[Any], bool]
+    when: Callable[[Any], bool]
+    require: Callable[[Any], bool]
+    anchor: tuple[str, ...] | None
+    description: str = ""
+    tests: tuple[RuleTest, ...] = ()
+    disabled_reason: str | None = None
+
+
+@dataclass(frozen=True)
+class PackInfo:
+    id: str
+    title: str
+    version: str
+    jurisdiction: str
+    file: str
+    sha256: str
+    extends: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class RuleSet:
+    """Everything loaded for a run: layered packs, compiled rules, and the sources they cite."""
+
+    packs: tuple[PackInfo, ...]
+    rules: tuple[Rule, ...]
+    sources: dict[str, Source]
+    parameters: dict[str, Any]
+
+    def rule(self, rule_id: str) -> Rule | None:
+        return next((r for r in self.rules if r.id == rule_id), None)
+
+
+@dataclass(frozen=True)
+class Waiver:
+    rule: str
+    fund: str | None
+    reason: str
+    approved_by: str
+    approved_on: date
+    expires: date
+    reference: str | None
+    location: Location
+
+    def in_effect(self, as_of: date) -> bool:
+        return self.approved_on <= as_of < self.expires
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One checklist item that did not pass: failed, waived by the committee, or on watch (pending law)."""
+
+    rule_id: str
+    title: str
+    severity: str
+    status: str  # fail | waived | watch
+    message: str
+    location: Location
+    fund_id: str | None
+    citations: tuple[Citation, ...]
+    remediation: str
+    waiver: Waiver | None = None
+    note: str | None = None
+
+    @property
+    def fingerprint(self) -> str:
+        """Stable across edits that move lines: which rule, on which plan file, about which fund."""
+        return f"{self.rule_id}|{self.location.file}|{self.fund_id or '-'}"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """A rule's checklist row for one plan: pass, fail, waived, watch, or not_applicable with why."""
+
+    rule: Rule | None
+    rule_id: str
+    status: str
+    reason: str = ""
+    checked: int = 0
+    findings: tuple[Finding, ...] = ()
+
+
+@dataclass(frozen=True)
+class Report:
+    """The result of checking one plan file as of one date."""
+
+    plan_file: str
+    plan_name: str
+    plan: dict
+    as_of: date
+    outcomes: tuple[Outcome, ...]
+    findings: tuple[Finding, ...]
+    plan_sha256: str
+    ruleset: RuleSet
+    tool_version: str
+    waivers: tuple[Waiver, ...] = field(default=())
+
+    def counts(self) -> dict[str, int]:
+        """Failing findings by severity, plus waived and watch totals."""
+        out = {s: 0 for s in SEVERITIES} | {"waived": 0, "watch": 0}
+        for f in self.findings:
+            if f.status == "fail":
+                out[f.severity] += 1
+            else:
+                out[f.status] += 1
+        return out
+
+    def worst(self) -> str | None:
+        failing = [f.severity for f in self.findings if f.status == "fail"]
+        return max(failing, key=severity_rank) if failing else None

@@ -1,0 +1,313 @@
+"""Rule packs: find them, validate them, layer them, and compile their rules once per run.
+
+A pack is YAML: metadata, sources (with status over time), tunable parameters and rules. A sponsor's policy
+pack `extends` the federal packs and may override parameters, disable a rule with a written reason, and add
+rules, the way an investment policy statement tailors the law to one plan.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import cerberus
+
+from compliance.conditions import Context, always, compile_condition
+from compliance.errors import InputError, Location, Problem
+from compliance.loader import Document, format_path, load_file
+from compliance.model import (
+    SEVERITIES, STATUS_KINDS, Citation, PackInfo, Rule, RuleSet, RuleTest, Source, StatusChange,
+)
+from compliance.schema import field_catalog, leaf_errors
+from compliance.text import placeholders
+
+BUNDLED_RULES = Path(__file__).parent / "rules"
+_ID = r"[a-z0-9][a-z0-9.\-]{1,80}"
+
+_TEXT = {"type": "string", "empty": False}
+PACK_SCHEMA = {
+    "pack": {"type": "dict", "required": True, "schema": {
+        "id": {"type": "string", "required": True, "regex": _ID},
+        "title": {**_TEXT, "required": True},
+        "version": {**_TEXT, "required": True},
+        "jurisdiction": {**_TEXT, "required": True},
+        "description": {"type": "string"},
+        "extends": {"type": "list", "schema": {"type": "string", "regex": _ID}},
+        "test_as_of": {"type": "date"},
+    }},
+    "parameters": {"type": "dict", "keysrules": {"type": "string", "regex": r"[a-z][a-z0-9_]*"},
+                   "valuesrules": {"type": "dict", "schema": {
+                       "value": {"required": True, "nullable": False},
+                       "doc": {**_TEXT, "required": True}}}},
+    "overrides": {"type": "dict", "schema": {
+        "parameters": {"type": "dict"},
+        "disable": {"type": "list", "schema": {"type": "dict", "schema": {
+            "rule": {**_TEXT, "required": True},
+            "reason": {**_TEXT, "required": True}}}},
+    }},
+    "sources": {"type": "list", "schema": {"type": "dict", "schema": {
+        "id": {"type": "string", "required": True, "regex": _ID},
+        "title": {**_TEXT, "required": True},
+        "issuer": {**_TEXT, "required": True},
+        "document": {**_TEXT, "required": True},
+        "date": {"type": "date", "required": True},
+        "url": {"type": "string", "required": True, "regex": r"https://\S+"},
+        "summary": {"type": "string"},
+        "status": {"type": "list", "required": True, "minlength": 1, "schema": {"type": "dict", "schema": {
+            "status": {"type": "string", "required": True, "allowed": list(STATUS_KINDS)},
+            "since": {"type": "date", "required": True},
+            "by": {"type": "string"},
+            "note": {"type": "string"}}}},
+    }}},
+    "rules": {"type": "list", "schema": {"type": "dict", "schema": {
+        "id": {"type": "string", "required": True, "regex": _ID},
+        "title": {**_TEXT, "required": True},
+        "description": {"type": "string"},
+        "severity": {"type": "string", "required": True, "allowed": list(SEVERITIES)},
+        "scope": {"type": "string", "required": True, "allowed": ["plan", "fund", "menu"]},
+        "select": {"type": "dict"},
+        "when": {"type": "dict"},
+        "require": {"type": "dict", "required": True},
+        "at": {"type": "string"},
+        "message": {**_TEXT, "required": True},
+        "remediation": {**_TEXT, "required": True},
+        "citations": {"type": "list", "required": True, "minlength": 1, "schema": {"type": "dict", "schema": {
+            "source": {**_TEXT, "required": True},
+            "pinpoint": {**_TEXT, "required": True}}}},
+        "basis": {"type": "list", "schema": {"type": "string"}},
+        "effective": {"type": "dict", "schema": {"from": {"type": "date"}, "until": {"type": "date"}}},
+        "tests": {"type": "list", "schema": {"type": "dict", "schema": {
+            "name": {**_TEXT, "required": True},
+            "expect": {"type": "string", "required": True,
+                       "allowed": ["fail", "pass", "watch", "not_applicable"]},
+            "as_of": {"type": "date"},
+            "plan": {"type": "dict"},
+            "funds": {"type": "list", "schema": {"type": "dict"}}}}},
+    }}},
+}
+_PACK_VALIDATOR = cerberus.Validator(PACK_SCHEMA)
+
+
+def discover(references: list[str | Path]) -> list[Path]:
+    """Pack files named by paths (files, or directories holding *.yaml) in a stable order; 'bundled' = ours."""
+    files: list[Path] = []
+    for ref in references:
+        path = BUNDLED_RULES if str(ref) == "bundled" else Path(ref)
+        if path.is_dir():
+            files += sorted(p for p in path.glob("*.yaml") if p.is_file())
+        elif path.is_file():
+            files.append(path)
+        else:
+            raise InputError.at(str(ref), 0, 0, "no such rule pack file or directory")
+    unique: dict[Path, None] = {}
+    for f in files:
+        unique.setdefault(f.resolve(), None)
+    return list(unique)
+
+
+def load_ruleset(references: list[str | Path]) -> RuleSet:
+    """Load, validate, layer and compile every pack; any defect is an InputError naming file and line."""
+    docs = [_load_pack_doc(path) for path in discover(references)]
+    by_id: dict[str, Document] = {}
+    for doc in docs:
+        pack_id = doc.data["pack"]["id"]
+        if pack_id in by_id:
+            raise InputError(Problem(doc.locate(("pack", "id")),
+                                     f"pack.id: {pack_id!r} is also the id of {by_id[pack_id].file}"))
+        by_id[pack_id] = doc
+    ordered = _layer_order(by_id)
+    sources = _collect_sources(ordered)
+    parameters = _collect_parameters(ordered)
+    disabled = _collect_disabled(ordered)
+    catalog = field_catalog()
+    rules: list[Rule] = []
+    seen: dict[str, str] = {}
+    for doc in ordered:
+        visible = _visible_sources(doc, by_id, sources)
+        for i, raw in enumerate(doc.data.get("rules") or []):
+            if raw["id"] in seen:
+                raise InputError(Problem(doc.locate(("rules", i, "id")),
+                                         f"rules[{i}].id: {raw['id']!r} is already defined in {seen[raw['id']]}"))
+            seen[raw["id"]] = doc.file
+            rules.append(_compile_rule(doc, i, raw, visible, parameters, catalog, disabled.get(raw["id"])))
+    for rule_id, (_, location) in disabled.items():
+        if rule_id not in seen:
+            raise InputError(Problem(location, f"disables {rule_id!r}, but no loaded pack defines that rule"))
+    packs = tuple(PackInfo(d.data["pack"]["id"], d.data["pack"]["title"], str(d.data["pack"]["version"]),
+                           d.data["pack"]["jurisdiction"], d.file, hashlib.sha256(d.text).hexdigest(),
+                           tuple(d.data["pack"].get("extends") or ())) for d in ordered)
+    return RuleSet(packs=packs, rules=tuple(rules), sources={s.id: s for s, _ in sources.values()},
+                   parameters=parameters)
+
+
+def _load_pack_doc(path: Path) -> Document:
+    doc = load_file(path, _display(path))
+    if not isinstance(doc.data, dict):
+        raise InputError.at(doc.file, 1, 1, "a rule pack must be a YAML mapping with a 'pack' section")
+    if not _PACK_VALIDATOR.validate(doc.data):
+        problems = []
+        for err in leaf_errors(_PACK_VALIDATOR._errors):
+            where = format_path(tuple(err.document_path))
+            what = {"required": "required field is missing", "allowed": f"{err.value!r} is not one of {err.constraint}",
+                    "regex": f"{err.value!r} does not match {err.constraint}", "type": f"must be of type {err.constraint}"}
+            message = what.get(err.rule, "unknown field" if err.rule is None else f"failed the {err.rule} check")
+            path = tuple(err.document_path)
+            problems.append(Problem(doc.locate(path[:-1] if err.rule == "required" else path, key=err.rule is None),
+                                    f"{where}: {message}"))
+        raise InputError(sorted(problems, key=lambda p: (p.location.line, p.location.column)))
+    return doc
+
+
+def _display(path: Path) -> str:
+    """Paths in messages: relative to the working directory when possible, 'rules/x.yaml' for bundled packs."""
+    resolved = path.resolve()
+    try:
+        return str(resolved.relative_to(Path.cwd()))
+    except ValueError:
+        try:
+            return "rules/" + str(resolved.relative_to(BUNDLED_RULES.resolve()))
+        except ValueError:
+            return str(path)
+
+
+def _layer_order(by_id: dict[str, Document]) -> list[Document]:
+    """Packs ordered so every pack comes after the packs it extends; a cycle or a missing base is an error."""
+    ordered: list[Document] = []
+    state: dict[str, str] = {}
+
+    def visit(pack_id: str, chain: list[str]) -> None:
+        if state.get(pack_id) == "done":
+            return
+        if state.get(pack_id) == "visiting":
+            cycle = " -> ".join(chain[chain.index(pack_id):] + [pack_id])
+            doc = by_id[pack_id]
+            raise InputError(Problem(doc.locate(("pack", "extends")), f"pack.extends: layering cycle {cycle}"))
+        state[pack_id] = "visiting"
+        doc = by_id[pack_id]
+        for i, base in enumerate(doc.data["pack"].get("extends") or []):
+            if base not in by_id:
+                raise InputError(Problem(doc.locate(("pack", "extends", i)),
+                                         f"pack.extends[{i}]: {base!r} is not loaded; add its file or directory "
+                                         f"to the packs (loaded: {', '.join(sorted(by_id))})"))
+            visit(base, chain + [pack_id])
+        state[pack_id] = "done"
+        ordered.append(doc)
+
+    for pack_id in sorted(by_id):
+        visit(pack_id, [])
+    return ordered
+
+
+def _collect_sources(ordered: list[Document]) -> dict[str, tuple[Source, str]]:
+    sources: dict[str, tuple[Source, str]] = {}
+    for doc in ordered:
+        for i, raw in enumerate(doc.data.get("sources") or []):
+            at = ("sources", i)
+            if raw["id"] in sources:
+                raise InputError(Problem(doc.locate(at + ("id",)),
+                                         f"sources[{i}].id: {raw['id']!r} is already defined by pack {sources[raw['id']][1]}"))
+            history = tuple(StatusChange(h["status"], h["since"], h.get("by"), h.get("note")) for h in raw["status"])
+            if list(history) != sorted(history, key=lambda h: h.since):
+                raise InputError(Problem(doc.locate(at + ("status",)), f"sources[{i}].status: list the changes oldest first"))
+            sources[raw["id"]] = (Source(raw["id"], raw["title"], raw["issuer"], raw["document"], raw["date"],
+                                         raw["url"], history, raw.get("summary", "")), doc.data["pack"]["id"])
+    for doc in ordered:
+        for i, raw in enumerate(doc.data.get("sources") or []):
+            for j, h in enumerate(raw["status"]):
+                if h.get("by") and h["by"] not in sources:
+                    raise InputError(Problem(doc.locate(("sources", i, "status", j, "by")),
+                                             f"sources[{i}].status[{j}].by: {h['by']!r} is not a loaded source"))
+    return sources
+
+
+def _visible_sources(doc: Document, by_id: dict[str, Document], sources: dict) -> dict[str, Source]:
+    """Sources a pack may cite: its own and those of every pack it extends, directly or not."""
+    packs, stack = set(), [doc.data["pack"]["id"]]
+    while stack:
+        pack_id = stack.pop()
+        if pack_id not in packs:
+            packs.add(pack_id)
+            stack += by_id[pack_id].data["pack"].get("extends") or []
+    return {sid: src for sid, (src, owner) in sources.items() if owner in packs}
+
+
+def _collect_parameters(ordered: list[Document]) -> dict[str, Any]:
+    parameters: dict[str, Any] = {}
+    for doc in ordered:
+        for name, spec in (doc.data.get("parameters") or {}).items():
+            if name in parameters:
+                raise InputError(Problem(doc.locate(("parameters", name), key=True),
+                                         f"parameters.{name}: already declared by another pack; override it under overrides.parameters"))
+            parameters[name] = spec["value"]
+        for name, value in ((doc.data.get("overrides") or {}).get("parameters") or {}).items():
+            if name not in parameters:
+                raise InputError(Problem(doc.locate(("overrides", "parameters", name), key=True),
+                                         f"overrides.parameters.{name}: no extended pack declares this parameter"))
+            base = parameters[name]
+            if isinstance(base, dict) != isinstance(value, dict):
+                raise InputError(Problem(doc.locate(("overrides", "parameters", name)),
+                                         f"overrides.parameters.{name}: must have the same shape as the original"))
+            parameters[name] = {**base, **value} if isinstance(base, dict) else value
+    return parameters
+
+
+def _collect_disabled(ordered: list[Document]) -> dict[str, tuple[str, Location]]:
+    disabled: dict[str, tuple[str, Location]] = {}
+    for doc in ordered:
+        pack_id = doc.data["pack"]["id"]
+        for i, item in enumerate((doc.data.get("overrides") or {}).get("disable") or []):
+            disabled[item["rule"]] = (f"disabled by pack {pack_id}: {item['reason']}",
+                                      doc.locate(("overrides", "disable", i, "rule")))
+    return disabled
+
+
+def _compile_rule(doc: Document, i: int, raw: dict, sources: dict[str, Source], parameters: dict,
+                  catalog: dict, disabled: tuple[str, Location] | None) -> Rule:
+    at = ("rules", i)
+    fund_scope = raw["scope"] == "fund"
+    ctx = Context(doc, catalog, parameters, fund_scope)
+    if "select" in raw and not fund_scope:
+        raise ctx.error(at + ("select",), "select chooses funds, so it needs scope: fund")
+    citations = []
+    for j, c in enumerate(raw["citations"]):
+        if c["source"] not in sources:
+            raise ctx.error(at + ("citations", j, "source"),
+                            f"cites {c['source']!r}, which is not a source of this pack or of a pack it extends")
+        citations.append(Citation(sources[c["source"]], c["pinpoint"]))
+    basis_ids = raw.get("basis") or list(dict.fromkeys(c["source"] for c in raw["citations"]))
+    for j, sid in enumerate(basis_ids):
+        if sid not in sources:
+            raise ctx.error(at + ("basis", j), f"{sid!r} is not a source of this pack or of a pack it extends")
+    window = raw.get("effective") or {}
+    if window.get("from") and window.get("until") and window["until"] <= window["from"]:
+        raise ctx.error(at + ("effective",), "effective.until must be after effective.from")
+    anchor = raw.get("at")
+    if anchor is not None:
+        compile_condition({"field": anchor, "exists": True}, at + ("at",), ctx)
+    _check_message_fields(raw["message"], at + ("message",), ctx)
+    test_as_of = doc.data["pack"].get("test_as_of") or date.today()
+    tests = tuple(RuleTest(t["name"], t["expect"], t.get("as_of") or test_as_of, t.get("plan") or {},
+                           tuple(t.get("funds") or ()), doc.locate(at + ("tests", k)))
+                  for k, t in enumerate(raw.get("tests") or []))
+    return Rule(
+        id=raw["id"], title=raw["title"], severity=raw["severity"], scope=raw["scope"],
+        message=raw["message"].strip(), remediation=raw["remediation"].strip(), citations=tuple(citations),
+        basis=tuple(sources[s] for s in basis_ids), effective_from=window.get("from"),
+        effective_until=window.get("until"), pack_id=doc.data["pack"]["id"], location=doc.locate(at),
+        select=compile_condition(raw["select"], at + ("select",), ctx) if "select" in raw else always,
+        when=compile_condition(raw["when"], at + ("when",), ctx) if "when" in raw else always,
+        require=compile_condition(raw["require"], at + ("require",), ctx),
+        anchor=tuple(anchor.split(".")) if anchor else None,
+        description=(raw.get("description") or "").strip(), tests=tests,
+        disabled_reason=disabled[0] if disabled else None,
+    )
+
+
+def _check_message_fields(message: str, at: tuple, ctx: Context) -> None:
+    for name in placeholders(message):
+        if not name.startswith("param."):
+            compile_condition({"field": name, "exists": True}, at, ctx)
+        elif name[len("param."):] not in ctx.parameters:
+            raise ctx.error(at, f"message names unknown parameter {name!r}")

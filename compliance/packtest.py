@@ -1,0 +1,80 @@
+"""Runs the test cases that pack authors write beside each rule (like `conftest verify` or `opa test`).
+
+Each case patches a clean base plan (rules/testing/base-plan.yaml): `plan` is merged into it (mappings merge,
+lists replace, null deletes a key) and each entry of `funds` is merged onto the base fund, or onto the menu
+fund with the same id. The rule alone is then evaluated and its checklist status compared with `expect`.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, replace
+
+import yaml
+
+from compliance.engine import evaluate
+from compliance.errors import InputError, Location
+from compliance.loader import load_bytes, load_file
+from compliance.model import Rule, RuleSet, RuleTest
+from compliance.packs import BUNDLED_RULES
+from compliance.schema import validate_plan
+
+BASE_PLAN = BUNDLED_RULES / "testing" / "base-plan.yaml"
+
+
+@dataclass(frozen=True)
+class TestResult:
+    rule_id: str
+    name: str
+    expected: str
+    actual: str
+    location: Location
+
+    @property
+    def passed(self) -> bool:
+        return self.expected == self.actual
+
+
+def load_base() -> tuple[dict, dict]:
+    data = load_file(BASE_PLAN).data
+    return data["plan"], data["fund"]
+
+
+def build_plan(case: RuleTest, base_plan: dict, base_fund: dict) -> dict:
+    plan = merge(copy.deepcopy(base_plan), case.plan)
+    for patch in case.funds:
+        existing = next((f for f in plan["menu"] if f["id"] == patch.get("id")), None)
+        if existing is not None:
+            merge(existing, patch)
+        else:
+            plan["menu"].append(merge(copy.deepcopy(base_fund), patch))
+    return plan
+
+
+def merge(target: dict, patch: dict) -> dict:
+    for key, value in patch.items():
+        if value is None:
+            target.pop(key, None)
+        elif isinstance(value, dict) and isinstance(target.get(key), dict):
+            merge(target[key], value)
+        else:
+            target[key] = copy.deepcopy(value)
+    return target
+
+
+def run_case(rule: Rule, case: RuleTest, ruleset: RuleSet, base: tuple[dict, dict]) -> TestResult:
+    plan = build_plan(case, *base)
+    doc = load_bytes(yaml.safe_dump(plan, sort_keys=False).encode(), f"{rule.id} test {case.name!r}")
+    try:
+        validate_plan(doc)
+    except InputError as exc:
+        return TestResult(rule.id, case.name, case.expect, f"an invalid test plan ({exc.problems[0].message})",
+                          case.location)
+    enabled = replace(rule, disabled_reason=None)  # a sponsor may switch a rule off; its own tests still run
+    outcomes, _ = evaluate(replace(ruleset, rules=(enabled,)), doc, case.as_of)
+    return TestResult(rule.id, case.name, case.expect, outcomes[0].status, case.location)
+
+
+def run_rule_tests(ruleset: RuleSet) -> list[TestResult]:
+    base = load_base()
+    return [run_case(rule, case, ruleset, base) for rule in ruleset.rules for case in rule.tests]

@@ -1,0 +1,51 @@
+"""Human-readable report for terminals and logs: per plan, findings grouped plan-wide then per fund."""
+
+from __future__ import annotations
+
+import click
+
+from compliance.model import Finding, Report
+
+_COLORS = {"error": "red", "warning": "yellow", "info": "cyan", "waived": "green", "watch": "blue"}
+
+
+def render(reports: list[Report], *, color: bool = False) -> str:
+    lines: list[str] = []
+    for report in reports:
+        lines += _plan(report, color)
+    if len(reports) > 1:
+        failing = sum(1 for r in reports if r.worst())
+        lines.append(f"{len(reports)} plans checked, {failing} with failing findings.")
+    return "\n".join(lines) + "\n"
+
+
+def _plan(report: Report, color: bool) -> list[str]:
+    style = (lambda text, key: click.style(text, fg=_COLORS[key], bold=key == "error")) if color else (lambda t, k: t)
+    lines = [f"{report.plan_file}: {report.plan_name} (as of {report.as_of.isoformat()})"]
+    groups: dict[str | None, list[Finding]] = {}
+    for f in report.findings:
+        groups.setdefault(f.fund_id, []).append(f)
+    for fund_id in sorted(groups, key=lambda k: (k is not None, k or "")):
+        lines.append(f"  {'plan' if fund_id is None else 'fund ' + fund_id}:")
+        for f in groups[fund_id]:
+            label = f.severity if f.status == "fail" else f.status
+            lines.append(f"    {style(label.upper().ljust(7), label)} {f.location}  [{f.rule_id}]")
+            lines.append(f"            {f.message}")
+            if f.note:
+                lines.append(f"            note: {f.note}")
+            if f.waiver:
+                w = f.waiver
+                lines.append(f"            waived by {w.approved_by} on {w.approved_on} until {w.expires}: {w.reason}")
+            if f.citations:
+                lines.append("            basis: " + "; ".join(c.pinpoint for c in f.citations))
+    statuses: dict[str, int] = {}
+    for o in report.outcomes:
+        statuses[o.status] = statuses.get(o.status, 0) + 1
+    c = report.counts()
+    lines.append(
+        f"  {c['error']} errors, {c['warning']} warnings, {c['info']} info, {c['waived']} waived, {c['watch']} watch"
+        f" | checklist: {statuses.get('pass', 0)} pass, {statuses.get('fail', 0)} fail,"
+        f" {statuses.get('waived', 0)} waived, {statuses.get('watch', 0)} watch,"
+        f" {statuses.get('not_applicable', 0)} not applicable"
+    )
+    return lines

@@ -1,0 +1,348 @@
+"""The plan file format (version 1): its Cerberus schema, located error messages, and its field catalog.
+
+The same schema drives three things, so they cannot drift apart: validation of plan files, the list of field
+paths that rule conditions may name (checked when a pack loads), and the JSON Schema that editors use.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+from typing import Any
+
+import cerberus
+
+from compliance.errors import InputError, Problem
+from compliance.loader import Document, format_path
+
+SUPPORTED_SCHEMA_VERSIONS = (1,)
+
+FREQUENCIES = ["daily", "weekly", "monthly", "quarterly", "semiannually", "annually"]
+ASSET_CLASSES = [
+    "us_large_cap_equity", "us_mid_cap_equity", "us_small_cap_equity", "international_equity",
+    "emerging_markets_equity", "global_equity", "sector_equity", "intermediate_bond", "short_term_bond",
+    "high_yield_bond", "inflation_protected_bond", "international_bond", "money_market", "stable_value",
+    "target_date", "target_risk", "balanced", "managed_account", "real_estate", "commodities",
+    "digital_assets", "private_equity", "private_credit", "infrastructure", "lifetime_income",
+]
+VEHICLES = [
+    "mutual_fund", "cit", "etf", "etp", "separate_account", "stable_value_contract", "annuity",
+    "digital_asset_account", "money_market_fund", "managed_account_service",
+]
+DILIGENCE_FACTORS = [
+    "performance", "fees", "liquidity", "valuation", "benchmark", "complexity",
+    "volatility", "custody", "participant_education", "allocation_cap", "regulatory_status",
+]
+
+
+def _s(kind: str, doc: str, **rules: Any) -> dict:
+    """One schema entry: Cerberus type, a one-line description (for docs and JSON Schema), extra rules."""
+    entry: dict[str, Any] = {"type": kind, "meta": {"doc": doc}}
+    if kind == "number":
+        entry["check_with"] = "finite"
+    entry.update(rules)
+    return entry
+
+
+def _record(doc: str, fields: dict, **rules: Any) -> dict:
+    return _s("dict", doc, schema=fields, **rules)
+
+
+_DETERMINATION = _record(
+    "A documented committee determination on one due-diligence factor.",
+    {
+        "date": _s("date", "When the committee made the determination.", required=True),
+        "reference": _s("string", "Where it is recorded: minutes, consultant report, memo.", required=True, empty=False),
+        "conclusion": _s("string", "What the committee concluded, in a sentence."),
+    },
+)
+
+FUND_SCHEMA: dict = {
+    "id": _s("string", "Stable identifier used by waivers and in findings.", required=True,
+             regex=r"[a-z0-9][a-z0-9._-]{0,63}"),
+    "name": _s("string", "Fund name as shown to participants.", required=True, empty=False),
+    "ticker": _s("string", "Exchange ticker, if any.", regex=r"[A-Z0-9.]{1,10}"),
+    "cusip": _s("string", "CUSIP, if any.", regex=r"[0-9A-Z]{9}"),
+    "vehicle": _s("string", "Legal form of the option.", required=True, allowed=VEHICLES),
+    "asset_class": _s("string", "Primary asset class.", required=True, allowed=ASSET_CLASSES),
+    "management": _s("string", "Active or passive (index) management.", allowed=["active", "passive"]),
+    "share_class": _s("string", "Share class offered to the plan."),
+    "expense_ratio": _s("number", "Total annual operating expense as a fraction (0.0045 = 0.45%).",
+                        required=True, min=0, max=0.2),
+    "lowest_cost_share_class": _record(
+        "The cheapest share class of the same fund the plan could use.",
+        {
+            "share_class": _s("string", "Name of that share class.", required=True),
+            "expense_ratio": _s("number", "Its expense ratio as a fraction.", required=True, min=0, max=0.2),
+            "available_to_plan": _s("boolean", "Whether the plan is eligible for it (minimums, platform)."),
+        },
+    ),
+    "revenue_sharing": _s("number", "Revenue sharing paid to the recordkeeper, as a fraction.", min=0, max=0.05),
+    "inception_date": _s("date", "Fund inception date."),
+    "added_to_menu": _s("date", "Date the option was added to the plan menu."),
+    "valuation_frequency": _s("string", "How often the option is valued.", allowed=FREQUENCIES),
+    "liquidity": _s("string", "How often participants may redeem or exchange.", allowed=FREQUENCIES),
+    "qdia": _s("boolean", "True for the plan's qualified default investment alternative."),
+    "diversified": _s("boolean", "Whether the option is itself diversified across issuers and sectors."),
+    "professionally_managed": _s("boolean", "Whether a manager sets and rebalances the asset allocation."),
+    "digital_asset_pct": _s("number", "Exposure to digital assets, percent of the option (0-100).", min=0, max=100),
+    "private_market_pct": _s("number", "Exposure to private equity or credit, percent (0-100).", min=0, max=100),
+    "leverage": _s("string", "Leveraged or inverse design, if any.", allowed=["none", "leveraged", "inverse"]),
+    "custodian": _s("string", "Custodian of the option's assets."),
+    "benchmark": _s("string", "Broad-based benchmark used in participant disclosures."),
+    "benchmark_rationale": _s("string", "Why the benchmark fits, for multi-asset or alternative options."),
+    "contribution_cap_pct": _s("number", "Sponsor cap on contributions directed to this option, percent.",
+                               min=0, max=100),
+    "transfer_fee_first_90_days": _s("boolean", "Whether a fee or restriction applies to transfers out "
+                                                "in the first 90 days."),
+    "last_reviewed": _s("date", "Date the committee last reviewed this option (monitoring)."),
+    "due_diligence": _record(
+        "Committee determinations, one per factor.",
+        {factor: _DETERMINATION for factor in DILIGENCE_FACTORS},
+    ),
+}
+
+PLAN_SCHEMA: dict = {
+    "schema_version": _s("integer", "Version of this plan format; only 1 exists.", required=True),
+    "plan": _record("Plan facts.", {
+        "name": _s("string", "Plan name as on Form 5500.", required=True, empty=False),
+        "sponsor": _s("string", "Plan sponsor (employer)."),
+        "ein": _s("string", "Sponsor EIN, NN-NNNNNNN.", required=True, regex=r"\d{2}-\d{7}"),
+        "plan_number": _s("string", "Three-digit plan number, e.g. 001.", required=True, regex=r"\d{3}"),
+        "type": _s("string", "Plan type.", required=True, allowed=["401k", "403b", "457b", "401a"]),
+        "participants": _s("integer", "Participants with account balances.", min=0),
+        "assets_usd": _s("number", "Plan assets in US dollars.", min=0),
+        "intends_404c": _s("boolean", "Whether the plan intends to comply with ERISA 404(c)."),
+        "transfer_frequency": _s("string", "How often participants may move money between options.",
+                                 allowed=FREQUENCIES),
+    }, required=True),
+    "governance": _record("Evidence of the fiduciary process.", {
+        "investment_policy": _record("Investment policy statement.", {
+            "adopted": _s("date", "Date first adopted."),
+            "last_reviewed": _s("date", "Date last reviewed by the committee."),
+            "addresses_alternatives": _s("boolean", "Covers private-market and other alternative assets."),
+            "addresses_digital_assets": _s("boolean", "Covers digital assets."),
+        }),
+        "committee": _record("Investment committee.", {
+            "charter": _s("boolean", "A written charter exists."),
+            "meeting_frequency": _s("string", "Scheduled meeting frequency.", allowed=FREQUENCIES),
+            "last_meeting": _s("date", "Date of the last meeting."),
+            "minutes_kept": _s("boolean", "Minutes are kept for every meeting."),
+        }),
+        "adviser": _record("Investment adviser.", {
+            "name": _s("string", "Adviser firm."),
+            "role": _s("string", "ERISA role.", allowed=["3(21)", "3(38)", "none"]),
+        }),
+        "disclosures": _record("Fee disclosure evidence.", {
+            "participant_fee_disclosure_sent": _s("date", "Last 404a-5 comparative chart sent."),
+            "service_provider_disclosure_received": _s("date", "Last 408(b)(2) disclosure received."),
+            "service_provider_fees_reviewed": _s("date", "Last documented review of service-provider fees."),
+            "qdia_notice_sent": _s("date", "Last annual QDIA notice sent."),
+        }),
+    }),
+    "brokerage_window": _record("Self-directed brokerage window.", {
+        "offered": _s("boolean", "Whether the plan offers a window.", required=True),
+        "provider": _s("string", "Window provider."),
+        "digital_assets_allowed": _s("boolean", "Whether digital assets can be bought through it."),
+        "digital_asset_cap_pct": _s("number", "Cap on digital assets, percent of a participant's balance.",
+                                    min=0, max=100),
+        "balance_cap_pct": _s("number", "Cap on the share of a balance that may enter the window.", min=0, max=100),
+        "fees_disclosed": _s("boolean", "Window fees disclosed to participants under 404a-5."),
+        "provider_last_reviewed": _s("date", "Date the committee last reviewed the window provider."),
+    }),
+    "menu": _s("list", "Designated investment alternatives.", required=True, minlength=1,
+               schema={"type": "dict", "schema": FUND_SCHEMA}),
+    "waivers": _s("list", "Committee determinations that a finding does not apply.", schema={
+        "type": "dict",
+        "schema": {
+            "rule": _s("string", "Rule id the waiver answers.", required=True, empty=False),
+            "fund": _s("string", "Fund id, if the waiver covers one fund only."),
+            "reason": _s("string", "The committee's reasons.", required=True, empty=False),
+            "approved_by": _s("string", "Who decided.", required=True, empty=False),
+            "approved_on": _s("date", "When.", required=True),
+            "expires": _s("date", "When the determination lapses and must be revisited.", required=True),
+            "reference": _s("string", "Minutes or memo recording the determination."),
+        },
+    }),
+}
+
+
+class _PlanValidator(cerberus.Validator):
+    def _check_with_finite(self, field: str, value: Any) -> None:
+        if isinstance(value, float) and not math.isfinite(value):
+            self._error(field, "must be a finite number (got NaN or infinity)")
+
+
+_VALIDATOR = _PlanValidator(PLAN_SCHEMA)
+
+
+def validate_plan(doc: Document) -> dict:
+    """Check a loaded plan file against format version 1; raise one InputError listing every problem."""
+    data = doc.data
+    if not isinstance(data, dict):
+        raise InputError.at(doc.file, 1, 1, "a plan file must be a YAML mapping with schema_version, plan and menu")
+    version = data.get("schema_version")
+    if "schema_version" in data and version not in SUPPORTED_SCHEMA_VERSIONS:
+        supported = ", ".join(map(str, SUPPORTED_SCHEMA_VERSIONS))
+        raise InputError(Problem(doc.locate(("schema_version",)),
+                                 f"schema_version: {version!r} is not supported (this version of the tool reads {supported})"))
+    problems = []
+    if not _VALIDATOR.validate(data):
+        problems = [_problem(doc, err) for err in leaf_errors(_VALIDATOR._errors)]
+    problems += _duplicate_fund_ids(doc)
+    if problems:
+        problems.sort(key=lambda p: (p.location.line, p.location.column))
+        raise InputError(problems)
+    return data
+
+
+def _duplicate_fund_ids(doc: Document) -> list[Problem]:
+    seen: dict[str, int] = {}
+    problems = []
+    for i, fund in enumerate(doc.data.get("menu") or []):
+        fid = fund.get("id") if isinstance(fund, dict) else None
+        if isinstance(fid, str):
+            if fid in seen:
+                problems.append(Problem(doc.locate(("menu", i, "id")),
+                                        f"menu[{i}].id: {fid!r} is already used by menu[{seen[fid]}]; fund ids must be unique"))
+            seen.setdefault(fid, i)
+    return problems
+
+
+def leaf_errors(errors: list) -> list:
+    out = []
+    for err in errors:
+        if err.is_group_error:
+            out += leaf_errors(err.child_errors)
+        else:
+            out.append(err)
+    return out
+
+
+def _problem(doc: Document, err: cerberus.errors.ValidationError) -> Problem:
+    path = tuple(err.document_path)
+    where = format_path(path)
+    value = err.value
+    if err.code == cerberus.errors.UNKNOWN_FIELD.code:
+        allowed = list(_schema_at(path[:-1]))
+        hint = difflib.get_close_matches(str(path[-1]), allowed, n=1, cutoff=0.6)
+        suffix = f"; did you mean {hint[0]!r}?" if hint else f"; allowed here: {', '.join(allowed)}"
+        return Problem(doc.locate(path, key=True), f"{where}: unknown field{suffix}")
+    if err.rule == "required":
+        return Problem(doc.locate(path[:-1]), f"{where}: required field is missing")
+    if err.rule == "type":
+        return Problem(doc.locate(path), f"{where}: {_type_message(err.constraint, value)}")
+    if err.rule == "allowed":
+        choices = ", ".join(map(str, err.constraint))
+        hint = difflib.get_close_matches(str(value), [str(c) for c in err.constraint], n=1, cutoff=0.6)
+        tip = f"; did you mean {hint[0]!r}?" if hint else ""
+        return Problem(doc.locate(path), f"{where}: {value!r} is not one of: {choices}{tip}")
+    if err.rule in ("min", "max"):
+        word = "at least" if err.rule == "min" else "at most"
+        note = "; percentages are written as numbers 0-100" if path[-1:] and str(path[-1]).endswith("_pct") else ""
+        if err.rule == "max" and str(path[-1]).endswith(("expense_ratio", "revenue_sharing")):
+            note = f"; write ratios as fractions ({value} looks like a percentage: {value}% is {value / 100:g})"
+        return Problem(doc.locate(path), f"{where}: must be {word} {err.constraint} (got {value!r}){note}")
+    if err.rule == "regex":
+        return Problem(doc.locate(path), f"{where}: {value!r} does not match the expected form {_FORMS.get(path[-1], err.constraint)}")
+    if err.rule in ("empty", "minlength"):
+        return Problem(doc.locate(path), f"{where}: must not be empty")
+    if err.rule == "nullable":
+        return Problem(doc.locate(path), f"{where}: has no value; give one or remove the key")
+    custom = err.info[0] if err.info and isinstance(err.info[0], str) else None
+    message = custom or f"failed the {err.rule} check"
+    return Problem(doc.locate(path), f"{where}: {message}")
+
+
+_FORMS = {"ein": "NN-NNNNNNN", "plan_number": "NNN, e.g. 001", "id": "lower-case letters, digits, '.', '_' or '-'",
+          "cusip": "9 upper-case letters or digits", "ticker": "upper-case letters and digits"}
+_TYPE_WORDS = {"number": "a number", "integer": "a whole number", "string": "text", "boolean": "true or false",
+               "date": "a date", "dict": "a mapping of fields", "list": "a list"}
+
+
+def _type_message(expected: str, value: Any) -> str:
+    got = f"got {value!r}" if not isinstance(value, (dict, list)) else f"got a {type(value).__name__}"
+    message = f"must be {_TYPE_WORDS.get(expected, expected)} ({got}"
+    if expected == "number" and isinstance(value, str) and value.strip().endswith("%"):
+        try:
+            number = float(value.strip().rstrip("%")) / 100
+            message += f"; write {number:g}"
+        except ValueError:
+            pass
+    elif expected == "date":
+        message += "; write YYYY-MM-DD"
+    elif expected == "boolean" and isinstance(value, str):
+        message += "; write true or false without quotes"
+    return message + ")"
+
+
+def _schema_at(path: tuple) -> dict:
+    """The mapping of allowed fields at a document path (list indices are skipped)."""
+    fields: dict = PLAN_SCHEMA
+    for part in path:
+        if isinstance(part, int):
+            continue
+        entry = fields.get(part, {})
+        if entry.get("type") == "list":
+            entry = entry.get("schema", {})
+        fields = entry.get("schema", {})
+    return fields
+
+
+def field_catalog() -> dict[str, str]:
+    """Every field path a rule condition may name, with its type: `plan.name`, `fund.expense_ratio`, ..."""
+    catalog: dict[str, str] = {}
+
+    def walk(prefix: str, fields: dict) -> None:
+        for name, entry in fields.items():
+            path = f"{prefix}.{name}" if prefix else name
+            catalog[path] = entry["type"]
+            if entry["type"] == "dict":
+                walk(path, entry.get("schema", {}))
+
+    for section in ("plan", "governance", "brokerage_window"):
+        catalog[section] = "dict"
+        walk(section, PLAN_SCHEMA[section]["schema"])
+    catalog["fund"] = "dict"
+    walk("fund", FUND_SCHEMA)
+    return catalog
+
+
+def json_schema() -> dict:
+    """The plan format as JSON Schema (draft 2020-12), for editors such as the YAML language server."""
+    body = _to_json_schema({"type": "dict", "schema": PLAN_SCHEMA, "meta": {"doc": "A plan-compliance plan file."}})
+    body["properties"]["schema_version"]["enum"] = list(SUPPORTED_SCHEMA_VERSIONS)
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema",
+            "$id": "https://plan-compliance.invalid/schema/plan-v1.json", "title": "plan-compliance plan file, version 1",
+            **body}
+
+
+def _to_json_schema(entry: dict) -> dict:
+    kind = entry["type"]
+    out: dict[str, Any] = {}
+    if "meta" in entry:
+        out["description"] = entry["meta"]["doc"]
+    if kind == "dict":
+        fields = entry.get("schema", {})
+        out.update(type="object", additionalProperties=False,
+                   properties={k: _to_json_schema(v) for k, v in fields.items()})
+        required = [k for k, v in fields.items() if v.get("required")]
+        if required:
+            out["required"] = required
+    elif kind == "list":
+        out.update(type="array", items=_to_json_schema(entry["schema"]))
+        if "minlength" in entry:
+            out["minItems"] = entry["minlength"]
+    elif kind == "date":
+        out.update(type="string", format="date")
+    else:
+        out["type"] = {"string": "string", "integer": "integer", "number": "number", "boolean": "boolean"}[kind]
+    if "allowed" in entry:
+        out["enum"] = list(entry["allowed"])
+    if "min" in entry:
+        out["minimum"] = entry["min"]
+    if "max" in entry:
+        out["maximum"] = entry["max"]
+    if "regex" in entry:
+        out["pattern"] = f"^(?:{entry['regex']})$"
+    return out

@@ -1,0 +1,51 @@
+"""Waivers: a committee's dated, reasoned determination that a finding does not apply, for a while."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date
+
+from compliance.loader import Document
+from compliance.model import Finding, Waiver
+
+UNMATCHED_RULE_ID = "waiver-unmatched"
+
+
+def read_waivers(doc: Document) -> tuple[Waiver, ...]:
+    return tuple(
+        Waiver(w["rule"], w.get("fund"), w["reason"], w["approved_by"], w["approved_on"], w["expires"],
+               w.get("reference"), doc.locate(("waivers", i)))
+        for i, w in enumerate(doc.data.get("waivers") or [])
+    )
+
+
+def apply_waivers(findings: list[Finding], waivers: tuple[Waiver, ...], as_of: date,
+                  known_rules: set[str]) -> list[Finding]:
+    """Mark covered findings waived (or note an expired waiver) and add a warning for each waiver that matches nothing."""
+    used: set[int] = set()
+    out = []
+    for finding in findings:
+        for n, waiver in enumerate(waivers):
+            if waiver.rule != finding.rule_id or (waiver.fund and waiver.fund != finding.fund_id):
+                continue
+            used.add(n)
+            if waiver.in_effect(as_of):
+                finding = replace(finding, status="waived", waiver=waiver)
+                break
+            when = (f"expired on {waiver.expires.isoformat()}" if as_of >= waiver.expires
+                    else f"takes effect only on {waiver.approved_on.isoformat()}")
+            finding = replace(finding, note=f"waiver by {waiver.approved_by} {when}; the finding applies again")
+        out.append(finding)
+    for n, waiver in enumerate(waivers):
+        if n in used:
+            continue
+        target = f"{waiver.rule}" + (f" for fund {waiver.fund}" if waiver.fund else "")
+        why = ("no loaded rule has this id" if waiver.rule not in known_rules
+               else "that rule raised no finding here as of " + as_of.isoformat())
+        out.append(Finding(
+            rule_id=UNMATCHED_RULE_ID, title="Waiver matches no finding", severity="warning", status="fail",
+            message=f"The waiver of {target} matches nothing: {why}.", location=waiver.location,
+            fund_id=waiver.fund, citations=(),
+            remediation="Remove the waiver, or correct its rule or fund id, so the file records only live determinations.",
+        ))
+    return out
