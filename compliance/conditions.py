@@ -209,6 +209,10 @@ def _compile_operator(op: str, arg: Any, get: Callable, kind: str, at: tuple, ct
             raise ctx.error(at, "exists takes true or false")
         return (lambda s: get(s) is not None) if arg else (lambda s: get(s) is None)
     if op in ("in", "not_in"):
+        if isinstance(arg, dict) and set(arg) == {"param"}:
+            if arg["param"] not in ctx.parameters:
+                raise ctx.error(at + ("param",), f"unknown parameter {arg['param']!r}")
+            arg = ctx.parameters[arg["param"]]
         if not isinstance(arg, list) or not arg:
             raise ctx.error(at, f"{op} takes a non-empty list")
         for i, item in enumerate(arg):

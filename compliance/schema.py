@@ -16,6 +16,7 @@ from compliance.errors import InputError, Problem
 from compliance.loader import Document, format_path
 
 SUPPORTED_SCHEMA_VERSIONS = (1,)
+EXTENSION_PREFIX = "x-"  # top-level keys like `x-core: &core` hold YAML anchors and are ignored
 
 FREQUENCIES = ["daily", "weekly", "monthly", "quarterly", "semiannually", "annually"]
 ASSET_CLASSES = [
@@ -186,6 +187,8 @@ def validate_plan(doc: Document) -> dict:
         supported = ", ".join(map(str, SUPPORTED_SCHEMA_VERSIONS))
         raise InputError(Problem(doc.locate(("schema_version",)),
                                  f"schema_version: {version!r} is not supported (this version of the tool reads {supported})"))
+    data = {k: v for k, v in data.items() if not (isinstance(k, str) and k.startswith(EXTENSION_PREFIX))}
+    doc.data = data
     problems = []
     if not _VALIDATOR.validate(data):
         problems = [_problem(doc, err) for err in leaf_errors(_VALIDATOR._errors)]

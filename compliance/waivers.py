@@ -13,7 +13,7 @@ UNMATCHED_RULE_ID = "waiver-unmatched"
 
 def read_waivers(doc: Document) -> tuple[Waiver, ...]:
     return tuple(
-        Waiver(w["rule"], w.get("fund"), w["reason"], w["approved_by"], w["approved_on"], w["expires"],
+        Waiver(w["rule"], w.get("fund"), " ".join(w["reason"].split()), w["approved_by"], w["approved_on"], w["expires"],
                w.get("reference"), doc.locate(("waivers", i)))
         for i, w in enumerate(doc.data.get("waivers") or [])
     )
