@@ -220,7 +220,7 @@ def _compile_operator(op: str, arg: Any, get: Callable, kind: str, at: tuple, ct
         choices = frozenset(arg)
         if op == "in":
             return lambda s: get(s) in choices
-        return lambda s: (v := get(s)) is not None and v not in choices
+        return lambda s: get(s) not in choices  # like ne, holds when the value is missing
     if op == "matches":
         if kind != "string":
             raise ctx.error(at, f"matches needs a text field, not {kind}")

@@ -119,19 +119,21 @@ def load_ruleset(references: list[str | Path]) -> RuleSet:
         by_id[pack_id] = doc
     ordered = _layer_order(by_id)
     sources = _collect_sources(ordered)
-    parameters = _collect_parameters(ordered)
+    parameters = _collect_parameters(ordered, by_id)
     disabled = _collect_disabled(ordered)
     catalog = field_catalog()
     rules: list[Rule] = []
     seen: dict[str, str] = {}
     for doc in ordered:
-        visible = _visible_sources(doc, by_id, sources)
+        lineage = _lineage(doc, by_id)
+        visible = {sid: src for sid, (src, owner) in sources.items() if owner in lineage}
+        params = {name: value for name, (value, owner) in parameters.items() if owner in lineage}
         for i, raw in enumerate(doc.data.get("rules") or []):
             if raw["id"] in seen:
                 raise InputError(Problem(doc.locate(("rules", i, "id")),
                                          f"rules[{i}].id: {raw['id']!r} is already defined in {seen[raw['id']]}"))
             seen[raw["id"]] = doc.file
-            rules.append(_compile_rule(doc, i, raw, visible, parameters, catalog, disabled.get(raw["id"])))
+            rules.append(_compile_rule(doc, i, raw, visible, params, catalog, disabled.get(raw["id"])))
     for rule_id, (_, location) in disabled.items():
         if rule_id not in seen:
             raise InputError(Problem(location, f"disables {rule_id!r}, but no loaded pack defines that rule"))
@@ -139,7 +141,7 @@ def load_ruleset(references: list[str | Path]) -> RuleSet:
                            d.data["pack"]["jurisdiction"], d.file, hashlib.sha256(d.text).hexdigest(),
                            tuple(d.data["pack"].get("extends") or ())) for d in ordered)
     return RuleSet(packs=packs, rules=tuple(rules), sources={s.id: s for s, _ in sources.values()},
-                   parameters=parameters)
+                   parameters={name: value for name, (value, _) in parameters.items()})
 
 
 def _load_pack_doc(path: Path) -> Document:
@@ -222,34 +224,37 @@ def _collect_sources(ordered: list[Document]) -> dict[str, tuple[Source, str]]:
     return sources
 
 
-def _visible_sources(doc: Document, by_id: dict[str, Document], sources: dict) -> dict[str, Source]:
-    """Sources a pack may cite: its own and those of every pack it extends, directly or not."""
+def _lineage(doc: Document, by_id: dict[str, Document]) -> set[str]:
+    """The pack's own id and the ids of every pack it extends, directly or not: what it may see."""
     packs, stack = set(), [doc.data["pack"]["id"]]
     while stack:
         pack_id = stack.pop()
         if pack_id not in packs:
             packs.add(pack_id)
             stack += by_id[pack_id].data["pack"].get("extends") or []
-    return {sid: src for sid, (src, owner) in sources.items() if owner in packs}
+    return packs
 
 
-def _collect_parameters(ordered: list[Document]) -> dict[str, Any]:
-    parameters: dict[str, Any] = {}
+def _collect_parameters(ordered: list[Document], by_id: dict[str, Document]) -> dict[str, tuple[Any, str]]:
+    """Parameter values after every layer's overrides, each with the pack that declared it."""
+    parameters: dict[str, tuple[Any, str]] = {}
     for doc in ordered:
+        pack_id = doc.data["pack"]["id"]
         for name, spec in (doc.data.get("parameters") or {}).items():
             if name in parameters:
                 raise InputError(Problem(doc.locate(("parameters", name), key=True),
-                                         f"parameters.{name}: already declared by another pack; override it under overrides.parameters"))
-            parameters[name] = spec["value"]
+                                         f"parameters.{name}: already declared by pack {parameters[name][1]}"))
+            parameters[name] = (spec["value"], pack_id)
+        visible = _lineage(doc, by_id)
         for name, value in ((doc.data.get("overrides") or {}).get("parameters") or {}).items():
-            if name not in parameters:
+            if name not in parameters or parameters[name][1] not in visible:
                 raise InputError(Problem(doc.locate(("overrides", "parameters", name), key=True),
-                                         f"overrides.parameters.{name}: no extended pack declares this parameter"))
-            base = parameters[name]
-            if isinstance(base, dict) != isinstance(value, dict):
+                                         f"overrides.parameters.{name}: no pack this one extends declares it"))
+            base, owner = parameters[name]
+            if isinstance(base, dict) != isinstance(value, dict) or isinstance(base, list) != isinstance(value, list):
                 raise InputError(Problem(doc.locate(("overrides", "parameters", name)),
                                          f"overrides.parameters.{name}: must have the same shape as the original"))
-            parameters[name] = {**base, **value} if isinstance(base, dict) else value
+            parameters[name] = ({**base, **value} if isinstance(base, dict) else value, owner)
     return parameters
 
 

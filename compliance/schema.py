@@ -232,7 +232,7 @@ def _problem(doc: Document, err: cerberus.errors.ValidationError) -> Problem:
         suffix = f"; did you mean {hint[0]!r}?" if hint else f"; allowed here: {', '.join(allowed)}"
         return Problem(doc.locate(path, key=True), f"{where}: unknown field{suffix}")
     if err.rule == "required":
-        return Problem(doc.locate(path[:-1]), f"{where}: required field is missing")
+        return Problem(doc.locate(path[:-1], key=True), f"{where}: required field is missing")
     if err.rule == "type":
         return Problem(doc.locate(path), f"{where}: {_type_message(err.constraint, value)}")
     if err.rule == "allowed":

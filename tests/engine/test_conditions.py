@@ -1,0 +1,105 @@
+"""Every construct of the condition language, each with a case that holds and one that does not."""
+
+from __future__ import annotations
+
+import pytest
+
+from compliance import api
+from tests.conftest import TODAY, write_pack, write_plan
+
+RULE = """\
+parameters:
+  limit: {{value: 0.001, doc: a number}}
+  ceiling: {{value: {{default: 0.01, us_large_cap_equity: 0.0001}}, doc: a table}}
+  classes: {{value: [stable_value, money_market], doc: a list}}
+rules:
+  - id: test.rule
+    title: Test rule
+    severity: error
+    scope: {scope}
+    require: {require}
+    message: m
+    remediation: r
+    citations: [{{source: erisa-404a, pinpoint: "ERISA 404(a)"}}]
+"""
+
+# (scope, require condition, plan patch, expected checklist status)
+CASES = [
+    ("plan", "{field: plan.type, eq: '401k'}", {}, "pass"),
+    ("plan", "{field: plan.type, eq: '403b'}", {}, "fail"),
+    ("plan", "{field: plan.type, ne: '403b'}", {}, "pass"),
+    ("plan", "{field: plan.type, ne: '401k'}", {}, "fail"),
+    ("plan", "{field: plan.participants, lt: 1201}", {}, "pass"),
+    ("plan", "{field: plan.participants, lt: 1200}", {}, "fail"),
+    ("plan", "{field: plan.participants, le: 1200}", {}, "pass"),
+    ("plan", "{field: plan.participants, le: 1199}", {}, "fail"),
+    ("plan", "{field: plan.participants, gt: 1199}", {}, "pass"),
+    ("plan", "{field: plan.participants, gt: 1200}", {}, "fail"),
+    ("plan", "{field: plan.participants, ge: 1200}", {}, "pass"),
+    ("plan", "{field: plan.participants, ge: 1201}", {}, "fail"),
+    ("plan", "{field: plan.type, in: ['401k', '403b']}", {}, "pass"),
+    ("plan", "{field: plan.type, in: ['457b']}", {}, "fail"),
+    ("plan", "{field: plan.type, not_in: ['457b']}", {}, "pass"),
+    ("plan", "{field: plan.type, not_in: ['401k']}", {}, "fail"),
+    ("plan", "{field: plan.sponsor, not_in: ['x']}", {"plan": {"sponsor": None}}, "pass"),
+    ("plan", "{field: plan.sponsor, ne: 'x'}", {"plan": {"sponsor": None}}, "pass"),
+    ("plan", "{field: plan.sponsor, eq: 'x'}", {"plan": {"sponsor": None}}, "fail"),
+    ("plan", "{field: plan.sponsor, exists: true}", {}, "pass"),
+    ("plan", "{field: plan.sponsor, exists: true}", {"plan": {"sponsor": None}}, "fail"),
+    ("plan", "{field: plan.sponsor, exists: false}", {"plan": {"sponsor": None}}, "pass"),
+    ("plan", "{field: plan.name, matches: '(?i)^clean'}", {}, "pass"),
+    ("plan", "{field: plan.name, matches: 'Dirty'}", {}, "fail"),
+    ("plan", "{field: governance.committee.last_meeting, within_days: 90}", {}, "pass"),
+    ("plan", "{field: governance.committee.last_meeting, within_days: 30}", {}, "fail"),
+    ("plan", "{all: [{field: plan.type, eq: '401k'}, {field: plan.intends_404c, eq: true}]}", {}, "pass"),
+    ("plan", "{all: [{field: plan.type, eq: '401k'}, {field: plan.intends_404c, eq: false}]}", {}, "fail"),
+    ("plan", "{any: [{field: plan.type, eq: '403b'}, {field: plan.intends_404c, eq: true}]}", {}, "pass"),
+    ("plan", "{any: [{field: plan.type, eq: '403b'}, {field: plan.intends_404c, eq: false}]}", {}, "fail"),
+    ("plan", "{not: {field: plan.type, eq: '403b'}}", {}, "pass"),
+    ("plan", "{not: {field: plan.type, eq: '401k'}}", {}, "fail"),
+    ("menu", "{count: funds, eq: 5}", {}, "pass"),
+    ("menu", "{count: funds, where: {field: fund.qdia, eq: true}, eq: 2}", {}, "fail"),
+    ("menu", "{sum: fund.expense_ratio, le: 0.0049}", {}, "pass"),
+    ("menu", "{sum: fund.expense_ratio, le: 0.0048}", {}, "fail"),
+    ("menu", "{min: fund.expense_ratio, eq: 0.0002}", {}, "pass"),
+    ("menu", "{max: fund.expense_ratio, where: {field: fund.vehicle, eq: cit}, eq: 0.0008}", {}, "pass"),
+    ("menu", "{max: fund.expense_ratio, where: {field: fund.vehicle, eq: etf}, exists: true}", {}, "fail"),
+    ("fund", "{field: fund.expense_ratio, le: {param: ceiling, by: fund.asset_class}}", {}, "fail"),
+    ("fund", "{field: fund.expense_ratio, le: {param: limit}}", {}, "fail"),
+    ("plan", "{field: plan.participants, gt: {param: limit}}", {}, "pass"),
+    ("fund", "{field: fund.expense_ratio, le: {param: ceiling, by: fund.vehicle}}", {}, "pass"),
+    ("fund", "{field: fund.asset_class, not_in: {param: classes}}", {}, "fail"),
+    ("fund", "{count: funds, where: {field: fund.asset_class, eq: {field: selected.asset_class}}, eq: 1}", {}, "pass"),
+    ("fund", "{field: fund.last_reviewed, ge: {field: governance.investment_policy.adopted}}", {}, "pass"),
+]
+
+
+@pytest.mark.parametrize("scope,require,patch,expected", CASES, ids=[c[1] + f" -> {c[3]}" for c in CASES])
+def test_condition(tmp_path, scope, require, patch, expected):
+    pack = write_pack(tmp_path, RULE.format(scope=scope, require=require))
+    plan = write_plan(tmp_path, patch)
+    ruleset = api.load_rules(["bundled", str(pack)])
+    report = api.check(plan, ruleset, TODAY)
+    outcome = next(o for o in report.outcomes if o.rule_id == "test.rule")
+    assert outcome.status == expected, [f.message for f in outcome.findings]
+
+
+def test_missing_field_fails_comparisons_and_ne_holds(tmp_path):
+    pack = write_pack(tmp_path, RULE.format(scope="plan", require="{field: plan.sponsor, eq: x}"))
+    plan = write_plan(tmp_path, {"plan": {"sponsor": None}})
+    report = api.check(plan, api.load_rules(["bundled", str(pack)]), TODAY)
+    assert next(o for o in report.outcomes if o.rule_id == "test.rule").status == "fail"
+
+
+def test_fund_finding_points_at_the_anchor_field_of_that_fund(tmp_path):
+    body = RULE.format(scope="fund", require="{field: fund.expense_ratio, lt: 0.0005}").replace(
+        "    message: m", "    at: fund.expense_ratio\n    message: '{fund.name} costs {fund.expense_ratio}'")
+    pack = write_pack(tmp_path, body)
+    plan = write_plan(tmp_path)
+    report = api.check(plan, api.load_rules(["bundled", str(pack)]), TODAY)
+    found = [f for f in report.findings if f.rule_id == "test.rule"]
+    assert [f.fund_id for f in found] == ["target-2045", "intl", "stable"]
+    lines = plan.read_text().splitlines()
+    for f in found:
+        assert lines[f.location.line - 1].strip().startswith("expense_ratio:")
+    assert found[0].message == "Index Target 2045 Trust costs 0.0008"

@@ -1,0 +1,64 @@
+"""Waivers: active ones waive, expired ones say so and fail again, unmatched ones are a warning."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from compliance import api
+from tests.conftest import write_plan
+
+EXPENSIVE = {"menu": [{"id": "pricey", "name": "Pricey Fund", "vehicle": "mutual_fund",
+                       "asset_class": "us_large_cap_equity", "expense_ratio": 0.0090, "diversified": True,
+                       "benchmark": "S&P 500", "last_reviewed": date(2026, 9, 1)},
+                      {"id": "td", "name": "TD", "vehicle": "cit", "asset_class": "target_date", "qdia": True,
+                       "diversified": True, "liquidity": "daily", "expense_ratio": 0.001, "benchmark": "X",
+                       "last_reviewed": date(2026, 9, 1)}],
+             "plan": {"intends_404c": False}}
+
+
+def waiver(**overrides):
+    """A waiver mapping; an override of None drops the key."""
+    base = {"rule": "erisa.fees.expense-ratio-screen", "fund": "pricey", "reason": "Reviewed against peers",
+            "approved_by": "Investment Committee", "approved_on": date(2026, 1, 15), "expires": date(2027, 1, 15)}
+    return {k: v for k, v in (base | overrides).items() if v is not None}
+
+
+def findings(tmp_path, bundled, waivers, day=date(2026, 11, 22)):
+    plan = write_plan(tmp_path, EXPENSIVE | {"waivers": waivers})
+    report = api.check(plan, bundled, day)
+    return [f for f in report.findings if f.rule_id in ("erisa.fees.expense-ratio-screen", "waiver-unmatched")]
+
+
+def test_active_waiver_waives_and_keeps_reason(tmp_path, bundled):
+    (f,) = findings(tmp_path, bundled, [waiver()])
+    assert f.status == "waived" and f.waiver.reason == "Reviewed against peers"
+
+
+def test_waived_finding_does_not_fail_the_run(tmp_path, run_cli):
+    plan = write_plan(tmp_path, EXPENSIVE | {"waivers": [waiver()]})
+    result = run_cli("check", str(plan), "--as-of", "2026-11-22", "--fail-on", "warning")
+    assert "WAIVED" in result.output
+    assert "erisa.fees.expense-ratio-screen" in result.output
+    failing = [line for line in result.output.splitlines() if line.strip().startswith(("ERROR", "WARNING"))]
+    assert result.exit_code == (1 if failing else 0)
+    assert not any("expense-ratio-screen" in line for line in failing)
+
+
+def test_expired_waiver_fires_again_and_says_so(tmp_path, bundled):
+    (f,) = findings(tmp_path, bundled, [waiver(expires=date(2026, 6, 30))])
+    assert f.status == "fail"
+    assert f.note == "waiver by Investment Committee expired on 2026-06-30; the finding applies again"
+
+
+def test_waiver_not_yet_approved_on_the_as_of_date(tmp_path, bundled):
+    (f,) = findings(tmp_path, bundled, [waiver()], day=date(2025, 12, 1))
+    assert f.status == "fail" and "takes effect only on 2026-01-15" in f.note
+
+
+def test_unmatched_waiver_is_a_located_warning(tmp_path, bundled):
+    result = findings(tmp_path, bundled, [waiver(), waiver(rule="no.such-rule", fund=None)])
+    unmatched = [f for f in result if f.rule_id == "waiver-unmatched"]
+    assert len(unmatched) == 1
+    assert unmatched[0].severity == "warning"
+    assert unmatched[0].message == "The waiver of no.such-rule matches nothing: no loaded rule has this id."
+    assert unmatched[0].location.line > 0
