@@ -139,6 +139,45 @@ def _emit(text: str, output: Path | None) -> None:
 
 
 @cli.command()
+@click.argument("paths", nargs=-1, required=True)
+@_options_common
+@click.option("--output", "-o", type=click.Path(path_type=Path), required=True,
+              help="Memo file for one plan; a folder (one memo per plan) for several.")
+@click.option("--format", "fmt", type=click.Choice(["pdf", "html"]), default="pdf", show_default=True)
+@click.option("--prepared-by", default="Plan consultant", show_default=True, help="Author shown in From and the signature block.")
+@click.option("--for", "committee", default="Investment Committee", show_default=True, help="Addressee (To).")
+@click.option("--jobs", "-j", type=click.IntRange(1, 64), default=1, show_default=True, help="Plans rendered in parallel.")
+@click.option("--template-dir", type=click.Path(file_okay=False, exists=True, path_type=Path), default=None,
+              help="Folder with a memo.html.j2 that overrides the bundled one (rendered in Jinja's sandbox).")
+def memo(paths, rules, as_of, config_path, output, fmt, prepared_by, committee, jobs, template_dir):
+    """Write a fiduciary review memo (PDF/A-3b, or HTML) for each plan."""
+    from compliance import api
+    from compliance.memo.context import MemoOptions
+    from compliance.memo.writer import write_memos
+
+    _, packs, as_of = _settings(config_path, rules, as_of)
+    api.load_rules(packs)  # a broken pack is reported once, before any work
+    plans = api.expand_plan_paths(list(paths))
+    single = len(plans) == 1 and not output.is_dir() and output.suffix.lower() in (".pdf", ".html", ".htm")
+    if not single:
+        if output.exists() and not output.is_dir():
+            raise click.UsageError(f"{output} is a file; several plans need an output folder")
+        output.mkdir(parents=True, exist_ok=True)
+    targets = [(plan, output if single else output / f"{plan.stem}.{fmt}") for plan in plans]
+    options = MemoOptions(prepared_by=prepared_by, committee=committee,
+                          command=f"compliance memo --as-of {as_of.isoformat()}")
+    failed = 0
+    for plan, written, error in write_memos(targets, tuple(packs), as_of, options, fmt, template_dir, jobs):
+        if error:
+            failed += 1
+            for problem in error.problems:
+                click.echo(str(problem), err=True)
+        else:
+            click.echo(f"{written}")
+    sys.exit(EXIT_INPUT if failed else EXIT_OK)
+
+
+@cli.command()
 @_options_common
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 def posture(rules, as_of, config_path, fmt):

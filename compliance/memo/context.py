@@ -1,0 +1,115 @@
+"""Turns a Report into the plain data the memo template shows, in the order a committee reads it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from compliance.model import Finding, Report, severity_rank
+from compliance.posture import posture_rows
+from compliance.text import show
+
+
+@dataclass(frozen=True)
+class MemoOptions:
+    prepared_by: str = "Plan consultant"
+    committee: str = "Investment Committee"
+    command: str = ""
+
+
+_STATUS_ORDER = {"fail": 0, "watch": 1, "waived": 2, "pass": 3, "not_applicable": 4}
+
+
+def _percent(value) -> str:
+    return "—" if value is None else f"{value * 100:.2f}%"
+
+
+def _fund_status(findings: list[Finding]) -> str:
+    failing = [f for f in findings if f.status == "fail"]
+    if failing:
+        return max(failing, key=lambda f: severity_rank(f.severity)).severity
+    if any(f.status == "watch" for f in findings):
+        return "watch"
+    if findings:
+        return "waived"
+    return "pass"
+
+
+def _finding(f: Finding) -> dict:
+    return {
+        "rule": f.rule_id, "title": f.title, "severity": f.severity, "status": f.status, "message": f.message,
+        "location": str(f.location), "fund": f.fund_id, "remediation": f.remediation, "note": f.note,
+        "citations": [{"pinpoint": c.pinpoint, "url": c.source.url, "source": c.source.id} for c in f.citations],
+        "waiver": f.waiver,
+    }
+
+
+def build_context(report: Report, options: MemoOptions) -> dict:
+    plan = report.plan
+    counts = report.counts()
+    by_fund: dict[str | None, list[Finding]] = {}
+    for f in report.findings:
+        by_fund.setdefault(f.fund_id, []).append(f)
+    action = sorted((f for f in report.findings if f.status == "fail" and f.severity != "info"),
+                    key=lambda f: (-severity_rank(f.severity), f.rule_id, f.fund_id or ""))
+    if counts["error"]:
+        overall = (f"The menu review found {counts['error']} error-level item(s) that need the committee's action "
+                   f"before the menu can be considered in line with the checklist.")
+    elif counts["warning"]:
+        overall = f"No error-level items; {counts['warning']} warning(s) call for documentation or follow-up."
+    else:
+        overall = "No error- or warning-level items: the file shows the documented process the checklist asks for."
+    menu = []
+    for fund in plan["menu"]:
+        exposure = [f"{label} {fund[key]:g}%" for key, label in (("digital_asset_pct", "digital"),
+                                                                  ("private_market_pct", "private"))
+                    if fund.get(key)]
+        menu.append({
+            "id": fund["id"], "name": fund["name"], "asset_class": fund["asset_class"].replace("_", " "),
+            "vehicle": fund["vehicle"].replace("_", " "), "expense_ratio": _percent(fund.get("expense_ratio")),
+            "qdia": "yes" if fund.get("qdia") else "", "exposure": ", ".join(exposure) or "—",
+            "status": _fund_status(by_fund.get(fund["id"], [])),
+        })
+    checklist = sorted(
+        ({"rule": o.rule_id, "title": o.rule.title if o.rule else o.findings[0].title, "status": o.status,
+          "reason": o.reason, "citations": "; ".join(c.pinpoint for c in o.rule.citations) if o.rule else "",
+          "pack": o.rule.pack_id if o.rule else "engine"} for o in report.outcomes),
+        key=lambda row: (_STATUS_ORDER[row["status"]], row["rule"]))
+    groups = []
+    for label, test in (("Errors", lambda f: f.status == "fail" and f.severity == "error"),
+                        ("Warnings", lambda f: f.status == "fail" and f.severity == "warning"),
+                        ("Information", lambda f: f.status == "fail" and f.severity == "info"),
+                        ("Watch items (pending law)", lambda f: f.status == "watch"),
+                        ("Waived by the committee", lambda f: f.status == "waived")):
+        items = [_finding(f) for f in report.findings if test(f)]
+        if items:
+            groups.append({"label": label, "findings": items})
+    facts = plan["plan"]
+    governance = plan.get("governance") or {}
+    overview = [
+        ("Plan", facts["name"]), ("Sponsor", facts.get("sponsor")), ("EIN / plan number", f"{facts['ein']} / {facts['plan_number']}"),
+        ("Type", facts["type"]), ("Participants", f"{facts['participants']:,}" if facts.get("participants") is not None else None),
+        ("Assets", f"${facts['assets_usd']:,.0f}" if facts.get("assets_usd") is not None else None),
+        ("Intends 404(c)", facts.get("intends_404c")), ("Transfers", facts.get("transfer_frequency")),
+        ("Policy statement reviewed", (governance.get("investment_policy") or {}).get("last_reviewed")),
+        ("Committee last met", (governance.get("committee") or {}).get("last_meeting")),
+        ("Adviser", " ".join(filter(None, [(governance.get("adviser") or {}).get("name"),
+                                            (governance.get("adviser") or {}).get("role")])) or None),
+        ("Brokerage window", (plan.get("brokerage_window") or {}).get("offered")),
+        ("Options on the menu", len(plan["menu"])),
+    ]
+    return {
+        "plan_name": facts["name"], "ein": facts["ein"], "plan_number": facts["plan_number"],
+        "as_of": report.as_of.isoformat(), "prepared_by": options.prepared_by, "committee": options.committee,
+        "overall": overall, "counts": counts, "action": [_finding(f) for f in action],
+        "posture": [row for row in posture_rows(report.ruleset, report.as_of) if row["status"] != "not_yet_issued"],
+        "overview": [(k, show(v)) for k, v in overview], "menu": menu, "checklist": checklist, "groups": groups,
+        "waivers": [{"rule": w.rule, "fund": w.fund or "all funds", "reason": w.reason, "approved_by": w.approved_by,
+                     "approved_on": w.approved_on.isoformat(), "expires": w.expires.isoformat(),
+                     "reference": w.reference or "—",
+                     "state": "in effect" if w.in_effect(report.as_of) else
+                              ("expired" if report.as_of >= w.expires else "not yet in effect")}
+                    for w in report.waivers],
+        "audit": {"tool_version": report.tool_version, "plan_file": report.plan_file, "plan_sha256": report.plan_sha256,
+                  "packs": [{"id": p.id, "version": p.version, "file": p.file, "sha256": p.sha256}
+                            for p in report.ruleset.packs], "command": options.command},
+    }

@@ -1,0 +1,34 @@
+"""Renders the memo context to HTML with Jinja2. Every value is escaped; custom templates run sandboxed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import jinja2
+import jinja2.sandbox
+import markupsafe
+
+from compliance.errors import InputError
+
+TEMPLATES = Path(__file__).parent / "templates"
+
+
+def environment(template_dir: Path | None = None) -> jinja2.Environment:
+    """Our own templates in a normal environment; a user's template folder in Jinja's sandbox."""
+    folders = [str(template_dir), str(TEMPLATES)] if template_dir else [str(TEMPLATES)]
+    cls = jinja2.sandbox.ImmutableSandboxedEnvironment if template_dir else jinja2.Environment
+    return cls(loader=jinja2.FileSystemLoader(folders), autoescape=True, undefined=jinja2.StrictUndefined,
+               trim_blocks=True, lstrip_blocks=True)
+
+
+def render_html(context: dict, template_dir: Path | None = None, standalone: bool = True) -> str:
+    env = environment(template_dir)
+    # The stylesheet is our own bundled file, so it is marked safe; every plan and pack value stays escaped.
+    css = markupsafe.Markup((TEMPLATES / "memo.css").read_text(encoding="utf-8")) if standalone else ""
+    try:
+        return env.get_template("memo.html.j2").render(css=css, **context)
+    except jinja2.TemplateSyntaxError as exc:
+        raise InputError.at(exc.filename or "memo.html.j2", exc.lineno or 0, 0, f"template error: {exc.message}") from None
+    except (jinja2.TemplateError, jinja2.sandbox.SecurityError) as exc:
+        where = str(template_dir / "memo.html.j2") if template_dir else "memo.html.j2"
+        raise InputError.at(where, 0, 0, f"template refused: {exc}") from None

@@ -1,0 +1,63 @@
+"""Writes memos: one plan to one file, atomically; many plans in parallel, one process per core."""
+
+from __future__ import annotations
+
+import json
+from concurrent.futures import ProcessPoolExecutor
+from datetime import date
+from functools import lru_cache
+from pathlib import Path
+
+from compliance import api
+from compliance.atomic import write_atomic
+from compliance.memo.context import MemoOptions, build_context
+from compliance.memo.html import render_html
+from compliance.model import Report
+from compliance.report.json_format import document
+
+
+def memo_bytes(report: Report, options: MemoOptions, fmt: str = "pdf", template_dir: Path | None = None) -> bytes:
+    html = render_html(build_context(report, options), template_dir)
+    if fmt == "html":
+        return html.encode("utf-8")
+    from compliance.memo.pdf import render_pdf
+
+    plan_text = Path(report.plan_file).read_bytes()
+    attachments = {"plan.yaml": plan_text.decode("utf-8-sig"),
+                   "findings.json": json.dumps(document([report]), indent=2)}
+    return render_pdf(html, report.as_of, attachments)
+
+
+@lru_cache(maxsize=4)
+def _ruleset(packs: tuple[str, ...]):
+    return api.load_rules(list(packs))
+
+
+def write_memo(plan: Path, output: Path, packs: tuple[str, ...], as_of: date, options: MemoOptions,
+               fmt: str = "pdf", template_dir: Path | None = None) -> Path:
+    """Check one plan and write its memo; the target is replaced only once the whole file is ready."""
+    report = api.check(plan, _ruleset(packs), as_of)
+    write_atomic(output, memo_bytes(report, options, fmt, template_dir))
+    return output
+
+
+def write_memos(jobs: list[tuple[Path, Path]], packs: tuple[str, ...], as_of: date, options: MemoOptions,
+                fmt: str, template_dir: Path | None, workers: int):
+    """Yields (plan, output, error) in order as memos finish; an InputError stays with its plan."""
+    args = (packs, as_of, options, fmt, template_dir)
+    if workers <= 1 or len(jobs) <= 1:
+        for plan, output in jobs:
+            yield _memo_or_error(plan, output, *args)
+        return
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        for result in pool.map(_memo_or_error, *zip(*[(plan, output, *args) for plan, output in jobs])):
+            yield result
+
+
+def _memo_or_error(plan, output, packs, as_of, options, fmt, template_dir):
+    from compliance.errors import InputError
+
+    try:
+        return plan, write_memo(plan, output, packs, as_of, options, fmt, template_dir), None
+    except InputError as exc:
+        return plan, output, exc

@@ -1,0 +1,120 @@
+"""The command line: exit codes, formats, config, posture, schema, rules commands."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import jsonschema
+import yaml
+
+from compliance import __version__
+from tests.conftest import EXAMPLE_PLAN, ROOT, write_plan
+
+
+def test_version_and_help(run_cli):
+    assert run_cli("--version").output.strip() == f"compliance, version {__version__}"
+    for command in ("check", "posture", "memo", "diff", "schema", "rules"):
+        result = run_cli(command, "--help")
+        assert result.exit_code == 0 and "Usage:" in result.output
+
+
+def test_exit_0_when_nothing_at_or_above_fail_on(tmp_path, run_cli):
+    assert run_cli("check", str(write_plan(tmp_path)), "--as-of", "2026-11-22").exit_code == 0
+
+
+def test_exit_1_on_findings_and_fail_on_controls_it(run_cli):
+    assert run_cli("check", str(EXAMPLE_PLAN), "--as-of", "2026-11-22").exit_code == 1
+    assert run_cli("check", str(EXAMPLE_PLAN), "--as-of", "2026-11-22", "--fail-on", "never").exit_code == 0
+
+
+def test_exit_1_on_warning_only_when_asked(tmp_path, run_cli):
+    plan = write_plan(tmp_path, {"governance": {"committee": {"minutes_kept": False}}})
+    assert run_cli("check", str(plan), "--as-of", "2026-11-22").exit_code == 0
+    assert run_cli("check", str(plan), "--as-of", "2026-11-22", "--fail-on", "warning").exit_code == 1
+
+
+def test_exit_2_on_usage_errors(run_cli, tmp_path):
+    assert run_cli("check").exit_code == 2
+    assert run_cli("check", str(EXAMPLE_PLAN), "--as-of", "22/11/2026").exit_code == 2
+    missing = run_cli("check", str(tmp_path / "nope.yaml"))
+    assert missing.exit_code == 2 and missing.stderr.strip() == f"{tmp_path / 'nope.yaml'}: no such file or directory"
+
+
+def test_one_bad_plan_in_a_batch_still_reports_the_others(tmp_path, run_cli):
+    write_plan(tmp_path, name="good.yaml")
+    (tmp_path / "bad.yaml").write_text("schema_version: 1\nplan: [\n")
+    result = run_cli("check", str(tmp_path), "--as-of", "2026-11-22")
+    assert result.exit_code == 2
+    assert "good.yaml: Clean Example 401(k) Plan" in result.stdout
+    assert "bad.yaml:3:1: YAML syntax error" in result.stderr
+
+
+def test_json_output_is_documented_shape(run_cli, tmp_path):
+    out = tmp_path / "report.json"
+    result = run_cli("check", str(EXAMPLE_PLAN), "--as-of", "2026-11-22", "--format", "json", "-o", str(out))
+    assert result.exit_code == 1 and result.output == ""
+    body = json.loads(out.read_text())
+    assert body["format_version"] == 1
+    (plan,) = body["plans"]
+    share_class = [f for f in plan["findings"] if f["rule"] == "erisa.fees.lower-cost-share-class"]
+    assert share_class[0]["fund"] == "lc-growth"
+    assert share_class[0]["citations"][0]["url"].startswith("https://www.law.cornell.edu/")
+    line = EXAMPLE_PLAN.read_text().splitlines()[share_class[0]["line"] - 1]
+    assert line.strip() == "share_class: Investor A"
+
+
+def test_config_file_sets_packs_fail_on_and_as_of(tmp_path, run_cli):
+    plan = write_plan(tmp_path, {"governance": {"committee": {"minutes_kept": False}}})
+    (tmp_path / ".compliance.yaml").write_text("packs: [bundled]\nfail_on: warning\nas_of: 2026-11-22\n")
+    result = run_cli("check", plan.name, cwd=tmp_path)
+    assert result.exit_code == 1
+    assert "(as of 2026-11-22)" in result.output
+
+
+def test_bad_config_is_a_located_error(tmp_path, run_cli):
+    (tmp_path / ".compliance.yaml").write_text("fail_on: sometimes\n")
+    result = run_cli("check", "x.yaml", cwd=tmp_path)
+    assert result.exit_code == 2
+    assert ".compliance.yaml:1:1: fail_on: unallowed value sometimes" in result.stderr
+
+
+def test_posture_timeline_changes_with_the_date(run_cli):
+    today = run_cli("posture", "--as-of", "2026-11-22").output
+    then = run_cli("posture", "--as-of", "2024-06-30").output
+    assert "dol-car-2022-01" in today and "rescinded since 2025-05-28 by dol-car-2025-01" in today
+    assert "in force since 2022-03-10" in then
+    assert "dol-dia-proposal-2026      not yet issued" in then
+
+
+def test_schema_plan_validates_the_example(run_cli):
+    schema = json.loads(run_cli("schema", "plan").output)
+    plan = yaml.safe_load(EXAMPLE_PLAN.read_text())
+    plan = {k: v for k, v in plan.items() if not k.startswith("x-")}
+    jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker()).validate(
+        json.loads(json.dumps(plan, default=str)))
+    assert (ROOT / "docs" / "plan-schema.json").read_text() == run_cli("schema", "plan").output
+
+
+def test_rules_show_and_list(run_cli):
+    shown = run_cli("rules", "show", "digital.car2022.extreme-care", "--as-of", "2026-11-22").output
+    assert "not_applicable (dol-car-2022-01 rescinded since 2025-05-28 by dol-car-2025-01)" in shown
+    assert "https://www.dol.gov/agencies/ebsa/" in shown
+    listed = run_cli("rules", "list", "--as-of", "2024-06-30").output
+    assert "digital.car2022.extreme-care" in listed and listed.rstrip().endswith("as of 2024-06-30")
+    unknown = run_cli("rules", "show", "digital.car2022.extreme")
+    assert unknown.exit_code == 2 and "Did you mean: digital.car2022.extreme-care" in unknown.stderr
+
+
+def test_python_dash_m_entry_point():
+    proc = subprocess.run([sys.executable, "-m", "compliance", "--version"], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0 and __version__ in proc.stdout
+
+
+def test_check_never_imports_weasyprint_or_jinja():
+    code = ("import sys, runpy; sys.argv=['compliance','check',%r,'--fail-on','never'];\n"
+            "try:\n runpy.run_module('compliance', run_name='__main__')\nexcept SystemExit: pass\n"
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('weasyprint','jinja2')))") % str(EXAMPLE_PLAN)
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert proc.stdout.strip().splitlines()[-1] == "[]"

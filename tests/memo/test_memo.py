@@ -1,0 +1,161 @@
+"""Real WeasyPrint memos, read back with pypdf and rendered with pypdfium2."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from datetime import date
+
+import pypdf
+import pypdfium2
+import pytest
+
+from compliance import api
+from compliance.memo.context import MemoOptions
+from compliance.memo.pdf import BundledOnlyFetcher, render_pdf
+from compliance.memo.writer import memo_bytes
+from tests.conftest import EXAMPLE_PLAN, ROOT, TODAY, write_plan
+
+
+def pdf_text(data: bytes) -> str:
+    reader = pypdf.PdfReader(io.BytesIO(data))
+    return "\n".join(page.extract_text() for page in reader.pages)
+
+
+def flat(text: str) -> str:
+    return " ".join(text.split())
+
+
+@pytest.fixture(scope="module")
+def example_pdf():
+    report = api.check(EXAMPLE_PLAN, api.load_rules(["bundled"]), TODAY)
+    return report, memo_bytes(report, MemoOptions(prepared_by="Dana Whitfield", committee="Acme Committee"))
+
+
+def test_memo_text_has_plan_rules_citations_and_hashes(example_pdf):
+    report, data = example_pdf
+    text = flat(pdf_text(data)).replace("- ", "-")
+    assert "Acme Manufacturing 401(k) Savings Plan" in text
+    assert "To Acme Committee" in text and "From Dana Whitfield" in text
+    for finding in report.findings:
+        if finding.status == "fail":
+            assert finding.rule_id in text.replace(" ", "") or finding.rule_id in text
+    assert "29 CFR 2550.404a-1" in text and "Tibble v. Edison Int'l, 575 U.S. 523 (2015)" in text
+    assert report.plan_sha256[:32] in text.replace(" ", "")
+    for pack in report.ruleset.packs:
+        assert pack.sha256[:32] in text.replace(" ", "")
+    assert "not legal advice" in text
+    assert "Page 1 of" in text
+
+
+def test_memo_is_pdf_a_with_evidence_attached(example_pdf):
+    report, data = example_pdf
+    reader = pypdf.PdfReader(io.BytesIO(data))
+    assert sorted(reader.attachments) == ["findings.json", "plan.yaml"]
+    assert reader.attachments["plan.yaml"][0] == EXAMPLE_PLAN.read_bytes()
+    metadata = reader.xmp_metadata
+    assert metadata is not None and "pdfaid" in str(reader.trailer["/Root"]["/Metadata"].get_object().get_data())
+    assert "/StructTreeRoot" in reader.trailer["/Root"]  # tagged PDF
+
+
+def test_two_renders_are_byte_identical(example_pdf, tmp_path, run_cli):
+    first, second = tmp_path / "a.pdf", tmp_path / "b.pdf"
+    for out in (first, second):
+        assert run_cli("memo", str(EXAMPLE_PLAN), "-o", str(out), "--as-of", "2026-11-22").exit_code == 0
+    assert first.read_bytes() == second.read_bytes()
+
+
+HOSTILE = '<img src="file:///etc/passwd"><link rel="stylesheet" href="http://127.0.0.1:9/x.css">{{ 7*7 }}'
+
+
+def test_hostile_plan_text_is_escaped_and_nothing_is_fetched(tmp_path, bundled):
+    plan = write_plan(tmp_path, {
+        "plan": {"name": "Evil <b>Plan</b> " + HOSTILE},
+        "menu": [{"id": "evil", "name": "Fund " + HOSTILE, "vehicle": "cit", "asset_class": "target_date",
+                  "qdia": True, "diversified": True, "liquidity": "daily", "expense_ratio": 0.001}],
+        "waivers": [{"rule": "erisa.disclosure.benchmark", "fund": "evil", "reason": "Because " + HOSTILE,
+                     "approved_by": "<script>alert(1)</script>", "approved_on": date(2026, 1, 1),
+                     "expires": date(2027, 1, 1)}],
+    })
+    report = api.check(plan, bundled, TODAY)
+    html = memo_bytes(report, MemoOptions(), fmt="html").decode()
+    assert "<img src" not in html and "<script>" not in html and "&lt;img src=&#34;file:///etc/passwd&#34;&gt;" in html
+    data = memo_bytes(report, MemoOptions())
+    text = flat(pdf_text(data))
+    assert '<img src="file:///etc/passwd">' in text.replace("file:/// etc", "file:///etc")
+    assert "{{ 7*7 }}" in text and 'x.css">49' not in text.replace("/ x", "/x")
+    assert "root:x:0:0" not in text
+    reader = pypdf.PdfReader(io.BytesIO(data))
+    for page in reader.pages:
+        resources = page.get("/Resources") or {}
+        xobjects = resources.get("/XObject") or {}
+        assert not any(xobjects[k].get_object().get("/Subtype") == "/Image" for k in xobjects)
+
+
+def test_fetcher_refuses_files_and_network_urls():
+    fetcher = BundledOnlyFetcher()
+    html = ('<img src="file:///etc/passwd"><img src="http://127.0.0.1:9/a.png">'
+            '<link rel="stylesheet" href="file:///etc/hostname"><p>ok</p>')
+    data = render_pdf(html, TODAY, {}, fetcher)
+    assert "file:///etc/passwd" in fetcher.refused and "http://127.0.0.1:9/a.png" in fetcher.refused
+    assert "file:///etc/hostname" in fetcher.refused
+    assert "ok" in pdf_text(data)
+
+
+def test_two_hundred_fund_plan_flows_across_pages(tmp_path, bundled):
+    funds = [{"id": f"fund-{i:03d}", "name": f"Fund Number {i:03d}", "vehicle": "cit",
+              "asset_class": "global_equity" if i else "target_date", "qdia": i == 0, "diversified": True,
+              "liquidity": "daily", "expense_ratio": 0.001, "benchmark": "MSCI ACWI"} for i in range(200)]
+    plan = write_plan(tmp_path, {"menu": funds})
+    data = memo_bytes(api.check(plan, bundled, TODAY), MemoOptions())
+    reader = pypdf.PdfReader(io.BytesIO(data))
+    pages = [page.extract_text() for page in reader.pages]
+    assert len(pages) > 10
+    text = "\n".join(pages)
+    assert all(f"fund-{i:03d}" in text for i in range(200))
+    menu_pages = [p for p in pages if "Fund Number" in p and "Alternatives" in p]
+    assert len(menu_pages) >= 5  # the menu table's header repeats on every page it spans
+    last = pypdfium2.PdfDocument(data)
+    image = last[len(last) - 1].render(scale=0.5).to_pil()
+    assert image.size[0] > 0 and image.getextrema() != ((255, 255), (255, 255), (255, 255))
+
+
+def test_failed_memo_leaves_existing_file_intact(tmp_path, run_cli):
+    target = tmp_path / "memo.pdf"
+    target.write_bytes(b"previous memo")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("schema_version: 1\nplan: {name: x}\nmenu: []\n")
+    result = run_cli("memo", str(bad), "-o", str(target))
+    assert result.exit_code == 2
+    assert target.read_bytes() == b"previous memo"
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+def test_html_format_and_batch_with_jobs(tmp_path, run_cli):
+    plans = tmp_path / "plans"
+    plans.mkdir()
+    write_plan(plans, name="one.yaml")
+    write_plan(plans, {"plan": {"name": "Second Plan"}}, name="two.yaml")
+    out = tmp_path / "out"
+    result = run_cli("memo", str(plans), "-o", str(out), "--jobs", "2", "--as-of", "2026-11-22")
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in out.iterdir()) == ["one.pdf", "two.pdf"]
+    assert "Second Plan" in pdf_text((out / "two.pdf").read_bytes())
+    html = tmp_path / "memo.html"
+    assert run_cli("memo", str(plans / "one.yaml"), "-o", str(html), "--format", "html").exit_code == 0
+    assert html.read_text().startswith("<!DOCTYPE html>")
+
+
+def test_custom_template_runs_sandboxed(tmp_path, run_cli):
+    (tmp_path / "memo.html.j2").write_text("<p>{{ plan_name.__class__.__mro__[1].__subclasses__() }}</p>")
+    result = run_cli("memo", str(EXAMPLE_PLAN), "-o", str(tmp_path / "m.html"), "--format", "html",
+                     "--template-dir", str(tmp_path))
+    assert result.exit_code == 2
+    assert "template refused" in result.stderr
+    assert not (tmp_path / "m.html").exists()
+
+
+def test_docs_memo_images_exist():
+    images = sorted((ROOT / "docs" / "memo-images").glob("page-*.png"))
+    assert len(images) >= 3
+    assert all(hashlib.sha256(p.read_bytes()).hexdigest() for p in images)
