@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 
 from compliance import api
-from compliance.packdocs import rules_markdown
+from compliance.reference import rules_markdown
 from compliance.packtest import run_rule_tests
 from tests.conftest import EXAMPLE_PLAN, ROOT, TODAY, write_plan
 
@@ -85,6 +85,13 @@ def test_sponsor_layer_tightens_disables_and_adds(bundled):
 def test_docs_rules_md_is_current():
     assert (ROOT / "docs" / "rules.md").read_text() == rules_markdown(BUNDLED), \
         "docs/rules.md is stale: run `compliance rules docs -o docs/rules.md`"
+
+
+def test_docs_plan_fields_md_is_current():
+    from compliance.reference import plan_fields_markdown
+
+    assert (ROOT / "docs" / "plan-fields.md").read_text() == plan_fields_markdown(), \
+        "docs/plan-fields.md is stale: run `compliance schema plan --format markdown -o docs/plan-fields.md`"
 
 
 def test_engine_knows_no_asset_class_words():

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs what plan-compliance needs on a fresh Debian/Ubuntu machine: WeasyPrint's system libraries
+# (Pango, HarfBuzz-Subset), the DejaVu fonts the memo uses, and a virtual environment in .venv.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_libs() {
+  for lib in libpango-1.0.so libpangoft2-1.0.so libharfbuzz-subset.so; do
+    ldconfig -p | grep -q "$lib" || return 0
+  done
+  fc-list 2>/dev/null | grep -qi "DejaVuSans.ttf" || return 0
+  return 1
+}
+
+if need_libs; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libpango-1.0-0 libpangoft2-1.0-0 \
+      libharfbuzz-subset0 fonts-dejavu-core fontconfig >/dev/null
+  else
+    echo "setup: install Pango, HarfBuzz-Subset and fonts-dejavu-core with your package manager" >&2
+    exit 1
+  fi
+fi
+
+python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "setup: Python 3.11+ is required" >&2; exit 1; }
+[ -x .venv/bin/python ] || python3 -m venv .venv
+.venv/bin/python -m pip install -q --disable-pip-version-check -e '.[test]'
+echo "setup: ready (.venv/bin/compliance $(.venv/bin/compliance --version | awk '{print $NF}'))"
