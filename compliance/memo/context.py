@@ -80,9 +80,13 @@ def build_context(report: Report, options: MemoOptions) -> dict:
                         ("Information", lambda f: f.status == "fail" and f.severity == "info"),
                         ("Watch items (pending law)", lambda f: f.status == "watch"),
                         ("Waived by the committee", lambda f: f.status == "waived")):
-        items = [_finding(f) for f in report.findings if test(f)]
-        if items:
-            groups.append({"label": label, "findings": items})
+        by_rule: dict[str, list[dict]] = {}
+        for f in report.findings:
+            if test(f):
+                by_rule.setdefault(f.rule_id, []).append(_finding(f))
+        if by_rule:
+            # One block per rule: title, remediation and basis once, then one line per fund or plan item.
+            groups.append({"label": label, "rules": [{**items[0], "items": items} for items in by_rule.values()]})
     facts = plan["plan"]
     governance = plan.get("governance") or {}
     overview = [

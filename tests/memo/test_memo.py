@@ -13,6 +13,7 @@ import pytest
 from compliance import api
 from compliance.memo.context import MemoOptions
 from compliance.memo.pdf import BundledOnlyFetcher, render_pdf
+from compliance.packtest import load_base
 from compliance.memo.writer import memo_bytes
 from tests.conftest import EXAMPLE_PLAN, ROOT, TODAY, write_plan
 
@@ -103,9 +104,9 @@ def test_fetcher_refuses_files_and_network_urls():
 
 
 def test_two_hundred_fund_plan_flows_across_pages(tmp_path, bundled):
-    funds = [{"id": f"fund-{i:03d}", "name": f"Fund Number {i:03d}", "vehicle": "cit",
-              "asset_class": "global_equity" if i else "target_date", "qdia": i == 0, "diversified": True,
-              "liquidity": "daily", "expense_ratio": 0.001, "benchmark": "MSCI ACWI"} for i in range(200)]
+    base_fund = load_base()[1]
+    funds = [base_fund | {"id": f"fund-{i:03d}", "name": f"Fund Number {i:03d}", "qdia": i == 0,
+                          "asset_class": "target_date" if i == 0 else "global_equity"} for i in range(200)]
     plan = write_plan(tmp_path, {"menu": funds})
     data = memo_bytes(api.check(plan, bundled, TODAY), MemoOptions())
     reader = pypdf.PdfReader(io.BytesIO(data))
