@@ -14,7 +14,7 @@ from pathlib import Path
 from compliance import __version__
 from compliance.engine import evaluate
 from compliance.errors import InputError
-from compliance.loader import load_file
+from compliance.loader import load_bytes, load_file
 from compliance.model import Report, RuleSet
 from compliance.packs import load_ruleset
 from compliance.schema import validate_plan
@@ -27,14 +27,15 @@ def load_rules(packs: list[str | Path] | tuple = ("bundled",)) -> RuleSet:
     return load_ruleset(list(packs))
 
 
-def check(plan_path: str | Path, ruleset: RuleSet, as_of: date) -> Report:
-    """Load, validate and evaluate one plan file. Bad input raises InputError with file and line."""
-    doc = load_file(plan_path)
+def check(plan_path: str | Path, ruleset: RuleSet, as_of: date, text: bytes | None = None,
+          display_name: str | None = None) -> Report:
+    """Load, validate and evaluate one plan file (or its given bytes). Bad input raises InputError with file and line."""
+    doc = load_bytes(text, display_name or str(plan_path)) if text is not None else load_file(plan_path, display_name)
     plan = validate_plan(doc)
     outcomes, findings = evaluate(ruleset, doc, as_of)
     return Report(
         plan_file=doc.file, plan_name=plan["plan"]["name"], plan=plan, as_of=as_of, outcomes=outcomes,
-        findings=findings, plan_sha256=hashlib.sha256(doc.text).hexdigest(), ruleset=ruleset,
+        findings=findings, plan_sha256=hashlib.sha256(doc.text).hexdigest(), plan_text=doc.text, ruleset=ruleset,
         tool_version=__version__, waivers=read_waivers(doc),
     )
 

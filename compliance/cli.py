@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -114,6 +115,10 @@ def check(paths, rules, as_of, config_path, fmt, output, fail_on, baseline, writ
     _emit(text, output)
     for problem in problems:
         click.echo(str(problem), err=True)
+    if problems and fmt == "github":
+        from compliance.report.github import problem_line
+
+        click.echo("\n".join(problem_line(p) for p in problems))
     if problems:
         sys.exit(EXIT_INPUT)
     sys.exit(exit_code(reports, fail_on or config.fail_on))
@@ -175,6 +180,39 @@ def memo(paths, rules, as_of, config_path, output, fmt, prepared_by, committee, 
         else:
             click.echo(f"{written}")
     sys.exit(EXIT_INPUT if failed else EXIT_OK)
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True)
+@_options_common
+@click.option("--base", "base_ref", default=None, metavar="REF",
+              help="Take the base version of the (single) plan file from this git revision.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None)
+@click.option("--fail-on", type=click.Choice(["error", "warning", "info", "never"]), default=None)
+@click.option("--fail-on-new", is_flag=True, help="Only new findings (not already in the base) fail the run.")
+def diff(paths, rules, as_of, config_path, base_ref, fmt, output, fail_on, fail_on_new):
+    """Compare two versions of a plan: `diff BASE NEW`, or `diff --base REF PLAN` with git."""
+    from compliance import api
+    from compliance.diff import diff_reports, git_show, render_json, render_text
+
+    config, packs, as_of = _settings(config_path, rules, as_of)
+    ruleset = api.load_rules(packs)
+    if base_ref:
+        if len(paths) != 1:
+            raise click.UsageError("with --base, name exactly one plan file")
+        new_path = Path(paths[0])
+        base = api.check(new_path, ruleset, as_of, text=git_show(base_ref, new_path),
+                         display_name=f"{base_ref}:{new_path}")
+    else:
+        if len(paths) != 2:
+            raise click.UsageError("name two plan files, BASE and NEW (or use --base REF PLAN)")
+        new_path = Path(paths[1])
+        base = api.check(paths[0], ruleset, as_of)
+    result = diff_reports(base, api.check(new_path, ruleset, as_of))
+    _emit(render_json(result) if fmt == "json" else render_text(result), output)
+    judged = [replace(result.new, findings=result.new_findings)] if fail_on_new else [result.new]
+    sys.exit(exit_code(judged, fail_on or config.fail_on))
 
 
 @cli.command()

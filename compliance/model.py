@@ -195,6 +195,7 @@ class Report:
     outcomes: tuple[Outcome, ...]
     findings: tuple[Finding, ...]
     plan_sha256: str
+    plan_text: bytes
     ruleset: RuleSet
     tool_version: str
     waivers: tuple[Waiver, ...] = field(default=())

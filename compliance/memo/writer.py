@@ -22,8 +22,7 @@ def memo_bytes(report: Report, options: MemoOptions, fmt: str = "pdf", template_
         return html.encode("utf-8")
     from compliance.memo.pdf import render_pdf
 
-    plan_text = Path(report.plan_file).read_bytes()
-    attachments = {"plan.yaml": plan_text.decode("utf-8-sig"),
+    attachments = {"plan.yaml": report.plan_text.decode("utf-8-sig"),
                    "findings.json": json.dumps(document([report]), indent=2)}
     return render_pdf(html, report.as_of, attachments)
 

@@ -1,0 +1,138 @@
+"""What a change to a plan does: funds added, removed and changed; findings new, resolved and unchanged.
+
+Findings are matched by rule and fund, not by line, so moving YAML around changes nothing.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from compliance.errors import InputError
+from compliance.model import Finding, Report, severity_rank
+from compliance.text import show
+
+
+@dataclass(frozen=True)
+class FundChange:
+    fund_id: str
+    name: str
+    fields: tuple[tuple[str, object, object], ...] = ()
+
+
+@dataclass(frozen=True)
+class PlanDiff:
+    base: Report
+    new: Report
+    added: tuple[FundChange, ...]
+    removed: tuple[FundChange, ...]
+    changed: tuple[FundChange, ...]
+    new_findings: tuple[Finding, ...]
+    resolved: tuple[Finding, ...]
+    unchanged: tuple[Finding, ...]
+
+
+def _key(f: Finding) -> tuple[str, str | None]:
+    return f.rule_id, f.fund_id
+
+
+def _active(report: Report) -> dict[tuple, Finding]:
+    return {_key(f): f for f in report.findings if f.status in ("fail", "watch")}
+
+
+def _flatten(value, prefix: str = "") -> dict[str, object]:
+    if isinstance(value, dict):
+        out: dict[str, object] = {}
+        for key, inner in value.items():
+            out.update(_flatten(inner, f"{prefix}.{key}" if prefix else str(key)))
+        return out
+    return {prefix: value}
+
+
+def diff_reports(base: Report, new: Report) -> PlanDiff:
+    old_funds = {f["id"]: f for f in base.plan["menu"]}
+    new_funds = {f["id"]: f for f in new.plan["menu"]}
+    changed = []
+    for fund_id in old_funds.keys() & new_funds.keys():
+        before, after = _flatten(old_funds[fund_id]), _flatten(new_funds[fund_id])
+        fields = tuple((k, before.get(k), after.get(k)) for k in sorted(before.keys() | after.keys())
+                       if before.get(k) != after.get(k))
+        if fields:
+            changed.append(FundChange(fund_id, new_funds[fund_id]["name"], fields))
+    old_active, new_active = _active(base), _active(new)
+    order = lambda f: (-severity_rank(f.severity), f.rule_id, f.fund_id or "")  # noqa: E731
+    return PlanDiff(
+        base=base, new=new,
+        added=tuple(FundChange(i, new_funds[i]["name"]) for i in new_funds if i not in old_funds),
+        removed=tuple(FundChange(i, old_funds[i]["name"]) for i in old_funds if i not in new_funds),
+        changed=tuple(sorted(changed, key=lambda c: c.fund_id)),
+        new_findings=tuple(sorted((f for k, f in new_active.items() if k not in old_active), key=order)),
+        resolved=tuple(sorted((f for k, f in old_active.items() if k not in new_active), key=order)),
+        unchanged=tuple(sorted((f for k, f in new_active.items() if k in old_active), key=order)),
+    )
+
+
+def git_show(ref: str, path: Path) -> bytes:
+    """The file's bytes at a git revision, for `--base REF`."""
+    try:
+        top = subprocess.run(["git", "rev-parse", "--show-toplevel"], cwd=path.parent or ".", capture_output=True,
+                             text=True, check=True).stdout.strip()
+        relative = path.resolve().relative_to(Path(top).resolve())
+        return subprocess.run(["git", "show", f"{ref}:{relative.as_posix()}"], cwd=top, capture_output=True,
+                              check=True).stdout
+    except (subprocess.CalledProcessError, ValueError, FileNotFoundError) as exc:
+        detail = getattr(exc, "stderr", b"") or b""
+        detail = detail.decode(errors="replace").strip() if isinstance(detail, bytes) else str(detail).strip()
+        raise InputError.at(f"{ref}:{path}", 0, 0, f"cannot read the base version from git ({detail or exc})") from None
+
+
+def summary(d: PlanDiff) -> str:
+    errors = sum(1 for f in d.new_findings if f.status == "fail" and f.severity == "error")
+    parts = []
+    if d.added:
+        parts.append(f"adds {len(d.added)} fund(s) ({', '.join(c.fund_id for c in d.added)})")
+    if d.removed:
+        parts.append(f"removes {len(d.removed)} fund(s) ({', '.join(c.fund_id for c in d.removed)})")
+    if d.changed:
+        parts.append(f"changes {len(d.changed)} fund(s)")
+    what = ", ".join(parts) or "changes no fund"
+    return (f"This change {what}, introduces {len(d.new_findings)} new finding(s) ({errors} error(s)) "
+            f"and resolves {len(d.resolved)}.")
+
+
+def render_text(d: PlanDiff) -> str:
+    lines = [f"{d.base.plan_file} -> {d.new.plan_file} (as of {d.new.as_of.isoformat()})",
+             f"Funds: {len(d.added)} added, {len(d.removed)} removed, {len(d.changed)} changed"]
+    lines += [f"  + {c.fund_id}  {c.name}" for c in d.added]
+    lines += [f"  - {c.fund_id}  {c.name}" for c in d.removed]
+    for c in d.changed:
+        changes = "; ".join(f"{k}: {show(a)} -> {show(b)}" for k, a, b in c.fields)
+        lines.append(f"  ~ {c.fund_id}  {changes}")
+    lines.append(f"Findings: {len(d.new_findings)} new, {len(d.resolved)} resolved, {len(d.unchanged)} unchanged")
+    for label, group in (("NEW", d.new_findings), ("RESOLVED", d.resolved)):
+        for f in group:
+            what = f.severity if f.status == "fail" else f.status
+            fund = f" ({f.fund_id})" if f.fund_id else ""
+            lines.append(f"  {label:<8} {what.upper():<7} {f.rule_id}{fund}  {f.location}")
+            lines.append(f"           {f.message}")
+    lines.append(summary(d))
+    return "\n".join(lines) + "\n"
+
+
+def render_json(d: PlanDiff) -> str:
+    import json
+
+    from compliance.report.json_format import finding_dict
+
+    body = {
+        "format_version": 1, "base": d.base.plan_file, "new": d.new.plan_file, "as_of": d.new.as_of.isoformat(),
+        "funds": {"added": [c.fund_id for c in d.added], "removed": [c.fund_id for c in d.removed],
+                  "changed": {c.fund_id: [{"field": k, "before": show(a), "after": show(b)} for k, a, b in c.fields]
+                              for c in d.changed}},
+        "findings": {"new": [finding_dict(f) for f in d.new_findings],
+                     "resolved": [finding_dict(f) for f in d.resolved],
+                     "unchanged": [finding_dict(f) for f in d.unchanged]},
+        "summary": summary(d),
+    }
+    return json.dumps(body, indent=2) + "\n"

@@ -1,0 +1,66 @@
+"""SARIF 2.1.0 for GitHub code scanning: the rules with their help and citations, results with locations."""
+
+from __future__ import annotations
+
+import json
+
+from compliance.model import Finding, Report, Rule
+
+SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+_LEVEL = {"error": "error", "warning": "warning", "info": "note"}
+
+
+def _rule_descriptor(rule: Rule) -> dict:
+    citations = "\n".join(f"- {c.pinpoint}: {c.source.url}" for c in rule.citations)
+    return {
+        "id": rule.id,
+        "name": rule.id.replace(".", "_").replace("-", "_"),
+        "shortDescription": {"text": rule.title},
+        "fullDescription": {"text": rule.description or rule.title},
+        "help": {"text": f"{rule.remediation}\n\nBasis:\n{citations}",
+                 "markdown": f"{rule.remediation}\n\n**Basis**\n\n{citations}"},
+        "helpUri": rule.citations[0].source.url,
+        "defaultConfiguration": {"level": _LEVEL[rule.severity]},
+        "properties": {"pack": rule.pack_id, "tags": [rule.pack_id, rule.scope],
+                       "citations": [{"source": c.source.id, "pinpoint": c.pinpoint, "url": c.source.url}
+                                     for c in rule.citations]},
+    }
+
+
+def _result(f: Finding, index: dict[str, int]) -> dict:
+    region = {"startLine": max(f.location.line, 1)}
+    if f.location.column:
+        region["startColumn"] = f.location.column
+    result = {
+        "ruleId": f.rule_id,
+        "level": _LEVEL[f.severity],
+        "message": {"text": f.message + (f" ({f.note})" if f.note else "")},
+        "locations": [{"physicalLocation": {"artifactLocation": {"uri": f.location.file}, "region": region}}],
+        "partialFingerprints": {"planCompliance/v1": f.fingerprint},
+        "properties": {"status": f.status, "fund": f.fund_id},
+    }
+    if f.rule_id in index:
+        result["ruleIndex"] = index[f.rule_id]
+    if f.waiver:
+        result["suppressions"] = [{"kind": "external", "status": "accepted",
+                                   "justification": f"{f.waiver.reason} (approved by {f.waiver.approved_by} on "
+                                                    f"{f.waiver.approved_on}, expires {f.waiver.expires})"}]
+    return result
+
+
+def render(reports: list[Report], *, color: bool = False) -> str:
+    rules = list(reports[0].ruleset.rules) if reports else []
+    index = {rule.id: i for i, rule in enumerate(rules)}
+    version = reports[0].tool_version if reports else ""
+    log = {
+        "$schema": SCHEMA,
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {"name": "plan-compliance", "version": version,
+                                "informationUri": "https://pypi.org/project/plan-compliance/",
+                                "rules": [_rule_descriptor(r) for r in rules]}},
+            "results": [_result(f, index) for r in reports for f in r.findings],
+            "properties": {"asOf": reports[0].as_of.isoformat() if reports else None},
+        }],
+    }
+    return json.dumps(log, indent=2) + "\n"

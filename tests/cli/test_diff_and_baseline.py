@@ -1,0 +1,86 @@
+"""The pull-request view (diff) and baselines."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+from tests.conftest import EXAMPLE_PLAN
+
+DIFF = Path(__file__).resolve().parents[1] / "fixtures" / "diff"
+BEFORE, AFTER = DIFF / "acme-before.yaml", DIFF / "acme-after.yaml"
+
+
+def test_diff_of_two_real_versions(run_cli):
+    result = run_cli("diff", str(BEFORE), str(AFTER), "--as-of", "2026-11-22", "--format", "json")
+    body = json.loads(result.output)
+    assert body["funds"]["added"] == ["btc-etp"] and body["funds"]["removed"] == []
+    assert sorted(body["funds"]["changed"]) == ["lc-growth", "lc-value"]
+    new = sorted((f["rule"], f["fund"], f["status"]) for f in body["findings"]["new"])
+    assert new == [
+        ("dia2026.benchmark", "btc-etp", "watch"),
+        ("dia2026.complexity", "btc-etp", "watch"),
+        ("digital.prudence.documented-review", "btc-etp", "fail"),
+        ("erisa.fees.expense-ratio-screen", "lc-value", "fail"),
+        ("erisa.fees.lower-cost-share-class", "lc-value", "fail"),
+    ]
+    resolved = sorted((f["rule"], f["fund"]) for f in body["findings"]["resolved"])
+    assert resolved == [("erisa.fees.expense-ratio-screen", "lc-growth"),
+                        ("erisa.fees.lower-cost-share-class", "lc-growth")]
+    assert body["summary"] == ("This change adds 1 fund(s) (btc-etp), changes 2 fund(s), introduces 5 new finding(s) "
+                               "(2 error(s)) and resolves 2.")
+    assert result.exit_code == 1
+
+
+def test_fail_on_new_ignores_findings_already_in_the_base(run_cli):
+    assert run_cli("diff", str(AFTER), str(AFTER), "--as-of", "2026-11-22").exit_code == 1
+    same = run_cli("diff", str(AFTER), str(AFTER), "--as-of", "2026-11-22", "--fail-on-new")
+    assert same.exit_code == 0 and "Findings: 0 new, 0 resolved" in same.output
+
+
+def test_diff_base_from_git(tmp_path, run_cli):
+    def git(*args):
+        subprocess.run(["git", *args], cwd=tmp_path, check=True, capture_output=True)
+    git("init", "-q")
+    git("config", "user.email", "t@example.invalid")
+    git("config", "user.name", "t")
+    plan = tmp_path / "plans" / "acme.yaml"
+    plan.parent.mkdir()
+    shutil.copy(BEFORE, plan)
+    git("add", ".")
+    git("commit", "-qm", "base")
+    shutil.copy(AFTER, plan)
+    result = run_cli("diff", "--base", "HEAD", str(plan), "--as-of", "2026-11-22", "--fail-on-new")
+    assert result.exit_code == 1
+    assert result.output.splitlines()[0] == f"HEAD:{plan} -> {plan} (as of 2026-11-22)"
+    assert "  + btc-etp  Spot Bitcoin ETP (via plan menu)" in result.output
+    missing = run_cli("diff", "--base", "no-such-ref", str(plan))
+    assert missing.exit_code == 2 and "cannot read the base version from git" in missing.stderr
+
+
+def test_baseline_reports_only_new_findings(tmp_path, run_cli):
+    plan, baseline = tmp_path / "acme.yaml", tmp_path / "baseline.json"
+    shutil.copy(BEFORE, plan)
+    first = run_cli("check", str(plan), "--as-of", "2026-11-22", "--write-baseline", str(baseline), "--fail-on", "never")
+    assert first.exit_code == 0
+    prints = json.loads(baseline.read_text())["fingerprints"]
+    assert f"erisa.fees.lower-cost-share-class|{plan}|lc-growth" in prints
+    same = run_cli("check", str(plan), "--as-of", "2026-11-22", "--baseline", str(baseline))
+    assert same.exit_code == 0 and "0 errors, 0 warnings" in same.output
+    plan.write_text("# a comment that shifts every line down\n" + BEFORE.read_text())
+    shifted = run_cli("check", str(plan), "--as-of", "2026-11-22", "--baseline", str(baseline))
+    assert shifted.exit_code == 0, "fingerprints must not depend on line numbers"
+    shutil.copy(AFTER, plan)
+    changed = run_cli("check", str(plan), "--as-of", "2026-11-22", "--baseline", str(baseline))
+    assert changed.exit_code == 1
+    assert "[erisa.fees.lower-cost-share-class]" in changed.output and "fund lc-value" in changed.output
+    assert "fund lc-growth" not in changed.output
+
+
+def test_bad_baseline_is_an_input_error(tmp_path, run_cli):
+    bad = tmp_path / "b.json"
+    bad.write_text("{not json")
+    result = run_cli("check", str(EXAMPLE_PLAN), "--baseline", str(bad))
+    assert result.exit_code == 2 and f"{bad}: not a readable baseline" in result.stderr

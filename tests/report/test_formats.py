@@ -1,0 +1,111 @@
+"""Machine formats: SARIF and JUnit validated against their schemas, GitHub annotations line by line."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import jsonschema
+import pytest
+from lxml import etree
+
+from compliance import api
+from compliance.report import FORMATS, renderer
+from tests.conftest import EXAMPLE_PLAN, TODAY, write_plan
+
+SCHEMAS = Path(__file__).resolve().parents[1] / "fixtures" / "schemas"
+
+
+@pytest.fixture(scope="module")
+def report():
+    return api.check(EXAMPLE_PLAN, api.load_rules(["bundled"]), TODAY)
+
+
+def test_sarif_is_valid_against_the_official_schema(report):
+    log = json.loads(renderer("sarif")([report]))
+    schema = json.loads((SCHEMAS / "sarif-2.1.0-rtm.5.json").read_text())
+    jsonschema.Draft4Validator(schema).validate(log)
+    run = log["runs"][0]
+    rule_ids = [r["id"] for r in run["tool"]["driver"]["rules"]]
+    assert len(rule_ids) == len(report.ruleset.rules)
+    for result in run["results"]:
+        assert rule_ids[result["ruleIndex"]] == result["ruleId"]
+        region = result["locations"][0]["physicalLocation"]["region"]
+        assert region["startLine"] >= 1
+    share = next(r for r in run["results"] if r["ruleId"] == "erisa.fees.lower-cost-share-class")
+    assert share["level"] == "error"
+    assert share["locations"][0]["physicalLocation"]["region"] == {"startLine": 123, "startColumn": 18}
+    waived = [r for r in run["results"] if "suppressions" in r]
+    assert len(waived) == 1 and "Dividend Growth" in waived[0]["suppressions"][0]["justification"]
+    descriptor = run["tool"]["driver"]["rules"][rule_ids.index("erisa.fees.lower-cost-share-class")]
+    assert "575 U.S. 523" in descriptor["help"]["text"]
+
+
+def test_sarif_schema_rejects_a_broken_log(report):
+    """The validation is real: a log without required parts fails."""
+    log = json.loads(renderer("sarif")([report]))
+    del log["runs"][0]["tool"]["driver"]["name"]
+    schema = json.loads((SCHEMAS / "sarif-2.1.0-rtm.5.json").read_text())
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.Draft4Validator(schema).validate(log)
+
+
+def test_junit_is_valid_and_counts_match(report, tmp_path, bundled):
+    clean = api.check(write_plan(tmp_path), bundled, TODAY)
+    xml = renderer("junit")([report, clean]).encode()
+    schema = etree.XMLSchema(etree.parse(str(SCHEMAS / "junit.xsd")))
+    doc = etree.fromstring(xml)
+    schema.assertValid(doc)
+    suites = doc.findall("testsuite")
+    assert [s.get("name") for s in suites] == [str(EXAMPLE_PLAN), str(tmp_path / "plan.yaml")]
+    failing = [f for f in report.findings if f.status == "fail"]
+    assert int(suites[0].get("failures")) == len(failing)
+    assert suites[1].get("failures") == "0"
+    failure = doc.xpath("//testcase[@name='erisa.fees.lower-cost-share-class [lc-growth]']/failure")[0]
+    assert failure.get("type") == "error" and "Tibble" in failure.text
+    assert int(doc.get("tests")) == sum(int(s.get("tests")) for s in suites)
+
+
+def test_junit_schema_rejects_broken_xml():
+    schema = etree.XMLSchema(etree.parse(str(SCHEMAS / "junit.xsd")))
+    assert not schema.validate(etree.fromstring(b"<testsuites tests='1'><testsuite name='x'/></testsuites>"))
+
+
+def test_github_annotations_line_by_line(report):
+    lines = renderer("github")([report]).splitlines()
+    expected = [f for f in report.findings if f.status != "waived"]
+    assert len(lines) == len(expected)
+    for line, f in zip(lines, expected):
+        kind = {"error": "error", "warning": "warning", "info": "notice"}[f.severity]
+        assert line.startswith(f"::{kind} file={f.location.file},line={f.location.line},col={f.location.column},title=")
+        head, message = line.split("::", 2)[1:]
+        assert "\n" not in message and message.startswith(f.message.replace("%", "%25"))
+    assert any("title=erisa.fees.lower-cost-share-class (lc-growth)::" in line for line in lines)
+
+
+def test_github_annotation_escapes_newlines_and_separators(tmp_path, bundled):
+    plan = write_plan(tmp_path, {"menu": [{"id": "f", "name": "A, B: 100% \nfund", "vehicle": "cit",
+                                           "asset_class": "target_date", "qdia": True, "expense_ratio": 0.001}]})
+    lines = renderer("github")([api.check(plan, bundled, TODAY)]).splitlines()
+    assert all(line.startswith("::") for line in lines)
+    assert any("A, B: 100%25 %0Afund" in line for line in lines)
+
+
+def test_github_format_annotates_bad_input(run_cli):
+    corpus = Path(__file__).resolve().parents[1] / "fixtures" / "malformed" / "percent-expense-ratio.yaml"
+    result = run_cli("check", str(corpus), "--format", "github")
+    assert result.exit_code == 2
+    assert result.stdout.strip() == (f"::error file={corpus},line=12,col=20,title=invalid input::menu[0].expense_ratio: "
+                                     "must be a number (got '0.5%25'; write 0.005)")
+
+
+def test_markdown_summary(report):
+    text = renderer("markdown")([report])
+    assert text.startswith("## plan-compliance: 1 plan(s) as of 2026-11-22")
+    assert "| Acme Manufacturing 401(k) Savings Plan (`" in text and "| 2 | 5 | 4 | 4 | 1 |" in text
+    assert "`erisa.fees.lower-cost-share-class` | lc-growth |" in text
+
+
+def test_every_format_is_registered_and_renders(report):
+    for name in FORMATS:
+        assert renderer(name)([report]).strip()
