@@ -13,9 +13,9 @@ from compliance.model import Report
 BASELINE_VERSION = 1
 
 
-def write_baseline_file(path: Path, reports: list[Report]) -> None:
-    prints = sorted({f.fingerprint for r in reports for f in r.findings if f.status in ("fail", "watch")})
-    body = {"format_version": BASELINE_VERSION, "fingerprints": prints}
+def write_baseline_file(path: Path, fingerprints: set[str]) -> None:
+    """Record failing and watch findings' fingerprints (collected while checking, not whole reports)."""
+    body = {"format_version": BASELINE_VERSION, "fingerprints": sorted(fingerprints)}
     write_atomic(path, (json.dumps(body, indent=2) + "\n").encode())
 
 

@@ -7,7 +7,9 @@ arguments). Bad input is printed as `file:line:column: message`, never as a trac
 from __future__ import annotations
 
 import json
+import os
 import sys
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
@@ -79,7 +81,7 @@ def cli() -> None:
 @cli.command()
 @click.argument("paths", nargs=-1)
 @_options_common
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "sarif", "junit", "github", "markdown"]),
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "sarif", "junit", "github", "markdown", "summary"]),
               default="text", show_default=True, help="Output format.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write the report to FILE (atomically) instead of standard output.")
@@ -89,30 +91,48 @@ def cli() -> None:
               help="Report and fail only on findings not recorded in this baseline file.")
 @click.option("--write-baseline", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Record the current findings as the baseline in FILE.")
-def check(paths, rules, as_of, config_path, fmt, output, fail_on, baseline, write_baseline):
+@click.option("--jobs", "-j", type=click.IntRange(1, 64), default=1, show_default=True,
+              help="Check plans in this many processes.")
+def check(paths, rules, as_of, config_path, fmt, output, fail_on, baseline, write_baseline, jobs):
     """Check plan files (files, directories or globs) and report findings with file:line and citations."""
     from compliance import api
     from compliance.baseline import filter_new, read_baseline, write_baseline_file
-    from compliance.report import renderer
+    from compliance.batch import check_many
+    from compliance.report import module
 
     config, packs, as_of = _settings(config_path, rules, as_of)
     targets = list(paths) or list(config.plans)
     if not targets:
         raise click.UsageError("name at least one plan file or directory (or list plans in .compliance.yaml)")
     ruleset = api.load_rules(packs)
-    reports, problems = [], []
-    for path in api.expand_plan_paths(targets):
-        try:
-            reports.append(api.check(path, ruleset, as_of))
-        except InputError as exc:
-            problems += exc.problems
-    if write_baseline:
-        write_baseline_file(write_baseline, reports)
-    if baseline:
-        reports = filter_new(reports, read_baseline(baseline))
+    plans = api.expand_plan_paths(targets)
+    known = read_baseline(baseline) if baseline else None
+    formatter = module(fmt)
+    streaming = getattr(formatter, "STREAMING", False)
     color = output is None and fmt == "text" and sys.stdout.isatty()
-    text = renderer(fmt)(reports, color=color)
-    _emit(text, output)
+    threshold = fail_on or config.fail_on
+    problems, collected, fingerprints = [], [], set()
+    seen = failing = 0
+    findings_fail = False
+    with _writer(output) as write, _progress(plans) as bar:
+        for item in check_many(plans, packs, ruleset, as_of, jobs):
+            bar.update(1)
+            if isinstance(item, InputError):
+                problems += item.problems
+                continue
+            fingerprints |= {f.fingerprint for f in item.findings if f.status in ("fail", "watch")}
+            if known is not None:
+                item = filter_new([item], known)[0]
+            seen += 1
+            failing += item.worst() is not None
+            findings_fail = findings_fail or exit_code([item], threshold) == EXIT_FINDINGS
+            if streaming:
+                write(formatter.render_one(item, color=color))
+            else:
+                collected.append(item)
+        write(formatter.render_end(seen, failing) if streaming else formatter.render(collected, color=color))
+    if write_baseline:
+        write_baseline_file(write_baseline, fingerprints)
     for problem in problems:
         click.echo(str(problem), err=True)
     if problems and fmt == "github":
@@ -121,7 +141,30 @@ def check(paths, rules, as_of, config_path, fmt, output, fail_on, baseline, writ
         click.echo("\n".join(problem_line(p) for p in problems))
     if problems:
         sys.exit(EXIT_INPUT)
-    sys.exit(exit_code(reports, fail_on or config.fail_on))
+    sys.exit(EXIT_FINDINGS if findings_fail else EXIT_OK)
+
+
+@contextmanager
+def _writer(output: Path | None):
+    """A write(text) function: to standard output as it comes, or into FILE, replaced atomically at the end."""
+    if output is None:
+        yield lambda text: click.echo(text, nl=False)
+        return
+    from compliance.atomic import atomic_writer
+
+    with atomic_writer(output) as handle:
+        yield lambda text: handle.write(text.encode("utf-8"))
+
+
+@contextmanager
+def _progress(plans: list[Path]):
+    """A progress bar on an interactive terminal for batches; silent in CI and when stderr is redirected."""
+    show = len(plans) > 1 and sys.stderr.isatty() and not os.environ.get("CI")
+    if not show:
+        yield type("NoBar", (), {"update": staticmethod(lambda n: None)})()
+        return
+    with click.progressbar(length=len(plans), label="Checking plans", file=sys.stderr) as bar:
+        yield bar
 
 
 def exit_code(reports, fail_on: str) -> int:

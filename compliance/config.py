@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -56,11 +57,11 @@ def load_config(path: Path | None) -> Config:
             problems.append(Problem(doc.locate((p,), key=True), f"{format_path((p,))}: {errs[0]}"))
         raise InputError(problems)
     base = path.parent
-    resolve = lambda p: p if p == "bundled" else str(base / p)  # noqa: E731
+    resolve = lambda p: p if p == "bundled" else os.path.relpath(base / p)  # noqa: E731
     return Config(
         packs=tuple(resolve(p) for p in data.get("packs", ["bundled"])),
         fail_on=data.get("fail_on", "error"),
         as_of=data.get("as_of"),
-        plans=tuple(str(base / p) for p in data.get("plans", [])),
+        plans=tuple(os.path.relpath(base / p) for p in data.get("plans", [])),
         file=str(path),
     )

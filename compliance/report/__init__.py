@@ -1,4 +1,8 @@
-"""Output formats. Each is one module with `render(reports, *, color=False) -> str`; adding one is one line here."""
+"""Output formats. Each is one module with `render(reports, *, color=False) -> str`; adding one is one line here.
+
+Formats that can stream (print each plan as it is checked, so memory stays flat) also define `STREAMING = True`,
+`render_one(report)` and `render_end(plans_seen, plans_failing)`.
+"""
 
 from __future__ import annotations
 
@@ -12,8 +16,13 @@ FORMATS = {
     "junit": "compliance.report.junit",
     "github": "compliance.report.github",
     "markdown": "compliance.report.markdown",
+    "summary": "compliance.report.summary",
 }
 
 
 def renderer(name: str) -> Callable[..., str]:
-    return importlib.import_module(FORMATS[name]).render
+    return module(name).render
+
+
+def module(name: str):
+    return importlib.import_module(FORMATS[name])

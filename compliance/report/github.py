@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from compliance.model import Report
 
+STREAMING = True
 _COMMAND = {"error": "error", "warning": "warning", "info": "notice"}
 
 
@@ -20,6 +21,14 @@ def problem_line(problem) -> str:
     loc = problem.location
     return (f"::error file={_escape_property(loc.file)},line={loc.line},col={loc.column},"
             f"title=invalid input::{_escape_data(problem.message)}")
+
+
+def render_one(report: Report, color: bool = False) -> str:
+    return render([report])
+
+
+def render_end(reports_seen: int, failing: int) -> str:
+    return ""
 
 
 def render(reports: list[Report], *, color: bool = False) -> str:

@@ -6,17 +6,21 @@ import click
 
 from compliance.model import Finding, Report
 
+STREAMING = True
 _COLORS = {"error": "red", "warning": "yellow", "info": "cyan", "waived": "green", "watch": "blue"}
 
 
+def render_one(report: Report, color: bool = False) -> str:
+    return "\n".join(_plan(report, color)) + "\n"
+
+
+def render_end(reports_seen: int, failing: int) -> str:
+    return f"{reports_seen} plans checked, {failing} with failing findings.\n" if reports_seen > 1 else ""
+
+
 def render(reports: list[Report], *, color: bool = False) -> str:
-    lines: list[str] = []
-    for report in reports:
-        lines += _plan(report, color)
-    if len(reports) > 1:
-        failing = sum(1 for r in reports if r.worst())
-        lines.append(f"{len(reports)} plans checked, {failing} with failing findings.")
-    return "\n".join(lines) + "\n"
+    failing = sum(1 for r in reports if r.worst())
+    return "".join(render_one(r, color) for r in reports) + render_end(len(reports), failing)
 
 
 def _plan(report: Report, color: bool) -> list[str]:

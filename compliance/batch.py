@@ -1,0 +1,56 @@
+"""Checks many plans, in order, in this process or in worker processes (`--jobs N`).
+
+Compiled rules hold closures, which cannot cross a process boundary, so each worker compiles the packs once
+(pool initializer) and sends back reports without rule objects; the parent re-attaches its own by id.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import replace
+from datetime import date
+from pathlib import Path
+from typing import Iterator
+
+from compliance import api
+from compliance.errors import InputError
+from compliance.model import Report, RuleSet
+
+_worker_rules: RuleSet | None = None
+
+
+def check_many(plans: list[Path], packs: list[str], ruleset: RuleSet, as_of: date,
+               jobs: int = 1) -> Iterator[Report | InputError]:
+    if jobs <= 1 or len(plans) < 2:
+        for plan in plans:
+            yield _check(plan, ruleset, as_of)
+        return
+    chunk = max(1, min(64, len(plans) // (jobs * 8) or 1))
+    with ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker, initargs=(tuple(packs),)) as pool:
+        for item in pool.map(_check_in_worker, plans, [as_of] * len(plans), chunksize=chunk):
+            yield item if isinstance(item, InputError) else _rebind(item, ruleset)
+
+
+def _check(plan: Path, ruleset: RuleSet, as_of: date) -> Report | InputError:
+    try:
+        return api.check(plan, ruleset, as_of)
+    except InputError as exc:
+        return exc
+
+
+def _init_worker(packs: tuple[str, ...]) -> None:
+    global _worker_rules
+    _worker_rules = api.load_rules(list(packs))
+
+
+def _check_in_worker(plan: Path, as_of: date) -> Report | InputError:
+    result = _check(plan, _worker_rules, as_of)
+    if isinstance(result, InputError):
+        return result
+    return replace(result, ruleset=None, outcomes=tuple(replace(o, rule=None) for o in result.outcomes))
+
+
+def _rebind(report: Report, ruleset: RuleSet) -> Report:
+    rules = {r.id: r for r in ruleset.rules}
+    return replace(report, ruleset=ruleset,
+                   outcomes=tuple(replace(o, rule=rules.get(o.rule_id)) for o in report.outcomes))

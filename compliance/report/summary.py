@@ -1,0 +1,23 @@
+"""One line per plan and a total: the view for a directory of hundreds or thousands of plans."""
+
+from __future__ import annotations
+
+from compliance.model import Report
+
+STREAMING = True
+
+
+def render_one(report: Report, color: bool = False) -> str:
+    c = report.counts()
+    status = "FAIL" if c["error"] else ("WARN" if c["warning"] else "ok")
+    return (f"{status:<4} {report.plan_file}: {c['error']} errors, {c['warning']} warnings, {c['info']} info, "
+            f"{c['watch']} watch, {c['waived']} waived\n")
+
+
+def render_end(reports_seen: int, failing: int) -> str:
+    return f"{reports_seen} plans checked, {failing} with failing findings.\n"
+
+
+def render(reports: list[Report], *, color: bool = False) -> str:
+    failing = sum(1 for r in reports if r.worst())
+    return "".join(render_one(r) for r in reports) + render_end(len(reports), failing)
