@@ -117,6 +117,7 @@ class _Builder:
         self.doc = doc
         self.nodes = 0
         self.scalars = yaml.constructor.SafeConstructor()
+        self.built: dict[int, tuple[Any, int]] = {}  # anchored collections: value and expanded size
 
     def fail(self, node: yaml.Node, message: str) -> InputError:
         return InputError.at(self.doc.file, node.start_mark.line + 1, node.start_mark.column + 1, message)
@@ -128,6 +129,15 @@ class _Builder:
         if depth > MAX_DEPTH:
             raise self.fail(node, f"nesting deeper than {MAX_DEPTH} levels; refused")
         self.doc.positions[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
+        if id(node) in self.built:
+            # An alias (or merge) of a collection built before: reuse it, as PyYAML does, but count its full
+            # size so the expansion limit still bounds the document as a reader would walk it. Positions inside
+            # it stay at the first use; lookups here fall back to this alias, the line that brought it in.
+            value, size = self.built[id(node)]
+            self.nodes += size
+            if self.nodes > MAX_NODES:
+                raise self.fail(node, f"document expands to more than {MAX_NODES:,} values (alias bomb?); refused")
+            return value
         if isinstance(node, yaml.ScalarNode):
             if node.tag not in _SCALAR_TAGS:
                 raise self.fail(node, f"YAML tag {_short(node.tag)} is not allowed; plan files use plain YAML values")
@@ -138,10 +148,16 @@ class _Builder:
         if isinstance(node, yaml.SequenceNode):
             if node.tag != _SEQ:
                 raise self.fail(node, f"YAML tag {_short(node.tag)} is not allowed; plan files use plain YAML values")
-            return [self.build(item, path + (i,), depth + 1) for i, item in enumerate(node.value)]
+            start = self.nodes
+            value = [self.build(item, path + (i,), depth + 1) for i, item in enumerate(node.value)]
+            self.built[id(node)] = (value, self.nodes - start)
+            return value
         if node.tag != _MAP:
             raise self.fail(node, f"YAML tag {_short(node.tag)} is not allowed; plan files use plain YAML values")
-        return self.build_mapping(node, path, depth)
+        start = self.nodes
+        value = self.build_mapping(node, path, depth)
+        self.built[id(node)] = (value, self.nodes - start)
+        return value
 
     def build_mapping(self, node: yaml.MappingNode, path: Path_, depth: int) -> dict:
         result: dict = {}

@@ -16,6 +16,7 @@ import cerberus
 
 from compliance.conditions import Context, always, compile_condition
 from compliance.errors import InputError, Location, Problem
+from compliance.fastcheck import compile_mapping
 from compliance.loader import Document, format_path, load_file
 from compliance.model import (
     SEVERITIES, STATUS_KINDS, Citation, PackInfo, Rule, RuleSet, RuleTest, Source, StatusChange,
@@ -88,6 +89,7 @@ PACK_SCHEMA = {
     }}},
 }
 _PACK_VALIDATOR = cerberus.Validator(PACK_SCHEMA)
+_FAST_CHECK = compile_mapping(PACK_SCHEMA)
 
 
 def discover(references: list[str | Path]) -> list[Path]:
@@ -148,7 +150,7 @@ def _load_pack_doc(path: Path) -> Document:
     doc = load_file(path, _display(path))
     if not isinstance(doc.data, dict):
         raise InputError.at(doc.file, 1, 1, "a rule pack must be a YAML mapping with a 'pack' section")
-    if not _PACK_VALIDATOR.validate(doc.data):
+    if not _FAST_CHECK(doc.data) and not _PACK_VALIDATOR.validate(doc.data):
         problems = []
         for err in leaf_errors(_PACK_VALIDATOR._errors):
             where = format_path(tuple(err.document_path))

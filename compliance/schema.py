@@ -13,6 +13,7 @@ from typing import Any
 import cerberus
 
 from compliance.errors import InputError, Problem
+from compliance.fastcheck import compile_mapping
 from compliance.loader import Document, format_path
 
 SUPPORTED_SCHEMA_VERSIONS = (1,)
@@ -175,6 +176,7 @@ class _PlanValidator(cerberus.Validator):
 
 
 _VALIDATOR = _PlanValidator(PLAN_SCHEMA)
+_FAST_CHECK = compile_mapping(PLAN_SCHEMA)  # answers valid/invalid quickly; Cerberus explains the invalid
 
 
 def validate_plan(doc: Document) -> dict:
@@ -190,7 +192,7 @@ def validate_plan(doc: Document) -> dict:
     data = {k: v for k, v in data.items() if not (isinstance(k, str) and k.startswith(EXTENSION_PREFIX))}
     doc.data = data
     problems = []
-    if not _VALIDATOR.validate(data):
+    if not _FAST_CHECK(data) and not _VALIDATOR.validate(data):
         problems = [_problem(doc, err) for err in leaf_errors(_VALIDATOR._errors)]
     problems += _duplicate_fund_ids(doc)
     if problems:

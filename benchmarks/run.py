@@ -1,0 +1,196 @@
+"""Benchmarks for plan-compliance: every figure is a ratio against a baseline measured in the same run.
+
+    python benchmarks/run.py                      # the full run documented in docs/performance.md
+    python benchmarks/run.py --sizes 1000 --memo-plans 20 --repeat 3    # a quicker look
+
+It generates realistic synthetic plans (seeded; 20-60 funds each, some with digital-asset and private-market
+options and waivers) in a temporary folder, runs the real `compliance` command in subprocesses, and prints a
+Markdown table. Nothing here is a test: machines are noisy, so the suite asserts no timings.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+import yaml
+
+AS_OF = "2026-11-22"
+CLASSES = ["us_large_cap_equity", "us_mid_cap_equity", "us_small_cap_equity", "international_equity",
+           "emerging_markets_equity", "intermediate_bond", "short_term_bond", "high_yield_bond",
+           "inflation_protected_bond", "money_market", "stable_value", "real_estate", "sector_equity", "global_equity"]
+FACTORS = ["performance", "fees", "liquidity", "valuation", "benchmark", "complexity"]
+
+
+def synthetic_plan(rng: random.Random, n: int, funds: int | None = None) -> dict:
+    """One plan in the documented format, with the variety a recordkeeper's book has."""
+    day = date(2026, 11, 22)
+    ago = lambda lo, hi: day - timedelta(days=rng.randint(lo, hi))  # noqa: E731
+    count = funds or rng.randint(20, 60)
+    menu = []
+    for i in range(count):
+        kind = "target_date" if i < 4 else rng.choice(CLASSES)
+        fund = {"id": f"f{i:02d}", "name": f"Fund {i:02d} of plan {n}", "vehicle": rng.choice(["cit", "mutual_fund"]),
+                "asset_class": kind, "management": rng.choice(["active", "passive"]), "diversified": True,
+                "share_class": "Inst", "expense_ratio": round(rng.uniform(0.0002, 0.0110), 4),
+                "liquidity": "daily", "valuation_frequency": "daily", "benchmark": "Broad index",
+                "last_reviewed": ago(10, 500), "qdia": i == 2}
+        if rng.random() < 0.15:
+            fund["lowest_cost_share_class"] = {"share_class": "R6", "expense_ratio": round(fund["expense_ratio"] * 0.6, 4)}
+        if kind == "target_date" and rng.random() < 0.2:
+            fund["private_market_pct"] = rng.choice([5, 8, 10])
+            fund["professionally_managed"] = True
+        fund["due_diligence"] = {f: {"date": ago(30, 400), "reference": f"Minutes {n}-{i}"}
+                                 for f in FACTORS if rng.random() < 0.85}
+        menu.append(fund)
+    if rng.random() < 0.25:
+        menu.append({"id": "crypto", "name": "Spot Bitcoin ETP", "vehicle": "etp", "asset_class": "digital_assets",
+                     "expense_ratio": 0.0025, "digital_asset_pct": 100, "liquidity": "daily",
+                     "valuation_frequency": "daily", "custodian": "Custodian", "benchmark": "Bitcoin reference rate",
+                     "last_reviewed": ago(10, 200),
+                     "due_diligence": {f: {"date": ago(30, 300), "reference": "Minutes"}
+                                       for f in ["volatility", "valuation", "custody", "fees", "liquidity"]}})
+    plan = {
+        "schema_version": 1,
+        "plan": {"name": f"Synthetic Plan {n}", "ein": f"{n % 90 + 10:02d}-{n:07d}", "plan_number": "001",
+                 "type": rng.choice(["401k", "403b"]), "participants": rng.randint(50, 50000),
+                 "assets_usd": rng.randint(1, 5000) * 1_000_000, "intends_404c": rng.random() < 0.8,
+                 "transfer_frequency": "daily"},
+        "governance": {
+            "investment_policy": {"adopted": date(2015, 1, 1), "last_reviewed": ago(20, 500),
+                                  "addresses_digital_assets": rng.random() < 0.5},
+            "committee": {"charter": True, "meeting_frequency": "quarterly", "last_meeting": ago(5, 200),
+                          "minutes_kept": rng.random() < 0.95},
+            "disclosures": {"participant_fee_disclosure_sent": ago(10, 400),
+                            "service_provider_disclosure_received": ago(10, 400),
+                            "service_provider_fees_reviewed": ago(10, 420)}},
+        "brokerage_window": {"offered": rng.random() < 0.3, "digital_assets_allowed": rng.random() < 0.1},
+        "menu": menu,
+    }
+    if rng.random() < 0.3:
+        plan["waivers"] = [{"rule": "erisa.fees.expense-ratio-screen", "fund": "f05", "reason": "Peer review",
+                            "approved_by": "Committee", "approved_on": ago(30, 200), "expires": day + timedelta(days=200)}]
+    return plan
+
+
+def write_plans(folder: Path, count: int, seed: int = 2026) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = random.Random(seed)
+    for n in range(count):
+        (folder / f"plan-{n:05d}.yaml").write_text(yaml.safe_dump(synthetic_plan(rng, n), sort_keys=False))
+    return folder
+
+
+def timed(cmd: list[str], repeat: int) -> tuple[float, int]:
+    """Median wall time over `repeat` runs, and the peak RSS (KiB) of the last run, via /usr/bin/time."""
+    times, peak = [], 0
+    for _ in range(repeat):
+        start = time.perf_counter()
+        proc = subprocess.run(["/usr/bin/time", "-f", "%M", *cmd], capture_output=True, text=True)
+        times.append(time.perf_counter() - start)
+        if proc.returncode not in (0, 1):
+            raise SystemExit(f"failed: {' '.join(cmd)}\n{proc.stderr[-2000:]}")
+        peak = int(proc.stderr.strip().splitlines()[-1])
+    return statistics.median(times), peak
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", default="1000,10000,50000", help="batch sizes (plans) for the scaling rows")
+    parser.add_argument("--throughput-plans", type=int, default=10000)
+    parser.add_argument("--memo-plans", type=int, default=200)
+    parser.add_argument("--repeat", type=int, default=5, help="runs per start-up figure (median)")
+    args = parser.parse_args()
+    py = sys.executable
+    compliance = [py, "-m", "compliance"]
+    work = Path(tempfile.mkdtemp(prefix="pc-bench-"))
+    rows: list[tuple[str, str, str, str, str]] = []
+    try:
+        # 1. start-up: one 30-fund plan, whole process
+        one = work / "one"
+        one.mkdir()
+        (one / "plan.yaml").write_text(yaml.safe_dump(synthetic_plan(random.Random(1), 1, funds=30), sort_keys=False))
+        base, _ = timed([py, "-c", "import click, yaml, cerberus"], args.repeat)
+        run, _ = timed([*compliance, "check", str(one / "plan.yaml"), "--as-of", AS_OF, "--fail-on", "never"], args.repeat)
+        rows.append(("start-up: check one 30-fund plan", f"{run:.3f} s", "import click, yaml, cerberus",
+                     f"{base:.3f} s", f"{run / base:.2f}x (target <= 1.5x)"))
+
+        # 2. throughput: N plans in one call vs parsing the same files with CSafeLoader
+        batch = write_plans(work / f"batch-{args.throughput_plans}", args.throughput_plans)
+        parse_cmd = [py, "-c", "import sys, yaml, pathlib\n"
+                     "for p in sorted(pathlib.Path(sys.argv[1]).glob('*.yaml')): yaml.load(p.read_bytes(), Loader=yaml.CSafeLoader)",
+                     str(batch)]
+        parse, _ = timed(parse_cmd, 1)
+        check1, mem1 = timed([*compliance, "check", str(batch), "--as-of", AS_OF, "--format", "summary",
+                              "--fail-on", "never", "-o", str(work / "out.txt")], 1)
+        rows.append((f"throughput: check {args.throughput_plans:,} plans (--jobs 1)", f"{check1:.1f} s",
+                     "parse the same files with yaml.CSafeLoader", f"{parse:.1f} s",
+                     f"{check1 / parse:.2f}x (target <= 2x)"))
+
+        # 3. scaling: --jobs 2 vs --jobs 1, and growth with the number of plans
+        check2, _ = timed([*compliance, "check", str(batch), "--as-of", AS_OF, "--format", "summary", "--fail-on",
+                           "never", "--jobs", "2", "-o", str(work / "out2.txt")], 1)
+        rows.append((f"scaling: check {args.throughput_plans:,} plans --jobs 2", f"{check2:.1f} s",
+                     "the same with --jobs 1", f"{check1:.1f} s", f"{check1 / check2:.2f}x faster (target >= 1.7x)"))
+        sizes = [int(s) for s in args.sizes.split(",") if s]
+        first = None
+        for size in sizes:
+            folder = batch if size == args.throughput_plans else write_plans(work / f"batch-{size}", size)
+            elapsed, peak = ((check1, mem1) if size == args.throughput_plans else
+                             timed([*compliance, "check", str(folder), "--as-of", AS_OF, "--format", "summary",
+                                    "--fail-on", "never", "-o", str(work / "out3.txt")], 1))
+            per = elapsed / size * 1000
+            first = first or (size, per, peak)
+            rows.append((f"scaling: {size:,} plans (--jobs 1)", f"{elapsed:.1f} s, {per:.2f} ms/plan, peak {peak / 1024:.0f} MiB",
+                         f"{first[0]:,} plans", f"{first[1]:.2f} ms/plan, peak {first[2] / 1024:.0f} MiB",
+                         f"{per / first[1]:.2f}x per plan, {peak / first[2]:.2f}x memory (target: flat)"))
+            if folder != batch:
+                shutil.rmtree(folder)
+
+        # 4. memos: pipeline vs WeasyPrint alone on the same HTML; --jobs 2 vs --jobs 1
+        memo_code = (
+            "import sys, time, weasyprint\n"
+            "from datetime import date\n"
+            "from compliance import api\n"
+            "from compliance.memo.context import MemoOptions, build_context\n"
+            "from compliance.memo.html import render_html\n"
+            "from compliance.memo.writer import memo_bytes\n"
+            "rs = api.load_rules(['bundled']); plan = sys.argv[1]; d = date.fromisoformat(sys.argv[2])\n"
+            "r = api.check(plan, rs, d); html = render_html(build_context(r, MemoOptions()))\n"
+            "weasyprint.HTML(string=html).write_pdf(); memo_bytes(r, MemoOptions())  # warm fonts and caches\n"
+            "best_w = best_p = 1e9\n"
+            "for _ in range(3):\n"
+            "    t = time.perf_counter(); weasyprint.HTML(string=html).write_pdf(); best_w = min(best_w, time.perf_counter() - t)\n"
+            "    t = time.perf_counter(); r = api.check(plan, rs, d); memo_bytes(r, MemoOptions()); best_p = min(best_p, time.perf_counter() - t)\n"
+            "print(best_p, best_w)\n")
+        proc = subprocess.run([py, "-c", memo_code, str(one / "plan.yaml"), AS_OF], capture_output=True, text=True, check=True)
+        pipeline, weasy = map(float, proc.stdout.split())
+        rows.append(("memo: check + HTML + PDF/A-3b with attachments, one 30-fund plan", f"{pipeline:.2f} s",
+                     "WeasyPrint alone, same HTML, plain PDF", f"{weasy:.2f} s",
+                     f"{pipeline / weasy:.2f}x (target <= 1.2x)"))
+        memos = write_plans(work / "memo-plans", args.memo_plans, seed=7)
+        m1, _ = timed([*compliance, "memo", str(memos), "-o", str(work / "memos1"), "--as-of", AS_OF, "--jobs", "1"], 1)
+        m2, _ = timed([*compliance, "memo", str(memos), "-o", str(work / "memos2"), "--as-of", AS_OF, "--jobs", "2"], 1)
+        rows.append((f"memo: {args.memo_plans} plans --jobs 2", f"{m2:.1f} s", "the same with --jobs 1", f"{m1:.1f} s",
+                     f"{m1 / m2:.2f}x faster (target >= 1.7x)"))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+    print(f"plan-compliance benchmarks, {time.strftime('%Y-%m-%d')}, Python {sys.version.split()[0]}, "
+          f"{subprocess.run(['nproc'], capture_output=True, text=True).stdout.strip()} cores\n")
+    print("| figure | measured | baseline (same run) | baseline value | ratio |")
+    print("|---|---|---|---|---|")
+    for row in rows:
+        print("| " + " | ".join(row) + " |")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,105 @@
+"""A fast yes/no validator compiled from the same Cerberus schema dicts.
+
+Cerberus stays the authority: it defines the format and produces every error message. But it costs tens of
+milliseconds per plan, so valid documents (the common case) are accepted by this compiled checker, and only
+documents it rejects go through Cerberus for the located messages. A property test asserts both always agree.
+Only the Cerberus rules our schemas use are supported; any other rule is refused when the checker is compiled.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping, Sequence
+from datetime import date
+from typing import Any, Callable
+
+Check = Callable[[Any], bool]
+
+_TYPES: dict[str, Check] = {
+    "string": lambda v: isinstance(v, str),
+    "integer": lambda v: isinstance(v, int) and not isinstance(v, bool),
+    "number": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
+    "boolean": lambda v: isinstance(v, bool),
+    "date": lambda v: isinstance(v, date),
+    "dict": lambda v: isinstance(v, Mapping),
+    "list": lambda v: isinstance(v, Sequence) and not isinstance(v, str),
+}
+_SUPPORTED = {"type", "required", "allowed", "min", "max", "regex", "empty", "minlength", "schema", "keysrules",
+              "valuesrules", "nullable", "check_with", "meta"}
+
+
+def compile_mapping(schema: dict) -> Check:
+    """A checker for a mapping whose fields follow `schema` (unknown keys rejected, as Cerberus does by default)."""
+    fields = {name: _compile_field(rules) for name, rules in schema.items()}
+    required = [name for name, rules in schema.items() if rules.get("required")]
+
+    def check(doc: Any) -> bool:
+        if not isinstance(doc, Mapping):
+            return False
+        for name in required:
+            if name not in doc:
+                return False
+        for key, value in doc.items():
+            field = fields.get(key)
+            if field is None or not field(value):
+                return False
+        return True
+
+    return check
+
+
+def _compile_field(rules: dict) -> Check:
+    unknown = set(rules) - _SUPPORTED
+    if unknown:
+        raise ValueError(f"fastcheck does not support the Cerberus rules {sorted(unknown)}")
+    checks: list[Check] = []
+    kind = rules.get("type")
+    if kind:
+        checks.append(_TYPES[kind])
+    if "allowed" in rules:
+        allowed = rules["allowed"]
+        checks.append(lambda v: v in allowed)
+    if "min" in rules:
+        low = rules["min"]
+        checks.append(lambda v: v >= low)
+    if "max" in rules:
+        high = rules["max"]
+        checks.append(lambda v: v <= high)
+    if "regex" in rules:
+        pattern = rules["regex"] if rules["regex"].endswith("$") else rules["regex"] + "$"  # as Cerberus does
+        matcher = re.compile(pattern).match
+        checks.append(lambda v: not isinstance(v, str) or matcher(v) is not None)
+    if rules.get("empty") is False:
+        checks.append(lambda v: not (isinstance(v, (str, Sequence, Mapping)) and len(v) == 0))
+    if "minlength" in rules:
+        shortest = rules["minlength"]
+        checks.append(lambda v: len(v) >= shortest)
+    if rules.get("check_with") == "finite":
+        checks.append(lambda v: not isinstance(v, float) or math.isfinite(v))
+    elif "check_with" in rules:
+        raise ValueError(f"fastcheck does not know check_with {rules['check_with']!r}")
+    if "schema" in rules:
+        inner = rules["schema"]
+        if kind == "list":
+            item = _compile_field(inner)
+            checks.append(lambda v: all(item(x) for x in v))
+        else:
+            checks.append(compile_mapping(inner))
+    if "keysrules" in rules:
+        key_check = _compile_field(rules["keysrules"])
+        checks.append(lambda v: all(key_check(k) for k in v))
+    if "valuesrules" in rules:
+        value_check = _compile_field(rules["valuesrules"])
+        checks.append(lambda v: all(value_check(x) for x in v.values()))
+    nullable = rules.get("nullable", False)
+
+    def check(value: Any) -> bool:
+        if value is None:
+            return nullable
+        try:
+            return all(c(value) for c in checks)
+        except TypeError:  # e.g. min on an unorderable value: Cerberus reports an error too
+            return False
+
+    return check
