@@ -7,6 +7,7 @@ rules, the way an investment policy statement tailors the law to one plan.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from datetime import date
 from pathlib import Path
@@ -88,8 +89,12 @@ PACK_SCHEMA = {
             "funds": {"type": "list", "schema": {"type": "dict"}}}}},
     }}},
 }
-_PACK_VALIDATOR = cerberus.Validator(PACK_SCHEMA)
 _FAST_CHECK = compile_mapping(PACK_SCHEMA)
+
+
+@functools.cache
+def _pack_validator() -> cerberus.Validator:
+    return cerberus.Validator(PACK_SCHEMA)
 
 
 def discover(references: list[str | Path]) -> list[Path]:
@@ -150,9 +155,9 @@ def _load_pack_doc(path: Path) -> Document:
     doc = load_file(path, _display(path))
     if not isinstance(doc.data, dict):
         raise InputError.at(doc.file, 1, 1, "a rule pack must be a YAML mapping with a 'pack' section")
-    if not _FAST_CHECK(doc.data) and not _PACK_VALIDATOR.validate(doc.data):
+    if not _FAST_CHECK(doc.data) and not (validator := _pack_validator()).validate(doc.data):
         problems = []
-        for err in leaf_errors(_PACK_VALIDATOR._errors):
+        for err in leaf_errors(validator._errors):
             where = format_path(tuple(err.document_path))
             what = {"required": "required field is missing", "allowed": f"{err.value!r} is not one of {err.constraint}",
                     "regex": f"{err.value!r} does not match {err.constraint}", "type": f"must be of type {err.constraint}"}

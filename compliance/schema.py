@@ -7,6 +7,7 @@ paths that rule conditions may name (checked when a pack loads), and the JSON Sc
 from __future__ import annotations
 
 import difflib
+import functools
 import math
 from typing import Any
 
@@ -175,8 +176,13 @@ class _PlanValidator(cerberus.Validator):
             self._error(field, "must be a finite number (got NaN or infinity)")
 
 
-_VALIDATOR = _PlanValidator(PLAN_SCHEMA)
 _FAST_CHECK = compile_mapping(PLAN_SCHEMA)  # answers valid/invalid quickly; Cerberus explains the invalid
+
+
+@functools.cache
+def _validator() -> _PlanValidator:
+    """Built on first need: constructing it validates the schema, which costs more than a whole valid check."""
+    return _PlanValidator(PLAN_SCHEMA)
 
 
 def validate_plan(doc: Document) -> dict:
@@ -192,8 +198,8 @@ def validate_plan(doc: Document) -> dict:
     data = {k: v for k, v in data.items() if not (isinstance(k, str) and k.startswith(EXTENSION_PREFIX))}
     doc.data = data
     problems = []
-    if not _FAST_CHECK(data) and not _VALIDATOR.validate(data):
-        problems = [_problem(doc, err) for err in leaf_errors(_VALIDATOR._errors)]
+    if not _FAST_CHECK(data) and not (validator := _validator()).validate(data):
+        problems = [_problem(doc, err) for err in leaf_errors(validator._errors)]
     problems += _duplicate_fund_ids(doc)
     if problems:
         problems.sort(key=lambda p: (p.location.line, p.location.column))
