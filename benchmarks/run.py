@@ -27,6 +27,7 @@ AS_OF = "2026-11-22"
 CLASSES = ["us_large_cap_equity", "us_mid_cap_equity", "us_small_cap_equity", "international_equity",
            "emerging_markets_equity", "intermediate_bond", "short_term_bond", "high_yield_bond",
            "inflation_protected_bond", "money_market", "stable_value", "real_estate", "sector_equity", "global_equity"]
+_DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 FACTORS = ["performance", "fees", "liquidity", "valuation", "benchmark", "complexity"]
 
 
@@ -85,7 +86,7 @@ def write_plans(folder: Path, count: int, seed: int = 2026) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     rng = random.Random(seed)
     for n in range(count):
-        (folder / f"plan-{n:05d}.yaml").write_text(yaml.safe_dump(synthetic_plan(rng, n), sort_keys=False))
+        (folder / f"plan-{n:05d}.yaml").write_text(yaml.dump(synthetic_plan(rng, n), Dumper=_DUMPER, sort_keys=False))
     return folder
 
 

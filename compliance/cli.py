@@ -120,7 +120,8 @@ def check(paths, rules, as_of, config_path, fmt, output, fail_on, baseline, writ
             if isinstance(item, InputError):
                 problems += item.problems
                 continue
-            fingerprints |= {f.fingerprint for f in item.findings if f.status in ("fail", "watch")}
+            if write_baseline:
+                fingerprints |= {f.fingerprint for f in item.findings if f.status in ("fail", "watch")}
             if known is not None:
                 item = filter_new([item], known)[0]
             seen += 1
@@ -215,7 +216,7 @@ def memo(paths, rules, as_of, config_path, output, fmt, prepared_by, committee, 
     options = MemoOptions(prepared_by=prepared_by, committee=committee,
                           command=f"compliance memo --as-of {as_of.isoformat()}")
     failed = 0
-    for plan, written, error in write_memos(targets, tuple(packs), as_of, options, fmt, template_dir, jobs):
+    for _plan, written, error in write_memos(targets, tuple(packs), as_of, options, fmt, template_dir, jobs):
         if error:
             failed += 1
             for problem in error.problems:
@@ -381,5 +382,17 @@ def rules_docs(rules, as_of, config_path, output):
     _emit(rules_markdown(api.load_rules(packs)), output)
 
 
+EXIT_INTERRUPTED = 130
+
+
 def main() -> None:
-    cli(prog_name="compliance")
+    """Entry point. Like click's standalone mode, but Ctrl-C exits 130 (not 1, which means findings)."""
+    try:
+        code = cli.main(prog_name="compliance", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("Interrupted.", err=True)
+        sys.exit(EXIT_INTERRUPTED)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    sys.exit(code if isinstance(code, int) else EXIT_OK)

@@ -65,13 +65,21 @@ def compile_condition(node: Any, at: tuple, ctx: Context) -> Predicate:
             if len(node) != 1 or not isinstance(node[combinator], list) or not node[combinator]:
                 raise ctx.error(at, f"'{combinator}' takes a non-empty list of conditions and nothing beside it")
             parts = tuple(compile_condition(c, at + (combinator, i), ctx) for i, c in enumerate(node[combinator]))
-            return (lambda s: all(p(s) for p in parts)) if combinator == "all" else (lambda s: any(p(s) for p in parts))
+            return _all_of(parts) if combinator == "all" else _any_of(parts)
     if "not" in node:
         if len(node) != 1:
             raise ctx.error(at, "'not' takes one condition and nothing beside it")
         inner = compile_condition(node["not"], at + ("not",), ctx)
         return lambda s: not inner(s)
     return _compile_leaf(node, at, ctx)
+
+
+def _all_of(parts: tuple[Predicate, ...]) -> Predicate:
+    return lambda s: all(p(s) for p in parts)
+
+
+def _any_of(parts: tuple[Predicate, ...]) -> Predicate:
+    return lambda s: any(p(s) for p in parts)
 
 
 def _compile_leaf(node: dict, at: tuple, ctx: Context) -> Predicate:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
@@ -30,7 +30,6 @@ class Config:
     as_of: date | None = None
     plans: tuple[str, ...] = ()
     file: str | None = None
-    extra: dict = field(default_factory=dict)
 
 
 def find_config(start: Path | None = None) -> Path | None:

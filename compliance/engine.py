@@ -44,11 +44,14 @@ def evaluate(ruleset: RuleSet, doc: Document, as_of: date) -> tuple[tuple[Outcom
             continue
         checked, findings = _run(rule, plan, doc, as_of, ruleset.parameters, watch=state == "watch")
         if not checked:
-            raw.append((rule, "not_applicable", "no fund matches its selector", 0, []))
+            why = ("no fund matches its selector" if rule.scope == "fund"
+                   else "its when-condition does not hold for this plan")
+            raw.append((rule, "not_applicable", why, 0, []))
         else:
             raw.append((rule, "fail" if findings else "pass", why, checked, findings))
+    known = {rule.id for rule in ruleset.rules}
     all_findings = [f for *_, fs in raw for f in fs]
-    waived = apply_waivers(all_findings, read_waivers(doc), as_of, {r.id for r in ruleset.rules})
+    waived = apply_waivers(all_findings, read_waivers(doc), as_of, known)
     by_rule: dict[str, list[Finding]] = {}
     for f in waived:
         by_rule.setdefault(f.rule_id, []).append(f)
@@ -59,9 +62,9 @@ def evaluate(ruleset: RuleSet, doc: Document, as_of: date) -> tuple[tuple[Outcom
             statuses = {f.status for f in mine}
             status = "fail" if "fail" in statuses else ("watch" if "watch" in statuses else "waived")
         outcomes.append(Outcome(rule, rule.id, status, why, checked, mine))
-    extra = tuple(by_rule.get(rid, ()) for rid in by_rule if ruleset.rule(rid) is None)
-    for group in extra:
-        outcomes.append(Outcome(None, group[0].rule_id, "fail", "", len(group), group))
+    for rule_id, group in by_rule.items():
+        if rule_id not in known:  # engine-level findings such as waiver-unmatched have no pack rule
+            outcomes.append(Outcome(None, rule_id, "fail", "", len(group), tuple(group)))
     return tuple(outcomes), tuple(waived)
 
 

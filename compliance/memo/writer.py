@@ -49,7 +49,7 @@ def write_memos(jobs: list[tuple[Path, Path]], packs: tuple[str, ...], as_of: da
             yield _memo_or_error(plan, output, *args)
         return
     with ProcessPoolExecutor(max_workers=workers) as pool:
-        for result in pool.map(_memo_or_error, *zip(*[(plan, output, *args) for plan, output in jobs])):
+        for result in pool.map(_memo_or_error, *zip(*[(plan, output, *args) for plan, output in jobs], strict=True)):
             yield result
 
 

@@ -103,3 +103,15 @@ def test_fund_finding_points_at_the_anchor_field_of_that_fund(tmp_path):
     for f in found:
         assert lines[f.location.line - 1].strip().startswith("expense_ratio:")
     assert found[0].message == "Index Target 2045 Trust costs 0.0008"
+
+
+def test_when_and_select_that_match_nothing_say_why(tmp_path):
+    body = RULE.format(scope="plan", require="{field: plan.type, eq: '403b'}").replace(
+        "    require:", "    when: {field: plan.intends_404c, eq: false}\n    require:")
+    body += RULE.format(scope="fund", require="{field: fund.qdia, eq: true}").split("rules:\n", 1)[1].replace(
+        "id: test.rule", "id: test.fund-rule").replace(
+        "    require:", "    select: {field: fund.asset_class, eq: digital_assets}\n    require:")
+    report = api.check(write_plan(tmp_path), api.load_rules(["bundled", str(write_pack(tmp_path, body))]), TODAY)
+    reasons = {o.rule_id: (o.status, o.reason) for o in report.outcomes}
+    assert reasons["test.rule"] == ("not_applicable", "its when-condition does not hold for this plan")
+    assert reasons["test.fund-rule"] == ("not_applicable", "no fund matches its selector")

@@ -75,7 +75,7 @@ def test_github_annotations_line_by_line(report):
     lines = renderer("github")([report]).splitlines()
     expected = [f for f in report.findings if f.status != "waived"]
     assert len(lines) == len(expected)
-    for line, f in zip(lines, expected):
+    for line, f in zip(lines, expected, strict=True):
         kind = {"error": "error", "warning": "warning", "info": "notice"}[f.severity]
         assert line.startswith(f"::{kind} file={f.location.file},line={f.location.line},col={f.location.column},title=")
         head, message = line.split("::", 2)[1:]

@@ -1,0 +1,87 @@
+"""Outputs: never half-written, never written through a symlink, safe against concurrent runs and Ctrl-C."""
+
+from __future__ import annotations
+
+import io
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pypdf
+
+from tests.conftest import EXAMPLE_PLAN, ROOT
+
+
+def no_leftovers(folder: Path) -> bool:
+    return not [p for p in folder.iterdir() if p.name.endswith(".part")]
+
+
+def test_output_in_a_missing_directory(tmp_path, run_cli):
+    target = tmp_path / "nope" / "report.json"
+    result = run_cli("check", str(EXAMPLE_PLAN), "--format", "json", "-o", str(target))
+    assert result.exit_code == 2
+    assert result.stderr.strip() == f"{target}: cannot write: folder {target.parent} does not exist"
+
+
+def test_output_in_an_unwritable_directory(run_cli):
+    result = run_cli("check", str(EXAMPLE_PLAN), "-o", "/sys/plan-report.txt")
+    assert result.exit_code == 2
+    assert result.stderr.strip() == "/sys/plan-report.txt: cannot write in /sys: Permission denied"
+
+
+def test_output_that_is_a_directory(tmp_path, run_cli):
+    result = run_cli("check", str(EXAMPLE_PLAN), "-o", str(tmp_path))
+    assert result.exit_code == 2
+
+
+def test_existing_output_is_replaced_whole(tmp_path, run_cli):
+    target = tmp_path / "report.json"
+    target.write_text("old report")
+    run_cli("check", str(EXAMPLE_PLAN), "--format", "json", "-o", str(target), "--as-of", "2026-11-22")
+    assert target.read_text().startswith("{") and no_leftovers(tmp_path)
+
+
+def test_symlinked_output_is_replaced_not_written_through(tmp_path, run_cli):
+    victim = tmp_path / "victim.txt"
+    victim.write_text("must not change")
+    link = tmp_path / "report.txt"
+    link.symlink_to(victim)
+    run_cli("check", str(EXAMPLE_PLAN), "-o", str(link), "--as-of", "2026-11-22")
+    assert victim.read_text() == "must not change"
+    assert not link.is_symlink() and "Acme Manufacturing" in link.read_text()
+
+
+def test_two_runs_writing_the_same_memo_at_once(tmp_path):
+    target = tmp_path / "memo.pdf"
+    cmd = [sys.executable, "-m", "compliance", "memo", str(EXAMPLE_PLAN), "-o", str(target), "--as-of", "2026-11-22"]
+    procs = [subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE) for _ in range(2)]
+    assert [p.wait(timeout=300) for p in procs] == [0, 0]
+    reader = pypdf.PdfReader(io.BytesIO(target.read_bytes()))
+    assert "Acme Manufacturing" in reader.pages[0].extract_text()
+    assert no_leftovers(tmp_path)
+
+
+def test_interrupted_memo_leaves_no_partial_file(tmp_path):
+    target = tmp_path / "memo.pdf"
+    target.write_bytes(b"the previous memo")
+    plans = tmp_path / "plans"
+    plans.mkdir()
+    for i in range(6):
+        (plans / f"p{i}.yaml").write_bytes(EXAMPLE_PLAN.read_bytes())
+    out = tmp_path / "out"
+    proc = subprocess.Popen([sys.executable, "-m", "compliance", "memo", str(plans), "-o", str(out)],
+                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.time() + 120
+    while time.time() < deadline and not (out.exists() and any(out.glob("*.pdf"))):
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert b"Interrupted." in err and b"Traceback" not in err
+    assert no_leftovers(out)
+    for pdf in out.glob("*.pdf"):
+        pypdf.PdfReader(io.BytesIO(pdf.read_bytes()))  # every memo that exists is complete
+    assert len(list(out.glob("*.pdf"))) < 6
+    assert target.read_bytes() == b"the previous memo"

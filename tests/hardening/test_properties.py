@@ -1,0 +1,125 @@
+"""Property-based tests: generated plans and packs, valid and not, never crash the tool.
+
+Every outcome is either success or an InputError whose problems are located, one line each; and the fast
+validator never disagrees with Cerberus, which stays the authority on the format.
+"""
+
+from __future__ import annotations
+
+import copy
+from datetime import date
+
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from compliance import api
+from compliance.engine import evaluate
+from compliance.errors import InputError
+from compliance.loader import load_bytes
+from compliance.packs import BUNDLED_RULES, _pack_validator
+from compliance.packs import _FAST_CHECK as FAST_PACK
+from compliance.schema import _FAST_CHECK as FAST_PLAN
+from compliance.schema import _validator, validate_plan
+from tests.conftest import TODAY, clean_plan
+
+RULES = api.load_rules(["bundled"])
+SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+scalars = st.one_of(
+    st.none(), st.booleans(), st.integers(-10**6, 10**9), st.floats(allow_nan=True, allow_infinity=True),
+    st.text(max_size=12), st.dates(date(1900, 1, 1), date(2100, 1, 1)),
+    st.sampled_from(["401k", "daily", "target_date", "cit", "0.5%", "3(38)", "", "yes", "12-3456789", "001"]),
+)
+values = st.recursive(scalars, lambda inner: st.one_of(st.lists(inner, max_size=3),
+                                                       st.dictionaries(st.text(max_size=8), inner, max_size=3)),
+                      max_leaves=6)
+
+
+def paths(value, prefix=()):
+    """Every path inside a nested structure, for mutations to aim at."""
+    yield prefix
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            yield from paths(inner, prefix + (key,))
+    elif isinstance(value, list):
+        for i, inner in enumerate(value):
+            yield from paths(inner, prefix + (i,))
+
+
+@st.composite
+def mutated(draw, base_factory):
+    doc = base_factory()
+    for _ in range(draw(st.integers(0, 4))):
+        targets = [p for p in paths(doc) if p]
+        path = draw(st.sampled_from(targets))
+        parent = doc
+        for part in path[:-1]:
+            parent = parent[part]
+        action = draw(st.sampled_from(["set", "delete", "add"]))
+        if action == "delete" and isinstance(parent, dict):
+            parent.pop(path[-1], None)
+        elif action == "add" and isinstance(parent, dict):
+            parent[draw(st.text(min_size=1, max_size=10))] = draw(values)
+        else:
+            parent[path[-1]] = draw(values)
+    return doc
+
+
+@SETTINGS
+@given(mutated(clean_plan))
+def test_fast_plan_check_agrees_with_cerberus(doc):
+    assert FAST_PLAN(doc) == _validator().validate(copy.deepcopy(doc))
+
+
+PACK_BASE = yaml.safe_load((BUNDLED_RULES / "digital-assets.yaml").read_text())
+
+
+@SETTINGS
+@given(mutated(lambda: copy.deepcopy(PACK_BASE)))
+def test_fast_pack_check_agrees_with_cerberus(doc):
+    assert FAST_PACK(doc) == _pack_validator().validate(copy.deepcopy(doc))
+
+
+@SETTINGS
+@given(mutated(clean_plan))
+def test_any_plan_is_checked_or_refused_with_located_errors(doc):
+    try:
+        text = yaml.safe_dump(doc, sort_keys=False, allow_unicode=True).encode()
+    except yaml.YAMLError:
+        return
+    try:
+        parsed = load_bytes(text, "gen.yaml")
+        validate_plan(parsed)
+        evaluate(RULES, parsed, TODAY)
+    except InputError as exc:
+        for problem in exc.problems:
+            assert problem.location.file == "gen.yaml"
+            assert "\n" not in problem.message and problem.message
+
+
+@SETTINGS
+@given(st.binary(max_size=400), st.integers(0, 3000))
+def test_arbitrary_bytes_spliced_into_a_plan(noise, at):
+    raw = (clean_plan_bytes[:at] + noise + clean_plan_bytes[at:])
+    try:
+        doc = load_bytes(raw, "noise.yaml")
+        validate_plan(doc)
+        evaluate(RULES, doc, TODAY)
+    except InputError as exc:
+        assert all(p.location.file == "noise.yaml" for p in exc.problems)
+
+
+clean_plan_bytes = yaml.safe_dump(clean_plan(), sort_keys=False).encode()
+
+
+@SETTINGS
+@given(mutated(lambda: copy.deepcopy(PACK_BASE)))
+def test_any_pack_loads_or_is_refused_with_located_errors(tmp_path_factory, doc):
+    path = tmp_path_factory.mktemp("pack") / "gen.yaml"
+    path.write_text(yaml.safe_dump(doc, sort_keys=False))
+    try:
+        api.load_rules([str(BUNDLED_RULES / "sources.yaml"), str(path)])
+    except InputError as exc:
+        assert exc.problems and all(p.message and "\n" not in p.message for p in exc.problems)
+        assert all(p.location.file.endswith("gen.yaml") for p in exc.problems)

@@ -1,0 +1,99 @@
+"""YAML hazards: each gets a bounded, clear outcome (docs/security.md lists them)."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from compliance.errors import InputError
+from compliance.loader import MAX_DEPTH, MAX_FILE_BYTES, load_bytes
+from compliance.schema import validate_plan
+from tests.conftest import EXAMPLE_PLAN
+
+BILLION_LAUGHS = b"""\
+a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]
+b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]
+c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]
+d: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c]
+e: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d]
+f: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e]
+g: &g [*f, *f, *f, *f, *f, *f, *f, *f, *f]
+h: [*g, *g, *g, *g, *g, *g, *g, *g, *g]
+"""
+
+
+def error_of(raw: bytes, validate: bool = False) -> str:
+    with pytest.raises(InputError) as info:
+        doc = load_bytes(raw, "h.yaml")
+        if validate:
+            validate_plan(doc)
+    (problem,) = info.value.problems
+    return str(problem)
+
+
+def test_billion_laughs_is_refused_quickly():
+    start = time.perf_counter()
+    assert error_of(BILLION_LAUGHS) == "h.yaml:6:4: document expands to more than 250,000 values (alias bomb?); refused"
+    assert time.perf_counter() - start < 5
+
+
+def test_deep_nesting_is_refused():
+    deep = b"a: " + b"[" * (MAX_DEPTH + 5) + b"]" * (MAX_DEPTH + 5) + b"\n"
+    assert error_of(deep).endswith(f"nesting deeper than {MAX_DEPTH} levels; refused")
+
+
+def test_very_deep_nesting_beyond_the_parser_is_refused_too():
+    deep = b"a: " + b"[" * 100_000 + b"]" * 100_000 + b"\n"
+    message = error_of(deep)
+    assert "refused" in message or "too deep" in message
+
+
+def test_recursive_alias_is_refused():
+    assert error_of(b"a: &a [*a]\n") == f"h.yaml:1:4: nesting deeper than {MAX_DEPTH} levels; refused"
+
+
+def test_oversized_file_is_refused_before_parsing():
+    big = b"a: " + b"x" * (MAX_FILE_BYTES + 1) + b"\n"
+    assert error_of(big) == f"h.yaml:0:0: file is {len(big):,} bytes; the limit is {MAX_FILE_BYTES:,}"
+
+
+def test_byte_order_mark_is_accepted():
+    doc = load_bytes(b"\xef\xbb\xbf" + EXAMPLE_PLAN.read_bytes(), "bom.yaml")
+    assert validate_plan(doc)["plan"]["name"] == "Acme Manufacturing 401(k) Savings Plan"
+
+
+@pytest.mark.parametrize("tag", ["!!python/object/apply:os.system", "!!python/name:os.system", "!!binary",
+                                 "!!set", "!custom"])
+def test_unsafe_and_unknown_tags_are_refused(tag):
+    assert "is not allowed; plan files use plain YAML values" in error_of(f"a: {tag} x\n".encode())
+
+
+def test_merge_keys_merge_and_explicit_keys_win():
+    doc = load_bytes(b"base: &b {x: 1, y: 2}\nitem:\n  <<: *b\n  y: 3\n", "m.yaml")
+    assert doc.data["item"] == {"x": 1, "y": 3}
+
+
+@pytest.mark.parametrize("number", [".nan", ".inf", "-.inf", ".NaN"])
+def test_nan_and_infinity_are_not_numbers_the_plan_accepts(number):
+    raw = EXAMPLE_PLAN.read_bytes().replace(b"expense_ratio: 0.0042", f"expense_ratio: {number}".encode(), 1)
+    assert "must be a finite number (got NaN or infinity)" in error_of(raw, validate=True)
+
+
+@pytest.mark.parametrize("written,hint", [
+    ("2026/03/18", "must be a date (got '2026/03/18'; write YYYY-MM-DD)"),
+    ("March 18, 2026", "must be a date (got 'March 18, 2026'; write YYYY-MM-DD)"),
+    ("2026-02-30", "cannot read '2026-02-30' as !!timestamp"),
+])
+def test_dates_in_odd_forms(written, hint):
+    raw = EXAMPLE_PLAN.read_bytes().replace(b"last_reviewed: 2026-03-18", f"last_reviewed: {written}".encode(), 1)
+    assert hint in error_of(raw, validate=True)
+
+
+def test_percent_strings_get_a_rewrite_hint():
+    raw = EXAMPLE_PLAN.read_bytes().replace(b"expense_ratio: 0.0042", b"expense_ratio: '0.42%'", 1)
+    assert "must be a number (got '0.42%'; write 0.0042)" in error_of(raw, validate=True)
+
+
+def test_mapping_keys_must_be_scalars():
+    assert error_of(b"? [a, b]\n: 1\n") == "h.yaml:1:3: mapping keys must be plain scalars"
