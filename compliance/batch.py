@@ -6,6 +6,7 @@ Compiled rules hold closures, which cannot cross a process boundary, so each wor
 
 from __future__ import annotations
 
+import gc
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import replace
 from datetime import date
@@ -21,6 +22,7 @@ _worker_rules: RuleSet | None = None
 
 def check_many(plans: list[Path], packs: list[str], ruleset: RuleSet, as_of: date,
                jobs: int = 1) -> Iterator[Report | InputError]:
+    gc.freeze()  # the compiled packs live for the whole run: keep the collector from rescanning them per plan
     if jobs <= 1 or len(plans) < 2:
         for plan in plans:
             yield _check(plan, ruleset, as_of)
@@ -41,6 +43,7 @@ def _check(plan: Path, ruleset: RuleSet, as_of: date) -> Report | InputError:
 def _init_worker(packs: tuple[str, ...]) -> None:
     global _worker_rules
     _worker_rules = api.load_rules(list(packs))
+    gc.freeze()
 
 
 def _check_in_worker(plan: Path, as_of: date) -> Report | InputError:
