@@ -7,6 +7,7 @@ and duplicate keys (which PyYAML would otherwise resolve silently by keeping the
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -53,11 +54,23 @@ class Document:
         return Location(self.file, line, column)
 
 
+_PLAIN_KEY = re.compile(r"[A-Za-z0-9_\-]+")
+
+
 def format_path(path: Path_) -> str:
-    """`('menu', 3, 'expense_ratio')` -> `menu[3].expense_ratio`, the form users see in errors."""
+    """`('menu', 3, 'expense_ratio')` -> `menu[3].expense_ratio`, the form users see in errors.
+
+    Keys that are not plain names (spaces, newlines, dots, quotes...) are shown quoted, `['odd key']`, so an
+    error message always stays on one line and says exactly which key it means.
+    """
     out = ""
     for part in path:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif not _PLAIN_KEY.fullmatch(str(part)):
+            out += f"[{str(part)!r}]"
+        else:
+            out += f".{part}" if out else str(part)
     return out or "(document)"
 
 
@@ -90,6 +103,7 @@ def load_bytes(raw: bytes, name: str) -> Document:
         line = raw[: exc.start].count(b"\n") + 1
         column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
         raise InputError.at(name, line, column, f"not valid UTF-8 (byte 0x{raw[exc.start]:02x}); save the file as UTF-8") from None
+    _refuse_deep_flow_nesting(text, name)
     try:
         node = yaml.compose(text, Loader=_Parser)
     except yaml.MarkedYAMLError as exc:
@@ -108,6 +122,37 @@ def load_bytes(raw: bytes, name: str) -> Document:
         raise InputError.at(name, 1, 1, "file is empty")
     doc.data = _Builder(doc).build(node, (), 0)
     return doc
+
+
+_BRACKETS = re.compile(r"[^\[\]{}]+")
+
+
+def _refuse_deep_flow_nesting(text: str, name: str) -> None:
+    """Refuse `[[[[...` nesting before composing: PyYAML's composer recurses in C and would crash the process.
+
+    Block nesting is bounded by the file-size limit (each level needs more indentation); flow nesting is not.
+    The bracket count is a fast over-estimate (brackets inside quoted text count too); only when it exceeds the
+    limit does the exact event stream, which libyaml produces without recursion, decide and locate.
+    """
+    depth = peak = 0
+    for char in _BRACKETS.sub("", text):
+        depth += 1 if char in "[{" else -1
+        peak = max(peak, depth)
+    if peak <= MAX_DEPTH:
+        return
+    depth = -1  # the document's root collection is depth 0, as in the builder
+    try:
+        for event in yaml.parse(text, Loader=_Parser):
+            if isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    mark = event.start_mark
+                    raise InputError.at(name, mark.line + 1, mark.column + 1,
+                                        f"nesting deeper than {MAX_DEPTH} levels; refused")
+            elif isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
+                depth -= 1
+    except yaml.YAMLError:
+        return  # not valid YAML anyway: compose reports the syntax error with its location
 
 
 class _Builder:
