@@ -113,8 +113,13 @@ def load_bytes(raw: bytes, name: str) -> Document:
         if mark and _char_at(text, mark.line, mark.column) == "\t":
             problem += " (a tab: YAML indentation must use spaces)"
         raise InputError.at(name, line, column, f"YAML syntax error: {problem}") from None
+    except yaml.reader.ReaderError as exc:  # control characters; it carries a position, not a mark
+        line = text.count("\n", 0, exc.position) + 1
+        column = exc.position - (text.rfind("\n", 0, exc.position) + 1) + 1
+        raise InputError.at(name, line, column, f"control character {_codepoint(exc.character)} is not allowed in YAML; "
+                                                f"remove it") from None
     except yaml.YAMLError as exc:
-        raise InputError.at(name, 0, 0, f"YAML error: {exc}") from None
+        raise InputError.at(name, 0, 0, "YAML error: " + " ".join(str(exc).split())) from None
     except RecursionError:
         raise InputError.at(name, 0, 0, "YAML nesting is too deep to parse") from None
     doc = Document(file=name, data=None, text=raw)
@@ -243,6 +248,11 @@ class _Builder:
 
 def _short(tag: str) -> str:
     return "!!" + tag[len(_TAG):] if tag.startswith(_TAG) else tag
+
+
+def _codepoint(character) -> str:
+    code = character if isinstance(character, int) else ord(character)
+    return f"U+{code:04X}"
 
 
 def _char_at(text: str, line: int, column: int) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import pytest
 
@@ -117,3 +118,11 @@ def test_odd_keys_are_quoted_so_errors_stay_on_one_line():
     assert "\n" not in message
     assert message.endswith("['odd\\nkey']: unknown field; allowed here: schema_version, plan, governance, "
                             "brokerage_window, menu, waivers")
+
+
+def test_control_characters_are_located_on_one_line():
+    """Found by the atheris fuzzer (fuzz/corpus/regression-nul-bytes.yaml): NUL bytes gave an unlocated,
+    two-line message."""
+    raw = (Path(__file__).resolve().parents[2] / "fuzz" / "corpus" / "regression-nul-bytes.yaml").read_bytes()
+    assert error_of(raw) == "h.yaml:3:4: control character U+0000 is not allowed in YAML; remove it"
+    assert error_of(b"a: \x07bell\n") == "h.yaml:1:4: control character U+0007 is not allowed in YAML; remove it"
