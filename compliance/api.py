@@ -46,8 +46,11 @@ def expand_plan_paths(arguments: list[str]) -> list[Path]:
     for arg in arguments:
         path = Path(arg)
         if path.is_dir():
-            found += sorted(p for p in path.rglob("*") if p.suffix in PLAN_SUFFIXES and p.is_file()
+            inside = sorted(p for p in path.rglob("*") if p.suffix in PLAN_SUFFIXES and p.is_file()
                             and not any(part.startswith(".") for part in p.relative_to(path).parts))
+            if not inside:
+                raise InputError.at(arg, 0, 0, "no plan files (*.yaml, *.yml) in this folder")
+            found += inside
         elif path.exists():
             found.append(path)
         elif any(ch in arg for ch in "*?["):

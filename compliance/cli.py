@@ -202,10 +202,10 @@ def memo(paths, rules, as_of, config_path, output, fmt, prepared_by, committee, 
     """Write a fiduciary review memo (PDF/A-3b, or HTML) for each plan."""
     from compliance import api
     from compliance.memo.context import MemoOptions
-    from compliance.memo.writer import write_memos
+    from compliance.memo.writer import ruleset_for, write_memos
 
     _, packs, as_of = _settings(config_path, rules, as_of)
-    api.load_rules(packs)  # a broken pack is reported once, before any work
+    ruleset_for(tuple(packs))  # a broken pack is reported once, before any work; the writer reuses it
     plans = api.expand_plan_paths(list(paths))
     single = len(plans) == 1 and not output.is_dir() and output.suffix.lower() in (".pdf", ".html", ".htm")
     if not single:

@@ -103,7 +103,10 @@ def discover(references: list[str | Path]) -> list[Path]:
     for ref in references:
         path = BUNDLED_RULES if str(ref) == "bundled" else Path(ref)
         if path.is_dir():
-            files += sorted(p for p in path.glob("*.yaml") if p.is_file())
+            inside = sorted(p for p in path.glob("*.yaml") if p.is_file())
+            if not inside:  # loading no rules would pass every plan: never silently
+                raise InputError.at(str(ref), 0, 0, "no rule packs (*.yaml) in this folder")
+            files += inside
         elif path.is_file():
             files.append(path)
         else:

@@ -28,14 +28,15 @@ def memo_bytes(report: Report, options: MemoOptions, fmt: str = "pdf", template_
 
 
 @lru_cache(maxsize=4)
-def _ruleset(packs: tuple[str, ...]):
+def ruleset_for(packs: tuple[str, ...]):
+    """Packs compiled once per process, shared by the CLI's up-front check and every memo it writes."""
     return api.load_rules(list(packs))
 
 
 def write_memo(plan: Path, output: Path, packs: tuple[str, ...], as_of: date, options: MemoOptions,
                fmt: str = "pdf", template_dir: Path | None = None) -> Path:
     """Check one plan and write its memo; the target is replaced only once the whole file is ready."""
-    report = api.check(plan, _ruleset(packs), as_of)
+    report = api.check(plan, ruleset_for(packs), as_of)
     write_atomic(output, memo_bytes(report, options, fmt, template_dir))
     return output
 

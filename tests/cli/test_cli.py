@@ -118,3 +118,12 @@ def test_check_never_imports_weasyprint_or_jinja():
             "print(sorted(m for m in sys.modules if m.split('.')[0] in ('weasyprint','jinja2')))") % str(EXAMPLE_PLAN)
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert proc.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_empty_plan_folder_and_empty_pack_folder_are_input_errors(tmp_path, run_cli):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    result = run_cli("check", str(empty))
+    assert result.exit_code == 2 and result.stderr.strip() == f"{empty}: no plan files (*.yaml, *.yml) in this folder"
+    result = run_cli("check", str(EXAMPLE_PLAN), "--rules", str(empty))
+    assert result.exit_code == 2 and result.stderr.strip() == f"{empty}: no rule packs (*.yaml) in this folder"
