@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 from compliance.model import RuleSet
+from compliance.text import table_cell
 
-
-def _cell(text: str) -> str:
-    return " ".join(str(text).split()).replace("|", "\\|")
 
 
 def rules_markdown(ruleset: RuleSet) -> str:
@@ -24,12 +22,12 @@ def rules_markdown(ruleset: RuleSet) -> str:
         for r in mine:
             window = f"{r.effective_from or '—'} to {r.effective_until or '—'}"
             cites = "; ".join(f"[{c.pinpoint}]({c.source.url})" for c in r.citations)
-            lines.append(f"| `{r.id}` | {r.severity} | {r.scope} | {_cell(r.title)} | {_cell(cites)} | {window} |")
+            lines.append(f"| `{r.id}` | {r.severity} | {r.scope} | {table_cell(r.title)} | {table_cell(cites)} | {window} |")
         lines.append("")
     lines += ["## Sources", "", "| id | document | date | status history |", "|---|---|---|---|"]
     for s in sorted(ruleset.sources.values(), key=lambda s: (s.date, s.id)):
         history = "; ".join(h.describe() for h in s.history)
-        lines.append(f"| `{s.id}` | [{_cell(s.document)}]({s.url}) | {s.date} | {_cell(history)} |")
+        lines.append(f"| `{s.id}` | [{table_cell(s.document)}]({s.url}) | {s.date} | {table_cell(history)} |")
     return "\n".join(lines) + "\n"
 
 
@@ -50,8 +48,8 @@ def plan_fields_markdown() -> str:
                 f"{word} {entry[key]}" for key, word in (("min", "min"), ("max", "max")) if key in entry)
             if "regex" in entry:
                 limits = f"pattern `{entry['regex']}`"
-            lines.append(f"| `{path}` | {kind} | {'yes' if entry.get('required') else ''} | {_cell(limits)} | "
-                         f"{_cell(entry.get('meta', {}).get('doc', ''))} |")
+            lines.append(f"| `{path}` | {kind} | {'yes' if entry.get('required') else ''} | {table_cell(limits)} | "
+                         f"{table_cell(entry.get('meta', {}).get('doc', ''))} |")
             if kind == "dict":
                 walk(path, entry.get("schema", {}))
             elif kind == "list" and entry.get("schema", {}).get("type") == "dict":

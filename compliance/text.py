@@ -28,3 +28,8 @@ def show(value: Any) -> str:
     if isinstance(value, date):
         return value.isoformat()
     return str(value)
+
+
+def table_cell(text) -> str:
+    """Text for one Markdown table cell: a single line, with pipes escaped."""
+    return " ".join(str(text).split()).replace("|", "\\|")

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from compliance.model import Finding, Report, severity_rank
 from compliance.posture import posture_rows
+from compliance.report.json_format import finding_dict
 from compliance.text import show
 
 
@@ -35,12 +36,12 @@ def _fund_status(findings: list[Finding]) -> str:
 
 
 def _finding(f: Finding) -> dict:
-    return {
-        "rule": f.rule_id, "title": f.title, "severity": f.severity, "status": f.status, "message": f.message,
-        "location": str(f.location), "fund": f.fund_id, "remediation": f.remediation, "note": f.note,
-        "citations": [{"pinpoint": c.pinpoint, "url": c.source.url, "source": c.source.id} for c in f.citations],
-        "waiver": f.waiver,
-    }
+    """The JSON format's finding, plus what the template shows: the location as one string, note and waiver."""
+    out = finding_dict(f)
+    out.setdefault("note", None)
+    out.setdefault("waiver", None)
+    out["location"] = str(f.location)
+    return out
 
 
 def build_context(report: Report, options: MemoOptions) -> dict:
