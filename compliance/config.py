@@ -7,24 +7,25 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-import cerberus
-
 from compliance.errors import InputError, Problem
+from compliance.fastcheck import Format
 from compliance.loader import format_path, load_file
 
 CONFIG_NAME = ".compliance.yaml"
 FAIL_ON = ("error", "warning", "info", "never")
 
-_SCHEMA = {
+_FORMAT = Format({
     "packs": {"type": "list", "schema": {"type": "string", "empty": False}},
     "fail_on": {"type": "string", "allowed": list(FAIL_ON)},
     "as_of": {"type": "date"},
     "plans": {"type": "list", "schema": {"type": "string", "empty": False}},
-}
+})
 
 
 @dataclass(frozen=True)
 class Config:
+    """A repository's defaults; command-line options override them."""
+
     packs: tuple[str, ...] = ("bundled",)
     fail_on: str = "error"
     as_of: date | None = None
@@ -49,8 +50,7 @@ def load_config(path: Path | None) -> Config:
     data = doc.data if doc.data is not None else {}
     if not isinstance(data, dict):
         raise InputError.at(doc.file, 1, 1, "the config file must be a YAML mapping")
-    validator = cerberus.Validator(_SCHEMA)
-    if not validator.validate(data):
+    if (validator := _FORMAT.rejects(data)) is not None:
         problems = []
         for p, errs in sorted(validator.errors.items()):
             problems.append(Problem(doc.locate((p,), key=True), f"{format_path((p,))}: {errs[0]}"))

@@ -1,13 +1,15 @@
-"""A fast yes/no validator compiled from the same Cerberus schema dicts.
+"""A fast yes/no validator compiled from the same Cerberus schema dicts, with Cerberus kept to explain failures.
 
 Cerberus stays the authority: it defines the format and produces every error message. But it costs tens of
-milliseconds per plan, so valid documents (the common case) are accepted by this compiled checker, and only
-documents it rejects go through Cerberus for the located messages. A property test asserts both always agree.
-Only the Cerberus rules our schemas use are supported; any other rule is refused when the checker is compiled.
+milliseconds per plan, and importing it costs more than a whole valid check, so valid documents (the common
+case) are accepted by this compiled checker, and Cerberus is imported only when a document fails, to locate and
+word the errors. A property test asserts both always agree. Only the Cerberus rules our schemas use are
+supported; any other rule is refused when the checker is compiled.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Mapping, Sequence
@@ -15,6 +17,48 @@ from datetime import date
 from typing import Any, Callable
 
 Check = Callable[[Any], bool]
+
+
+class Format:
+    """One document format: the fast check for valid documents, Cerberus (built on first need) for invalid ones."""
+
+    def __init__(self, schema: dict) -> None:
+        self.schema = schema
+        self.accepts = compile_mapping(schema)
+
+    @functools.cached_property
+    def cerberus(self) -> Any:
+        """Cerberus's validator for the same schema; constructing it also checks the schema itself."""
+        return _cerberus_class()(self.schema)
+
+    def rejects(self, data: Any) -> Any | None:
+        """None when `data` is valid; otherwise the Cerberus validator that checked it, holding the errors."""
+        if self.accepts(data) or self.cerberus.validate(data):
+            return None
+        return self.cerberus
+
+
+def leaf_errors(errors: list) -> list:
+    """Cerberus's errors with the group errors (one per mapping or list) flattened into their leaves."""
+    out = []
+    for err in errors:
+        if err.is_group_error:
+            out += leaf_errors(err.child_errors)
+        else:
+            out.append(err)
+    return out
+
+
+@functools.cache
+def _cerberus_class() -> type:
+    import cerberus
+
+    class Validator(cerberus.Validator):
+        def _check_with_finite(self, field: str, value: Any) -> None:
+            if isinstance(value, float) and not math.isfinite(value):
+                self._error(field, "must be a finite number (got NaN or infinity)")
+
+    return Validator
 
 _TYPES: dict[str, Check] = {
     "string": lambda v: isinstance(v, str),

@@ -77,11 +77,16 @@ def format_path(path: Path_) -> str:
 def load_file(path: str | Path, display_name: str | None = None) -> Document:
     """Read and parse one YAML file; every failure becomes a located InputError."""
     name = display_name or str(path)
+    return load_bytes(read_file(path, name), name)
+
+
+def read_file(path: str | Path, name: str) -> bytes:
+    """A file's bytes, within the size limit; every failure becomes an InputError naming the file."""
     try:
         size = Path(path).stat().st_size
         if size > MAX_FILE_BYTES:
             raise InputError.at(name, 0, 0, f"file is {size:,} bytes; the limit is {MAX_FILE_BYTES:,}")
-        raw = Path(path).read_bytes()
+        return Path(path).read_bytes()
     except IsADirectoryError:
         raise InputError.at(name, 0, 0, "is a directory, not a YAML file") from None
     except FileNotFoundError:
@@ -90,7 +95,6 @@ def load_file(path: str | Path, display_name: str | None = None) -> Document:
         raise InputError.at(name, 0, 0, "permission denied") from None
     except OSError as exc:
         raise InputError.at(name, 0, 0, f"cannot read: {exc.strerror or exc}") from None
-    return load_bytes(raw, name)
 
 
 def load_bytes(raw: bytes, name: str) -> Document:

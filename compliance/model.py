@@ -69,6 +69,8 @@ class Source:
 
 @dataclass(frozen=True)
 class Citation:
+    """A pinpoint in a source (e.g. a section of a release) that supports a rule."""
+
     source: Source
     pinpoint: str
 
@@ -90,6 +92,8 @@ class RuleTest:
 
 @dataclass(frozen=True)
 class Rule:
+    """A compiled rule: what it checks (select, when, require), how bad a failure is, and why (citations)."""
+
     id: str
     title: str
     severity: str
@@ -113,6 +117,8 @@ class Rule:
 
 @dataclass(frozen=True)
 class PackInfo:
+    """Which pack, which version and which exact bytes (sha256) a run used: the memo's audit trail."""
+
     id: str
     title: str
     version: str
@@ -137,6 +143,8 @@ class RuleSet:
 
 @dataclass(frozen=True)
 class Waiver:
+    """A committee's documented decision to accept a rule's finding, for a fund or the plan, until it expires."""
+
     rule: str
     fund: str | None
     reason: str

@@ -7,22 +7,20 @@ rules, the way an investment policy statement tailors the law to one plan.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 from datetime import date
 from pathlib import Path
 from typing import Any
 
-import cerberus
-
+from compliance import packcache
 from compliance.conditions import Context, always, compile_condition
 from compliance.errors import InputError, Location, Problem
-from compliance.fastcheck import compile_mapping
-from compliance.loader import Document, format_path, load_file
+from compliance.fastcheck import Format, leaf_errors
+from compliance.loader import Document, format_path, load_bytes, read_file
 from compliance.model import (
     SEVERITIES, STATUS_KINDS, Citation, PackInfo, Rule, RuleSet, RuleTest, Source, StatusChange,
 )
-from compliance.schema import field_catalog, leaf_errors
+from compliance.schema import field_catalog
 from compliance.text import placeholders
 
 BUNDLED_RULES = Path(__file__).parent / "rules"
@@ -89,12 +87,7 @@ PACK_SCHEMA = {
             "funds": {"type": "list", "schema": {"type": "dict"}}}}},
     }}},
 }
-_FAST_CHECK = compile_mapping(PACK_SCHEMA)
-
-
-@functools.cache
-def _pack_validator() -> cerberus.Validator:
-    return cerberus.Validator(PACK_SCHEMA)
+PACK_FORMAT = Format(PACK_SCHEMA)
 
 
 def discover(references: list[str | Path]) -> list[Path]:
@@ -155,10 +148,22 @@ def load_ruleset(references: list[str | Path]) -> RuleSet:
 
 
 def _load_pack_doc(path: Path) -> Document:
-    doc = load_file(path, _display(path))
+    """A pack file, loaded and validated (or taken from the cache when its bytes were validated before)."""
+    name = _display(path)
+    raw = read_file(path, name)
+    doc = packcache.get(raw, name)
+    if doc is not None and PACK_FORMAT.accepts(doc.data):
+        return doc
+    doc = load_bytes(raw, name)
+    _check_format(doc)
+    packcache.put(doc)
+    return doc
+
+
+def _check_format(doc: Document) -> None:
     if not isinstance(doc.data, dict):
         raise InputError.at(doc.file, 1, 1, "a rule pack must be a YAML mapping with a 'pack' section")
-    if not _FAST_CHECK(doc.data) and not (validator := _pack_validator()).validate(doc.data):
+    if (validator := PACK_FORMAT.rejects(doc.data)) is not None:
         problems = []
         for err in leaf_errors(validator._errors):
             where = format_path(tuple(err.document_path))
@@ -169,7 +174,6 @@ def _load_pack_doc(path: Path) -> Document:
             problems.append(Problem(doc.locate(path[:-1] if err.rule == "required" else path, key=err.rule is None),
                                     f"{where}: {message}"))
         raise InputError(sorted(problems, key=lambda p: (p.location.line, p.location.column)))
-    return doc
 
 
 def _display(path: Path) -> str:

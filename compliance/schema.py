@@ -7,14 +7,10 @@ paths that rule conditions may name (checked when a pack loads), and the JSON Sc
 from __future__ import annotations
 
 import difflib
-import functools
-import math
 from typing import Any
 
-import cerberus
-
 from compliance.errors import InputError, Problem
-from compliance.fastcheck import compile_mapping
+from compliance.fastcheck import Format, leaf_errors
 from compliance.loader import Document, format_path
 
 SUPPORTED_SCHEMA_VERSIONS = (1,)
@@ -170,19 +166,7 @@ PLAN_SCHEMA: dict = {
 }
 
 
-class _PlanValidator(cerberus.Validator):
-    def _check_with_finite(self, field: str, value: Any) -> None:
-        if isinstance(value, float) and not math.isfinite(value):
-            self._error(field, "must be a finite number (got NaN or infinity)")
-
-
-_FAST_CHECK = compile_mapping(PLAN_SCHEMA)  # answers valid/invalid quickly; Cerberus explains the invalid
-
-
-@functools.cache
-def _validator() -> _PlanValidator:
-    """Built on first need: constructing it validates the schema, which costs more than a whole valid check."""
-    return _PlanValidator(PLAN_SCHEMA)
+PLAN_FORMAT = Format(PLAN_SCHEMA)
 
 
 def validate_plan(doc: Document) -> dict:
@@ -198,7 +182,7 @@ def validate_plan(doc: Document) -> dict:
     data = {k: v for k, v in data.items() if not (isinstance(k, str) and k.startswith(EXTENSION_PREFIX))}
     doc.data = data
     problems = []
-    if not _FAST_CHECK(data) and not (validator := _validator()).validate(data):
+    if (validator := PLAN_FORMAT.rejects(data)) is not None:
         problems = [_problem(doc, err) for err in leaf_errors(validator._errors)]
     problems += _duplicate_fund_ids(doc)
     if problems:
@@ -220,21 +204,14 @@ def _duplicate_fund_ids(doc: Document) -> list[Problem]:
     return problems
 
 
-def leaf_errors(errors: list) -> list:
-    out = []
-    for err in errors:
-        if err.is_group_error:
-            out += leaf_errors(err.child_errors)
-        else:
-            out.append(err)
-    return out
+def _problem(doc: Document, err: Any) -> Problem:
+    """One Cerberus error (a cerberus.errors.ValidationError) as a located message in our words."""
+    from cerberus.errors import UNKNOWN_FIELD  # only reached for invalid plans, after Cerberus has run
 
-
-def _problem(doc: Document, err: cerberus.errors.ValidationError) -> Problem:
     path = tuple(err.document_path)
     where = format_path(path)
     value = err.value
-    if err.code == cerberus.errors.UNKNOWN_FIELD.code:
+    if err.code == UNKNOWN_FIELD.code:
         allowed = list(_schema_at(path[:-1]))
         hint = difflib.get_close_matches(str(path[-1]), allowed, n=1, cutoff=0.6)
         suffix = f"; did you mean {hint[0]!r}?" if hint else f"; allowed here: {', '.join(allowed)}"

@@ -26,4 +26,7 @@ fi
 python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "setup: Python 3.11+ is required" >&2; exit 1; }
 [ -x .venv/bin/python ] || python3 -m venv .venv
 .venv/bin/python -m pip install -q --disable-pip-version-check -e '.[test]'
+# pip compiles a wheel's modules to bytecode when it installs them; an editable install does not, and with
+# PYTHONDONTWRITEBYTECODE set Python never writes it either, so every run would recompile the package.
+.venv/bin/python -m compileall -q compliance
 echo "setup: ready (.venv/bin/compliance $(.venv/bin/compliance --version | awk '{print $NF}'))"

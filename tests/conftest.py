@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import copy
+import os
+import shutil
+import tempfile
 import textwrap
 from datetime import date
 from pathlib import Path
@@ -18,6 +21,15 @@ from compliance.packtest import load_base, merge
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE_PLAN = ROOT / "examples" / "acme-401k.yaml"
 TODAY = date(2026, 11, 22)
+
+
+def pytest_configure(config):
+    """The suite never touches the user's pack cache. It shares one of its own, so runs mix misses and hits."""
+    os.environ["PLAN_COMPLIANCE_CACHE"] = config._pack_cache = tempfile.mkdtemp(prefix="pc-test-cache-")
+
+
+def pytest_unconfigure(config):
+    shutil.rmtree(getattr(config, "_pack_cache", ""), ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

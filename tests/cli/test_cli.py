@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import jsonschema
 import yaml
@@ -112,12 +113,28 @@ def test_python_dash_m_entry_point():
     assert proc.returncode == 0 and __version__ in proc.stdout
 
 
-def test_check_never_imports_weasyprint_or_jinja():
+def _modules_after_check(plan: Path) -> tuple[list[str], str]:
+    """Run `compliance check PLAN` in a fresh interpreter; the heavy top-level modules it imported, and stderr."""
+    heavy = ("weasyprint", "jinja2", "cerberus", "concurrent", "multiprocessing")
     code = ("import sys, runpy; sys.argv=['compliance','check',%r,'--fail-on','never'];\n"
             "try:\n runpy.run_module('compliance', run_name='__main__')\nexcept SystemExit: pass\n"
-            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('weasyprint','jinja2')))") % str(EXAMPLE_PLAN)
+            "print(sorted({m.split('.')[0] for m in sys.modules} & set(%r)))") % (str(plan), heavy)
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
-    assert proc.stdout.strip().splitlines()[-1] == "[]"
+    return eval(proc.stdout.strip().splitlines()[-1]), proc.stderr
+
+
+def test_check_imports_only_what_a_valid_plan_needs():
+    """Start-up is the pre-commit hook's latency: no memo stack, no process pool, and no Cerberus for a valid plan."""
+    modules, _ = _modules_after_check(EXAMPLE_PLAN)
+    assert modules == []
+
+
+def test_an_invalid_plan_still_gets_cerberus_messages(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(EXAMPLE_PLAN.read_text().replace("expense_ratio: 0.0002", "expense_ratio: 2%", 1))
+    modules, stderr = _modules_after_check(bad)
+    assert modules == ["cerberus"]
+    assert "expense_ratio: must be a number (got '2%'; write 0.02)" in stderr
 
 
 def test_empty_plan_folder_and_empty_pack_folder_are_input_errors(tmp_path, run_cli):

@@ -17,10 +17,8 @@ from compliance import api
 from compliance.engine import evaluate
 from compliance.errors import InputError
 from compliance.loader import load_bytes
-from compliance.packs import BUNDLED_RULES, _pack_validator
-from compliance.packs import _FAST_CHECK as FAST_PACK
-from compliance.schema import _FAST_CHECK as FAST_PLAN
-from compliance.schema import _validator, validate_plan
+from compliance.packs import BUNDLED_RULES, PACK_FORMAT
+from compliance.schema import PLAN_FORMAT, validate_plan
 from tests.conftest import TODAY, clean_plan
 
 RULES = api.load_rules(["bundled"])
@@ -69,7 +67,7 @@ def mutated(draw, base_factory):
 @SETTINGS
 @given(mutated(clean_plan))
 def test_fast_plan_check_agrees_with_cerberus(doc):
-    assert FAST_PLAN(doc) == _validator().validate(copy.deepcopy(doc))
+    assert PLAN_FORMAT.accepts(doc) == PLAN_FORMAT.cerberus.validate(copy.deepcopy(doc))
 
 
 PACK_BASE = yaml.safe_load((BUNDLED_RULES / "digital-assets.yaml").read_text())
@@ -78,7 +76,7 @@ PACK_BASE = yaml.safe_load((BUNDLED_RULES / "digital-assets.yaml").read_text())
 @SETTINGS
 @given(mutated(lambda: copy.deepcopy(PACK_BASE)))
 def test_fast_pack_check_agrees_with_cerberus(doc):
-    assert FAST_PACK(doc) == _pack_validator().validate(copy.deepcopy(doc))
+    assert PACK_FORMAT.accepts(doc) == PACK_FORMAT.cerberus.validate(copy.deepcopy(doc))
 
 
 @SETTINGS

@@ -1,0 +1,153 @@
+"""Loaded rule packs kept on disk, keyed by a hash of their bytes, so a one-plan check does not re-parse them.
+
+Parsing and locating the packs was the largest part of a pre-commit run. An entry holds one pack's Document
+(data, value positions, key positions) as JSON: data only, never pickle. It is written atomically, only after the
+pack validated, and only if it reads back exactly; an entry that cannot be read back is ignored and rebuilt. The
+key covers the pack's bytes and the source of the loader and of this module, so an edited pack or another tool
+version never meets a stale entry. PLAN_COMPLIANCE_CACHE names the folder, or turns the cache off with "off".
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from compliance import __version__, loader
+from compliance.errors import InputError
+from compliance.loader import Document
+
+ENV = "PLAN_COMPLIANCE_CACHE"
+MAX_ENTRIES = 64  # each entry is one version of one pack; the oldest are removed beyond this
+_FORMAT = 1
+
+
+def folder() -> Path | None:
+    """Where entries live, or None when the cache is off."""
+    setting = os.environ.get(ENV, "")
+    if setting.lower() in ("off", "0", "no", "false"):
+        return None
+    if setting:
+        return Path(setting)
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "plan-compliance" / "packs"
+
+
+def get(raw: bytes, name: str) -> Document | None:
+    """The cached Document for these pack bytes, shown as `name`; None on a miss or an unreadable entry."""
+    entry = _entry(raw)
+    if entry is None:
+        return None
+    try:
+        stored = json.loads(entry.read_bytes(), object_hook=_decode_tags)
+        if stored.get("format") != _FORMAT:
+            return None
+        doc = Document(file=name, data=stored["data"], text=raw,
+                       positions={tuple(p): (line, col) for p, line, col in stored["positions"]},
+                       key_positions={tuple(p): (line, col) for p, line, col in stored["key_positions"]})
+        os.utime(entry)  # recently used entries survive pruning
+        return doc
+    except (OSError, ValueError, TypeError, KeyError, AttributeError, RecursionError):
+        return None
+
+
+def put(doc: Document) -> None:
+    """Store a validated pack's Document; silently skipped if it would not read back exactly or cannot be written."""
+    entry = _entry(doc.text)
+    if entry is None:
+        return
+    try:
+        payload = json.dumps({"format": _FORMAT, "data": _encode(doc.data),
+                              "positions": [[list(p), *at] for p, at in doc.positions.items()],
+                              "key_positions": [[list(p), *at] for p, at in doc.key_positions.items()]},
+                             separators=(",", ":")).encode()
+        again = json.loads(payload, object_hook=_decode_tags)
+        if not (_same(again["data"], doc.data) and _same_positions(again, doc)):
+            return
+        from compliance.atomic import write_atomic  # only on a miss: its tempfile import costs a hit ~5 ms
+
+        entry.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        write_atomic(entry, payload)
+        _prune(entry.parent)
+    except (OSError, InputError, _Unfaithful, RecursionError):
+        return
+
+
+def _entry(raw: bytes) -> Path | None:
+    where = folder()
+    if where is None or _SALT is None:
+        return None
+    return where / (hashlib.sha256(_SALT + raw).hexdigest() + ".json")
+
+
+def _salt() -> bytes | None:
+    """What, besides the pack's bytes, decides a Document: the tool version and the loader's own source."""
+    try:
+        parts = [__version__.encode(), Path(loader.__file__).read_bytes(), Path(__file__).read_bytes()]
+    except (OSError, TypeError):
+        return None  # no source to hash (an unusual install): run without a cache rather than risk a stale one
+    return hashlib.sha256(b"\0".join(parts)).digest()
+
+
+_SALT = _salt()
+
+
+class _Unfaithful(Exception):
+    """A value JSON cannot carry exactly; the pack is then simply not cached."""
+
+
+def _encode(value: Any) -> Any:
+    """Plain YAML data as JSON; dates and non-text keys are tagged by a one-key object whose key starts with $."""
+    if isinstance(value, dict):
+        if all(type(k) is str and not k.startswith("$") for k in value):
+            return {k: _encode(v) for k, v in value.items()}
+        return {"$map": [[_encode(k), _encode(v)] for k, v in value.items()]}
+    if isinstance(value, list):
+        return [_encode(v) for v in value]
+    if isinstance(value, datetime):
+        return {"$datetime": value.isoformat()}
+    if isinstance(value, date):
+        return {"$date": value.isoformat()}
+    if value is None or isinstance(value, (str, int, float)):
+        return value
+    raise _Unfaithful(type(value).__name__)
+
+
+def _decode_tags(obj: dict) -> Any:
+    if len(obj) == 1:
+        tag, value = next(iter(obj.items()))
+        if tag == "$date":
+            return date.fromisoformat(value)
+        if tag == "$datetime":
+            return datetime.fromisoformat(value)
+        if tag == "$map":
+            return {k: v for k, v in value}
+    return obj
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Equal and of the same types all the way down (so 1, 1.0 and True are three different values)."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, dict):
+        return list(a) == list(b) and list(map(type, a)) == list(map(type, b)) and all(_same(a[k], b[k]) for k in a)
+    if isinstance(a, (list, tuple)):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
+    return a == b or (a != a and b != b)  # NaN is not equal to itself, but it is faithfully kept
+
+
+def _same_positions(stored: dict, doc: Document) -> bool:
+    for field, original in (("positions", doc.positions), ("key_positions", doc.key_positions)):
+        again = {tuple(p): (line, col) for p, line, col in stored[field]}
+        if not _same(list(again), list(original)) or list(again.values()) != list(original.values()):
+            return False
+    return True
+
+
+def _prune(where: Path) -> None:
+    entries = sorted(where.glob("*.json"), key=lambda p: p.stat().st_mtime)
+    for old in entries[:-MAX_ENTRIES]:
+        old.unlink(missing_ok=True)

@@ -1,0 +1,209 @@
+"""The on-disk pack cache: a hit gives exactly what parsing gives, and a bad or stale entry is never believed."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import shutil
+from contextlib import contextmanager
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from compliance import api, packcache
+from compliance.errors import InputError
+from compliance.loader import load_bytes
+from compliance.packs import BUNDLED_RULES, discover
+from compliance.report.json_format import render as render_json
+from tests.conftest import EXAMPLE_PLAN, ROOT, TODAY
+
+ALL_PACKS = discover(["bundled", ROOT / "examples" / "sponsor-policy.yaml", ROOT / "examples" / "starter-pack.yaml"])
+
+
+@contextmanager
+def cache_at(folder: Path | str):
+    old = os.environ.get(packcache.ENV)
+    os.environ[packcache.ENV] = str(folder)
+    try:
+        yield Path(folder)
+    finally:
+        os.environ[packcache.ENV] = old if old is not None else ""
+
+
+def same_document(a, b) -> bool:
+    return (a.file == b.file and a.text == b.text and packcache._same(a.data, b.data)
+            and list(a.positions.items()) == list(b.positions.items())
+            and list(a.key_positions.items()) == list(b.key_positions.items()))
+
+
+@pytest.mark.parametrize("path", ALL_PACKS, ids=lambda p: p.name)
+def test_a_hit_is_exactly_the_parsed_document(tmp_path, path):
+    raw = path.read_bytes()
+    with cache_at(tmp_path):
+        assert packcache.get(raw, "p.yaml") is None
+        fresh = load_bytes(raw, "p.yaml")
+        packcache.put(fresh)
+        assert len(list(tmp_path.glob("*.json"))) == 1
+        hit = packcache.get(raw, "p.yaml")
+    assert hit is not fresh and same_document(hit, fresh)
+
+
+def test_rules_and_results_are_the_same_with_and_without_the_cache(tmp_path):
+    packs = ["bundled", str(ROOT / "examples" / "sponsor-policy.yaml")]
+    with cache_at("off"):
+        uncached = api.load_rules(packs)
+    with cache_at(tmp_path / "cache") as folder:
+        first = api.load_rules(packs)  # misses: each pack is stored
+        assert len(list(folder.glob("*.json"))) == len(discover(packs))
+        second = api.load_rules(packs)  # hits
+    shape = lambda rs: [(r.id, r.severity, r.message, r.location, r.citations, r.tests) for r in rs.rules]  # noqa: E731
+    for ruleset in (first, second):
+        assert shape(ruleset) == shape(uncached)
+        assert ruleset.packs == uncached.packs and ruleset.parameters == uncached.parameters
+        report = api.check(EXAMPLE_PLAN, ruleset, TODAY)
+        assert render_json([report]) == render_json([api.check(EXAMPLE_PLAN, uncached, TODAY)])
+
+
+def test_an_edited_pack_is_never_served_stale(tmp_path):
+    pack = tmp_path / "sponsor.yaml"
+    shutil.copy(ROOT / "examples" / "sponsor-policy.yaml", pack)
+    sources = str(BUNDLED_RULES)
+    with cache_at(tmp_path / "cache"):
+        before = api.load_rules([sources, str(pack)])
+        text = pack.read_text()
+        assert "Acme Manufacturing investment policy statement (2026)" in text
+        pack.write_text(text.replace("Acme Manufacturing investment policy statement (2026)", "Acme Manufacturing investment policy statement (2027)", 1))
+        after = api.load_rules([sources, str(pack)])
+    titles = lambda rs: [p.title for p in rs.packs if p.file.endswith("sponsor.yaml")]  # noqa: E731
+    assert titles(before) == ["Acme Manufacturing investment policy statement (2026)"]
+    assert titles(after) == ["Acme Manufacturing investment policy statement (2027)"]
+
+
+def test_an_invalid_pack_is_not_cached_and_still_reported_with_its_line(tmp_path):
+    pack = tmp_path / "bad.yaml"
+    pack.write_text((ROOT / "examples" / "starter-pack.yaml").read_text().replace("severity: warning", "severity: fatal", 1))
+    with cache_at(tmp_path / "cache") as folder:
+        for _ in range(2):
+            with pytest.raises(InputError) as caught:
+                api.load_rules([str(BUNDLED_RULES / "sources.yaml"), str(pack)])
+            assert "severity: 'fatal' is not one of" in str(caught.value)
+        assert len(list(folder.glob("*.json"))) == 1  # sources.yaml only
+
+
+CORRUPTIONS = {
+    "empty": b"",
+    "truncated": None,  # the first half of the real entry
+    "not json": b"\x00\xffnot json",
+    "a list": b"[1, 2, 3]",
+    "other format": json.dumps({"format": 999, "data": {}, "positions": [], "key_positions": []}).encode(),
+    "wrong shapes": json.dumps({"format": 1, "data": {"pack": 1}, "positions": [[1]], "key_positions": 7}).encode(),
+    "not a pack": json.dumps({"format": 1, "data": {"pack": {"id": "x"}}, "positions": [], "key_positions": []}).encode(),
+    "bad date": b'{"format": 1, "data": {"$date": "2025-13-45"}, "positions": [], "key_positions": []}',
+    "unhashable key": b'{"format": 1, "data": {"$map": [[[1], 2]]}, "positions": [], "key_positions": []}',
+    "deep": b"[" * 100_000 + b"]" * 100_000,
+}
+
+
+@pytest.mark.parametrize("kind", CORRUPTIONS)
+def test_a_damaged_entry_is_ignored_and_rebuilt(tmp_path, kind):
+    pack = str(ROOT / "examples" / "starter-pack.yaml")
+    with cache_at(tmp_path):
+        expected = api.load_rules(["bundled", pack])
+        for entry in tmp_path.glob("*.json"):
+            damaged = CORRUPTIONS[kind]
+            entry.write_bytes(entry.read_bytes()[: entry.stat().st_size // 2] if damaged is None else damaged)
+        again = api.load_rules(["bundled", pack])
+        assert all(json.loads(e.read_bytes())["format"] == 1 for e in tmp_path.glob("*.json"))  # rewritten whole
+    assert [(r.id, r.location) for r in again.rules] == [(r.id, r.location) for r in expected.rules]
+    assert again.packs == expected.packs
+
+
+def test_an_unusable_cache_folder_only_costs_speed(tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    with cache_at(blocker / "cache"):
+        assert len(api.load_rules(["bundled"]).rules) > 0
+    readonly = tmp_path / "readonly"
+    readonly.mkdir()
+    readonly.chmod(0o500)
+    try:
+        with cache_at(readonly):
+            assert len(api.load_rules(["bundled"]).rules) > 0
+        if os.geteuid() != 0:  # root writes anyway; the point is that no error escapes
+            assert list(readonly.iterdir()) == []
+    finally:
+        readonly.chmod(0o700)
+
+
+def test_off_means_no_file_is_written(tmp_path):
+    home = tmp_path / "home"
+    with cache_at("off"):
+        os.environ["XDG_CACHE_HOME"] = str(home)
+        try:
+            assert packcache.folder() is None
+            api.load_rules(["bundled"])
+        finally:
+            del os.environ["XDG_CACHE_HOME"]
+    assert not home.exists()
+
+
+def test_default_folder_follows_xdg(tmp_path):
+    with cache_at(""):
+        os.environ["XDG_CACHE_HOME"] = str(tmp_path)
+        try:
+            assert packcache.folder() == tmp_path / "plan-compliance" / "packs"
+        finally:
+            del os.environ["XDG_CACHE_HOME"]
+
+
+def test_old_entries_are_pruned(tmp_path, monkeypatch):
+    monkeypatch.setattr(packcache, "MAX_ENTRIES", 3)
+    with cache_at(tmp_path):
+        raws = [f"pack: {{id: p{n}}}\n".encode() for n in range(6)]
+        for n, raw in enumerate(raws):
+            packcache.put(load_bytes(raw, "p.yaml"))
+            os.utime(packcache._entry(raw), (n, n))  # a clear age order
+        assert len(list(tmp_path.glob("*.json"))) == 3
+        assert [packcache.get(raw, "p.yaml") is not None for raw in raws] == [False] * 3 + [True] * 3
+
+
+# Values YAML can produce, including the ones JSON cannot carry as they are: int keys, dates, datetimes, NaN,
+# and keys and strings that look like the cache's own tags.
+keys = st.one_of(st.text(max_size=6), st.integers(-5, 5), st.sampled_from(["$date", "$map", "$datetime", "$x"]))
+leaves = st.one_of(
+    st.none(), st.booleans(), st.integers(-2**70, 2**70), st.floats(allow_nan=True, allow_infinity=True),
+    st.text(max_size=8), st.sampled_from(["$date", "2025-01-01", "1.0", "true"]),
+    st.dates(date(1, 1, 1), date(9999, 12, 31)),
+    st.datetimes(timezones=st.sampled_from([None, timezone.utc, timezone(timedelta(hours=-5))])),
+)
+documents = st.recursive(leaves, lambda inner: st.one_of(st.lists(inner, max_size=3),
+                                                         st.dictionaries(keys, inner, max_size=3)), max_leaves=8)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(keys, documents, min_size=1, max_size=3))
+def test_any_yaml_document_reads_back_exactly(tmp_path_factory, value):
+    try:
+        raw = yaml.safe_dump(value, allow_unicode=True).encode()
+        fresh = load_bytes(raw, "gen.yaml")
+    except (yaml.YAMLError, InputError, ValueError):
+        return
+    folder = tmp_path_factory.mktemp("cache")
+    with cache_at(folder):
+        packcache.put(fresh)
+        hit = packcache.get(raw, "gen.yaml")
+    assert len(list(folder.glob("*.json"))) == 1 and hit is not None  # whatever the loader builds, JSON carries
+    assert same_document(hit, fresh)
+
+
+def test_the_tag_encoding_keeps_types_apart():
+    value = {"a": [1, 1.0, True, None, "1", date(2025, 1, 2), datetime(2025, 1, 2, 3, 4, tzinfo=timezone.utc)],
+             7: {"$date": "2025-01-01"}, "nan": math.nan}
+    again = json.loads(json.dumps(packcache._encode(value)), object_hook=packcache._decode_tags)
+    assert packcache._same(again, value)
+    assert not packcache._same({"a": 1}, {"a": True}) and not packcache._same([1], [1.0])
