@@ -1,7 +1,7 @@
 """Checks many plans, in order, in this process or in worker processes (`--jobs N`).
 
 Compiled rules hold closures, which cannot cross a process boundary, so each worker compiles the packs once
-(pool initializer) and sends back reports without rule objects; the parent re-attaches its own by id.
+(pool initializer) and sends back reports without their ruleset; the parent attaches its own.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ _CHUNK = 16
 
 def check_many(plans: list[Path], packs: list[str], ruleset: RuleSet, as_of: date,
                jobs: int = 1) -> Iterator[Report | InputError]:
+    """Reports (without the plan's data and bytes, which no check format reads) or errors, in the plans' order."""
     gc.freeze()  # the compiled packs live for the whole run: keep the collector from rescanning them per plan
     if jobs <= 1 or len(plans) < 2:
         for plan in plans:
@@ -34,12 +35,12 @@ def check_many(plans: list[Path], packs: list[str], ruleset: RuleSet, as_of: dat
 
     with ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker, initargs=(tuple(packs),)) as pool:
         for item in pool.map(_check_in_worker, plans, [as_of] * len(plans), chunksize=_CHUNK):
-            yield item if isinstance(item, InputError) else _rebind(item, ruleset)
+            yield item if isinstance(item, InputError) else replace(item, ruleset=ruleset)
 
 
 def _check(plan: Path, ruleset: RuleSet, as_of: date) -> Report | InputError:
     try:
-        return api.check(plan, ruleset, as_of)
+        return replace(api.check(plan, ruleset, as_of), plan=None, plan_text=None)
     except InputError as exc:
         return exc
 
@@ -54,10 +55,4 @@ def _check_in_worker(plan: Path, as_of: date) -> Report | InputError:
     result = _check(plan, _worker_rules, as_of)
     if isinstance(result, InputError):
         return result
-    return replace(result, ruleset=None, outcomes=tuple(replace(o, rule=None) for o in result.outcomes))
-
-
-def _rebind(report: Report, ruleset: RuleSet) -> Report:
-    rules = {r.id: r for r in ruleset.rules}
-    return replace(report, ruleset=ruleset,
-                   outcomes=tuple(replace(o, rule=rules.get(o.rule_id)) for o in report.outcomes))
+    return replace(result, ruleset=None)

@@ -61,10 +61,10 @@ def evaluate(ruleset: RuleSet, doc: Document, as_of: date) -> tuple[tuple[Outcom
         if mine:
             statuses = {f.status for f in mine}
             status = "fail" if "fail" in statuses else ("watch" if "watch" in statuses else "waived")
-        outcomes.append(Outcome(rule, rule.id, status, why, checked, mine))
+        outcomes.append(Outcome(rule.id, status, why, checked, mine))
     for rule_id, group in by_rule.items():
         if rule_id not in known:  # engine-level findings such as waiver-unmatched have no pack rule
-            outcomes.append(Outcome(None, rule_id, "fail", "", len(group), tuple(group)))
+            outcomes.append(Outcome(rule_id, "fail", "", len(group), tuple(group)))
     return tuple(outcomes), tuple(waived)
 
 

@@ -182,9 +182,12 @@ class Finding:
 
 @dataclass(frozen=True)
 class Outcome:
-    """A rule's checklist row for one plan: pass, fail, waived, watch, or not_applicable with why."""
+    """A rule's checklist row for one plan: pass, fail, waived, watch, or not_applicable with why.
 
-    rule: Rule | None
+    It names its rule by id (the report's ruleset holds the rule), so a report from a worker process carries
+    no compiled rules, which cannot cross a process boundary.
+    """
+
     rule_id: str
     status: str
     reason: str = ""
@@ -194,16 +197,21 @@ class Outcome:
 
 @dataclass(frozen=True)
 class Report:
-    """The result of checking one plan file as of one date."""
+    """The result of checking one plan file as of one date.
+
+    `plan` (the validated data) and `plan_text` (the file's bytes) are what a memo attaches and a diff compares.
+    Batch checks (`compliance.batch`) leave them out: the check formats do not read them, and they were most of
+    what a worker process sent back.
+    """
 
     plan_file: str
     plan_name: str
-    plan: dict
+    plan: dict | None
     as_of: date
     outcomes: tuple[Outcome, ...]
     findings: tuple[Finding, ...]
     plan_sha256: str
-    plan_text: bytes
+    plan_text: bytes | None
     ruleset: RuleSet
     tool_version: str
     waivers: tuple[Waiver, ...] = field(default=())

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from compliance.model import Finding, Report, severity_rank
+from compliance.model import Finding, Outcome, Report, Rule, severity_rank
 from compliance.posture import posture_rows
 from compliance.report.json_format import finding_dict
 from compliance.text import show
@@ -22,6 +22,13 @@ _STATUS_ORDER = {"fail": 0, "watch": 1, "waived": 2, "pass": 3, "not_applicable"
 
 def _percent(value) -> str:
     return "—" if value is None else f"{value * 100:.2f}%"
+
+
+def _rule_columns(rule: Rule | None, outcome: Outcome) -> dict[str, str]:
+    """Title, citations and pack of a checklist row; engine-level rows (no pack rule) take their finding's title."""
+    if rule is None:
+        return {"title": outcome.findings[0].title, "citations": "", "pack": "engine"}
+    return {"title": rule.title, "citations": "; ".join(c.pinpoint for c in rule.citations), "pack": rule.pack_id}
 
 
 def _fund_status(findings: list[Finding]) -> str:
@@ -70,10 +77,10 @@ def build_context(report: Report, options: MemoOptions) -> dict:
             "qdia": "yes" if fund.get("qdia") else "", "exposure": ", ".join(exposure) or "—",
             "status": _fund_status(by_fund.get(fund["id"], [])),
         })
+    rules = {rule.id: rule for rule in report.ruleset.rules}
     checklist = sorted(
-        ({"rule": o.rule_id, "title": o.rule.title if o.rule else o.findings[0].title, "status": o.status,
-          "reason": o.reason, "citations": "; ".join(c.pinpoint for c in o.rule.citations) if o.rule else "",
-          "pack": o.rule.pack_id if o.rule else "engine"} for o in report.outcomes),
+        ({"rule": o.rule_id, "status": o.status, "reason": o.reason} | _rule_columns(rules.get(o.rule_id), o)
+         for o in report.outcomes),
         key=lambda row: (_STATUS_ORDER[row["status"]], row["rule"]))
     groups = []
     for label, test in (("Errors", lambda f: f.status == "fail" and f.severity == "error"),

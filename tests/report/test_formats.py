@@ -109,3 +109,25 @@ def test_markdown_summary(report):
 def test_every_format_is_registered_and_renders(report):
     for name in FORMATS:
         assert renderer(name)([report]).strip()
+
+
+@pytest.mark.parametrize("fmt", sorted(FORMATS))
+def test_jobs_2_gives_the_same_output_as_jobs_1_in_every_format(tmp_path, fmt):
+    """Worker processes send reports back without rules or plan data: no format may notice the difference."""
+    import subprocess
+    import sys
+
+    plans = tmp_path / "plans"
+    plans.mkdir()
+    for n in range(5):
+        (plans / f"p{n}-acme.yaml").write_bytes(EXAMPLE_PLAN.read_bytes())
+        write_plan(plans, {"plan": {"name": f"Plan {n}"}}, name=f"p{n}-clean.yaml")
+    (plans / "p2-broken.yaml").write_text("plan: [unclosed\n")
+    outputs = []
+    for jobs in ("1", "2"):
+        proc = subprocess.run([sys.executable, "-m", "compliance", "check", str(plans), "--format", fmt, "--as-of",
+                               "2026-11-22", "--jobs", jobs], capture_output=True, text=True, timeout=120)
+        outputs.append((proc.returncode, proc.stdout, proc.stderr))
+    assert outputs[0] == outputs[1]
+    assert outputs[0][0] == 2 and "p2-broken.yaml:2:1: YAML syntax error" in outputs[0][2]  # the broken plan is reported, not lost
+    assert "p4-acme.yaml" in outputs[0][1] or fmt == "summary"
