@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import glob
 import hashlib
+import os
 from datetime import date
 from pathlib import Path
 
@@ -40,24 +41,46 @@ def check(plan_path: str | Path, ruleset: RuleSet, as_of: date, text: bytes | No
     )
 
 
-def expand_plan_paths(arguments: list[str]) -> list[Path]:
-    """Plan files named by paths, directories (searched recursively for *.yaml, *.yml) and globs."""
-    found: list[Path] = []
+def expand_plan_paths(arguments: list[str]) -> list[str]:
+    """Plan files named by paths, directories (searched recursively for *.yaml, *.yml) and globs, in path order.
+
+    Names are kept as strings, not Path objects: at 50,000 plans the list is the one thing a batch holds for
+    every plan, and Paths cost about six times as much memory.
+    """
+    found: list[str] = []
     for arg in arguments:
         path = Path(arg)
         if path.is_dir():
-            inside = sorted(p for p in path.rglob("*") if p.suffix in PLAN_SUFFIXES and p.is_file()
-                            and not any(part.startswith(".") for part in p.relative_to(path).parts))
+            inside = _plans_in(str(path))
             if not inside:
                 raise InputError.at(arg, 0, 0, "no plan files (*.yaml, *.yml) in this folder")
             found += inside
         elif path.exists():
-            found.append(path)
+            found.append(str(path))
         elif any(ch in arg for ch in "*?["):
-            matches = sorted(Path(m) for m in glob.glob(arg, recursive=True) if Path(m).is_file())
+            matches = sorted(str(Path(m)) for m in glob.glob(arg, recursive=True) if Path(m).is_file())
             if not matches:
                 raise InputError.at(arg, 0, 0, "the pattern matches no file")
             found += matches
         else:
             raise InputError.at(arg, 0, 0, "no such file or directory")
     return list(dict.fromkeys(found))
+
+
+def _plans_in(folder: str) -> list[str]:
+    """Plan files under `folder`, depth first in name order; hidden names and symlinked folders are skipped."""
+    try:
+        names = sorted(os.listdir(folder))
+    except OSError as exc:
+        raise InputError.at(folder, 0, 0, f"cannot read this folder: {exc.strerror or exc}") from None
+    found: list[str] = []
+    for name in names:
+        if name.startswith("."):
+            continue
+        full = name if folder == "." else os.path.join(folder, name)
+        if os.path.isdir(full):
+            if not os.path.islink(full):
+                found += _plans_in(full)
+        elif name.endswith(PLAN_SUFFIXES) and os.path.isfile(full):
+            found.append(full)
+    return found

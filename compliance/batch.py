@@ -9,7 +9,6 @@ from __future__ import annotations
 import gc
 from dataclasses import replace
 from datetime import date
-from pathlib import Path
 from typing import Iterator
 
 from compliance import api
@@ -23,7 +22,7 @@ _worker_rules: RuleSet | None = None
 _CHUNK = 16
 
 
-def check_many(plans: list[Path], packs: list[str], ruleset: RuleSet, as_of: date,
+def check_many(plans: list[str], packs: list[str], ruleset: RuleSet, as_of: date,
                jobs: int = 1) -> Iterator[Report | InputError]:
     """Reports (without the plan's data and bytes, which no check format reads) or errors, in the plans' order."""
     gc.freeze()  # the compiled packs live for the whole run: keep the collector from rescanning them per plan
@@ -38,7 +37,7 @@ def check_many(plans: list[Path], packs: list[str], ruleset: RuleSet, as_of: dat
             yield item if isinstance(item, InputError) else replace(item, ruleset=ruleset)
 
 
-def _check(plan: Path, ruleset: RuleSet, as_of: date) -> Report | InputError:
+def _check(plan: str, ruleset: RuleSet, as_of: date) -> Report | InputError:
     try:
         return replace(api.check(plan, ruleset, as_of), plan=None, plan_text=None)
     except InputError as exc:
@@ -51,7 +50,7 @@ def _init_worker(packs: tuple[str, ...]) -> None:
     gc.freeze()
 
 
-def _check_in_worker(plan: Path, as_of: date) -> Report | InputError:
+def _check_in_worker(plan: str, as_of: date) -> Report | InputError:
     result = _check(plan, _worker_rules, as_of)
     if isinstance(result, InputError):
         return result

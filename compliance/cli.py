@@ -158,7 +158,7 @@ def _writer(output: Path | None):
 
 
 @contextmanager
-def _progress(plans: list[Path]):
+def _progress(plans: list[str]):
     """A progress bar on an interactive terminal for batches; silent in CI and when stderr is redirected."""
     show = len(plans) > 1 and sys.stderr.isatty() and not os.environ.get("CI")
     if not show:
@@ -212,7 +212,7 @@ def memo(paths, rules, as_of, config_path, output, fmt, prepared_by, committee, 
         if output.exists() and not output.is_dir():
             raise click.UsageError(f"{output} is a file; several plans need an output folder")
         output.mkdir(parents=True, exist_ok=True)
-    targets = [(plan, output if single else output / f"{plan.stem}.{fmt}") for plan in plans]
+    targets = [(plan, output if single else output / f"{Path(plan).stem}.{fmt}") for plan in plans]
     options = MemoOptions(prepared_by=prepared_by, committee=committee,
                           command=f"compliance memo --as-of {as_of.isoformat()}")
     failed = 0

@@ -48,10 +48,13 @@ def get(raw: bytes, name: str) -> Document | None:
         doc = Document(file=name, data=stored["data"], text=raw,
                        positions={tuple(p): (line, col) for p, line, col in stored["positions"]},
                        key_positions={tuple(p): (line, col) for p, line, col in stored["key_positions"]})
-        os.utime(entry)  # recently used entries survive pruning
-        return doc
     except (OSError, ValueError, TypeError, KeyError, AttributeError, RecursionError):
         return None
+    try:
+        os.utime(entry)  # recently used entries survive pruning
+    except OSError:
+        pass  # a read-only cache still serves its entries
+    return doc
 
 
 def put(doc: Document) -> None:

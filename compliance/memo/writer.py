@@ -33,7 +33,7 @@ def ruleset_for(packs: tuple[str, ...]):
     return api.load_rules(list(packs))
 
 
-def write_memo(plan: Path, output: Path, packs: tuple[str, ...], as_of: date, options: MemoOptions,
+def write_memo(plan: str | Path, output: Path, packs: tuple[str, ...], as_of: date, options: MemoOptions,
                fmt: str = "pdf", template_dir: Path | None = None) -> Path:
     """Check one plan and write its memo; the target is replaced only once the whole file is ready."""
     report = api.check(plan, ruleset_for(packs), as_of)
@@ -41,7 +41,7 @@ def write_memo(plan: Path, output: Path, packs: tuple[str, ...], as_of: date, op
     return output
 
 
-def write_memos(jobs: list[tuple[Path, Path]], packs: tuple[str, ...], as_of: date, options: MemoOptions,
+def write_memos(jobs: list[tuple[str | Path, Path]], packs: tuple[str, ...], as_of: date, options: MemoOptions,
                 fmt: str, template_dir: Path | None, workers: int):
     """Yields (plan, output, error) in order as memos finish; an InputError stays with its plan."""
     args = (packs, as_of, options, fmt, template_dir)

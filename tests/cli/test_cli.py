@@ -144,3 +144,17 @@ def test_empty_plan_folder_and_empty_pack_folder_are_input_errors(tmp_path, run_
     assert result.exit_code == 2 and result.stderr.strip() == f"{empty}: no plan files (*.yaml, *.yml) in this folder"
     result = run_cli("check", str(EXAMPLE_PLAN), "--rules", str(empty))
     assert result.exit_code == 2 and result.stderr.strip() == f"{empty}: no rule packs (*.yaml) in this folder"
+
+
+def test_plan_folders_expand_in_path_order_without_hidden_or_linked_folders(tmp_path, monkeypatch):
+    from compliance.api import expand_plan_paths
+
+    for rel in ["b.yaml", "a-x/c.yml", "a/z.yaml", "a/b/y.yaml", ".git/h.yaml", "a/.hidden.yaml", "a/notes.txt"]:
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text("x: 1\n")
+    (tmp_path / "linked").symlink_to(tmp_path / "a", target_is_directory=True)
+    expected = ["a/b/y.yaml", "a/z.yaml", "a-x/c.yml", "b.yaml"]  # component by component, as Path sorts
+    assert expand_plan_paths([str(tmp_path)]) == [str(tmp_path / p) for p in expected]
+    monkeypatch.chdir(tmp_path)
+    assert expand_plan_paths(["."]) == expected
+    assert expand_plan_paths(["./a/", "a/z.yaml", "b.yaml"]) == ["a/b/y.yaml", "a/z.yaml", "b.yaml"]
