@@ -45,9 +45,8 @@ def get(raw: bytes, name: str) -> Document | None:
         stored = json.loads(entry.read_bytes(), object_hook=_decode_tags)
         if stored.get("format") != _FORMAT:
             return None
-        doc = Document(file=name, data=stored["data"], text=raw,
-                       positions={tuple(p): (line, col) for p, line, col in stored["positions"]},
-                       key_positions={tuple(p): (line, col) for p, line, col in stored["key_positions"]})
+        doc = Document(file=name, data=stored["data"], text=raw, positions=_positions(stored["positions"]),
+                       key_positions=_positions(stored["key_positions"]))
     except (OSError, ValueError, TypeError, KeyError, AttributeError, RecursionError):
         return None
     try:
@@ -63,10 +62,8 @@ def put(doc: Document) -> None:
     if entry is None:
         return
     try:
-        payload = json.dumps({"format": _FORMAT, "data": _encode(doc.data),
-                              "positions": [[list(p), *at] for p, at in doc.positions.items()],
-                              "key_positions": [[list(p), *at] for p, at in doc.key_positions.items()]},
-                             separators=(",", ":")).encode()
+        payload = json.dumps({"format": _FORMAT, "data": _encode(doc.data), "positions": _entries(doc.positions),
+                              "key_positions": _entries(doc.key_positions)}, separators=(",", ":")).encode()
         again = json.loads(payload, object_hook=_decode_tags)
         if not (_same(again["data"], doc.data) and _same_positions(again, doc)):
             return
@@ -144,10 +141,19 @@ def _same(a: Any, b: Any) -> bool:
 
 def _same_positions(stored: dict, doc: Document) -> bool:
     for field, original in (("positions", doc.positions), ("key_positions", doc.key_positions)):
-        again = {tuple(p): (line, col) for p, line, col in stored[field]}
+        again = _positions(stored[field])
         if not _same(list(again), list(original)) or list(again.values()) != list(original.values()):
             return False
     return True
+
+
+def _entries(positions: dict) -> list:
+    """{path: (line, column)} as JSON-ready [[path...], line, column] rows (JSON objects have text keys only)."""
+    return [[list(path), *at] for path, at in positions.items()]
+
+
+def _positions(entries: list) -> dict:
+    return {tuple(path): (line, column) for path, line, column in entries}
 
 
 def _prune(where: Path) -> None:
