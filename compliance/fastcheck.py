@@ -54,6 +54,11 @@ def _cerberus_class() -> type:
     import cerberus
 
     class Validator(cerberus.Validator):
+        # Cerberus counts True and False as integers (bool subclasses int); a plan's `participants: yes` is a
+        # mistake to report, and the fast check already refuses it, so both must agree.
+        types_mapping = {**cerberus.Validator.types_mapping,
+                         "integer": cerberus.TypeDefinition("integer", (int,), (bool,))}
+
         def _check_with_finite(self, field: str, value: Any) -> None:
             if isinstance(value, float) and not math.isfinite(value):
                 self._error(field, "must be a finite number (got NaN or infinity)")

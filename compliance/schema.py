@@ -249,7 +249,12 @@ _TYPE_WORDS = {"number": "a number", "integer": "a whole number", "string": "tex
 
 
 def _type_message(expected: str, value: Any) -> str:
-    got = f"got {value!r}" if not isinstance(value, (dict, list)) else f"got a {type(value).__name__}"
+    if isinstance(value, bool):
+        got = f"got {str(value).lower()}"
+    elif isinstance(value, (dict, list)):
+        got = f"got a {type(value).__name__}"
+    else:
+        got = f"got {value!r}"
     message = f"must be {_TYPE_WORDS.get(expected, expected)} ({got}"
     if expected == "number" and isinstance(value, str) and value.strip().endswith("%"):
         try:
@@ -261,6 +266,8 @@ def _type_message(expected: str, value: Any) -> str:
         message += "; write YYYY-MM-DD"
     elif expected == "boolean" and isinstance(value, str):
         message += "; write true or false without quotes"
+    elif isinstance(value, bool):
+        message += "; YAML reads an unquoted yes, no, on, off, true or false as true or false"
     return message + ")"
 
 

@@ -10,7 +10,7 @@ import copy
 from datetime import date
 
 import yaml
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from compliance import api
@@ -64,8 +64,15 @@ def mutated(draw, base_factory):
     return doc
 
 
+def _with(doc: dict, section: str, field: str, value) -> dict:
+    doc[section][field] = value
+    return doc
+
+
 @SETTINGS
 @given(mutated(clean_plan))
+@example({**clean_plan(), "schema_version": False})  # Cerberus alone counts booleans as integers
+@example(_with(clean_plan(), "plan", "participants", True))
 def test_fast_plan_check_agrees_with_cerberus(doc):
     assert PLAN_FORMAT.accepts(doc) == PLAN_FORMAT.cerberus.validate(copy.deepcopy(doc))
 

@@ -13,6 +13,8 @@ CORPUS = Path(__file__).resolve().parents[1] / "fixtures" / "malformed"
 
 EXPECTED = {
     "bad-ein.yaml": "4:8: plan.ein: '123456789' does not match the expected form NN-NNNNNNN",
+    "boolean-count.yaml": "7:17: plan.participants: must be a whole number (got true; YAML reads an unquoted yes, no, "
+                          "on, off, true or false as true or false)",
     "duplicate-fund-id.yaml": "13:9: menu[1].id: 'core' is already used by menu[0]; fund ids must be unique",
     "duplicate-key.yaml": "4:3: duplicate key plan.name (first defined on line 3); YAML keeps only the last one, so remove one",
     "empty-file.yaml": "1:1: file is empty",
