@@ -194,7 +194,8 @@ def validate_plan(doc: Document) -> dict:
 def _duplicate_fund_ids(doc: Document) -> list[Problem]:
     seen: dict[str, int] = {}
     problems = []
-    for i, fund in enumerate(doc.data.get("menu") or []):
+    menu = doc.data.get("menu")
+    for i, fund in enumerate(menu if isinstance(menu, list) else ()):  # runs on invalid plans too
         fid = fund.get("id") if isinstance(fund, dict) else None
         if isinstance(fid, str):
             if fid in seen:

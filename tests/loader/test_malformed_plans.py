@@ -22,6 +22,7 @@ EXPECTED = {
     "latin1-bytes.yaml": "2:12: not valid UTF-8 (byte 0xe9); save the file as UTF-8",
     "missing-plan-name.yaml": "2:1: plan.name: required field is missing",
     "missing-schema-version.yaml": "2:1: schema_version: required field is missing",
+    "menu-not-a-list.yaml": "8:7: menu: must be a list (got 5)",
     "misspelled-key.yaml": "7:3: plan.partcipants: unknown field; did you mean 'participants'?",
     "nan-expense-ratio.yaml": "12:20: menu[0].expense_ratio: must be a finite number (got NaN or infinity)",
     "not-a-mapping.yaml": "1:1: a plan file must be a YAML mapping with schema_version, plan and menu",
