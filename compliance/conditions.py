@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import Any, Callable
 
@@ -18,7 +18,7 @@ try:
 except ImportError:  # pragma: no cover
     import sre_parse as _sre  # type: ignore[no-redef]
 
-from compliance.errors import InputError, Problem
+from compliance.errors import InputError, Location, Problem
 from compliance.loader import Document, format_path
 
 Predicate = Callable[["Scope"], bool]
@@ -28,6 +28,7 @@ OPERATORS = ("eq", "ne", "lt", "le", "gt", "ge", "in", "not_in", "exists", "matc
 ROOTS = ("plan", "governance", "brokerage_window")
 MAX_PATTERN = 200
 MAX_MATCH_TEXT = 2_000
+MAX_DAYS = 36_600  # a century: longer windows are typos, and dates before year 1 do not exist
 
 
 class Scope:
@@ -52,9 +53,17 @@ class Context:
     parameters: dict[str, Any]
     fund_scope: bool
     in_where: bool = False
+    # where each parameter value was last set, as (location, field path), keyed by name or "name.entry"
+    parameter_origins: dict[str, tuple[Location, str]] = field(default_factory=dict)
 
     def error(self, at: tuple, message: str) -> InputError:
         return InputError(Problem(self.doc.locate(at), f"{format_path(at)}: {message}"))
+
+    def parameter_error(self, at: tuple, key: str, value: Any, needs: str) -> InputError:
+        """A parameter value unfit for a rule, reported where the value was set (often a sponsor's override)."""
+        use = f"{format_path(at)} in {self.doc.file}:{self.doc.locate(at).line}"
+        origin, path = self.parameter_origins[key]
+        return InputError(Problem(origin, f"{path}: {value!r} is used by {use}, which needs {needs}"))
 
 
 def compile_condition(node: Any, at: tuple, ctx: Context) -> Predicate:
@@ -105,7 +114,7 @@ def _compile_subject(node: dict, subject: str, at: tuple, ctx: Context) -> tuple
         return _compile_path(node["field"], at + ("field",), ctx)
     if ctx.in_where:
         raise ctx.error(at + (subject,), "aggregates cannot be nested inside another aggregate's 'where'")
-    inner = Context(ctx.doc, ctx.catalog, ctx.parameters, ctx.fund_scope, in_where=True)
+    inner = replace(ctx, in_where=True)
     where = compile_condition(node["where"], at + ("where",), inner) if "where" in node else always
 
     def matching(s: Scope):
@@ -170,18 +179,20 @@ def _dig(value: Any, parts: tuple) -> Any:
 
 def _compile_operand(value: Any, kind: str, at: tuple, ctx: Context) -> Callable[[Scope], Any]:
     """A literal, a tunable parameter (`{param: name}`, optionally `by:` a field), or another field."""
-    if isinstance(value, dict) and "param" in value:
+    if isinstance(value, dict) and "param" in value and set(value) <= {"param", "by"}:
         name = value["param"]
-        if name not in ctx.parameters:
-            known = ", ".join(sorted(ctx.parameters)) or "none declared"
-            raise ctx.error(at + ("param",), f"unknown parameter {name!r} (declared: {known})")
-        param = ctx.parameters[name]
+        param = _parameter(name, at, ctx)
         if "by" in value:
             if not isinstance(param, dict):
                 raise ctx.error(at + ("by",), f"parameter {name!r} is not a table, so it cannot be looked up 'by' a field")
+            for entry, item in param.items():
+                if not _fits(item, kind):
+                    raise ctx.parameter_error(at + ("param",), f"{name}.{entry}", item, _KINDS[kind][1])
             key, _ = _compile_path(value["by"], at + ("by",), ctx)
             default = param.get("default")
             return lambda s: param.get(key(s), default)
+        if not _fits(param, kind):
+            raise ctx.parameter_error(at + ("param",), name, param, _KINDS[kind][1])
         return lambda s: param
     if isinstance(value, dict) and "field" in value and len(value) == 1:
         get, _ = _compile_path(value["field"], at + ("field",), ctx)
@@ -192,16 +203,39 @@ def _compile_operand(value: Any, kind: str, at: tuple, ctx: Context) -> Callable
     return lambda s: value
 
 
+def _parameter(name: Any, at: tuple, ctx: Context) -> Any:
+    """The value of the tunable parameter a rule names with `{param: NAME}`."""
+    if not isinstance(name, str) or name not in ctx.parameters:
+        known = ", ".join(sorted(ctx.parameters)) or "none declared"
+        raise ctx.error(at + ("param",), f"unknown parameter {name!r} (declared: {known})")
+    return ctx.parameters[name]
+
+
+def _days_before(day: date, days: int) -> date:
+    """The date `days` before `day`, or the first date there is when that would fall before year 1."""
+    return day - timedelta(days=days) if day.toordinal() > days else date.min
+
+
+# kind -> (test, "must be ..." words, plural words)
+_KINDS: dict[str, tuple[Callable[[Any], bool], str, str]] = {
+    "number": (lambda v: isinstance(v, (int, float)) and not isinstance(v, bool), "a number", "numbers"),
+    "integer": (lambda v: isinstance(v, (int, float)) and not isinstance(v, bool), "a number", "numbers"),  # 1 < 1.5
+    "days": (lambda v: isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= MAX_DAYS,
+             f"a whole number of days from 0 to {MAX_DAYS}", "numbers of days"),
+    "string": (lambda v: isinstance(v, str), "text", "texts"),
+    "boolean": (lambda v: isinstance(v, bool), "true or false", "true or false values"),
+    "date": (lambda v: isinstance(v, date), "a date", "dates"),
+}
+
+
+def _fits(value: Any, kind: str) -> bool:
+    """Whether a literal or parameter value can stand where a value of this kind is compared."""
+    return _KINDS[kind][0](value)
+
+
 def _check_literal(value: Any, kind: str, at: tuple, ctx: Context) -> None:
-    ok = {
-        "number": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
-        "integer": lambda v: isinstance(v, int) and not isinstance(v, bool),
-        "string": lambda v: isinstance(v, str),
-        "boolean": lambda v: isinstance(v, bool),
-        "date": lambda v: isinstance(v, date),
-    }.get(kind, lambda v: True)
-    if not ok(value):
-        raise ctx.error(at, f"compares a {kind} field with {value!r}")
+    if not _fits(value, kind):
+        raise ctx.error(at, f"must be {_KINDS[kind][1]} here (got {value!r})")
 
 
 _COMPARE = {
@@ -216,11 +250,14 @@ def _compile_operator(op: str, arg: Any, get: Callable, kind: str, at: tuple, ct
         if not isinstance(arg, bool):
             raise ctx.error(at, "exists takes true or false")
         return (lambda s: get(s) is not None) if arg else (lambda s: get(s) is None)
+    if kind not in _KINDS:
+        raise ctx.error(at, f"{op} cannot compare a group of fields; use exists, or name one field inside it")
     if op in ("in", "not_in"):
         if isinstance(arg, dict) and set(arg) == {"param"}:
-            if arg["param"] not in ctx.parameters:
-                raise ctx.error(at + ("param",), f"unknown parameter {arg['param']!r}")
-            arg = ctx.parameters[arg["param"]]
+            name = arg["param"]
+            arg = _parameter(name, at, ctx)
+            if not isinstance(arg, list) or not arg or not all(_fits(item, kind) for item in arg):
+                raise ctx.parameter_error(at + ("param",), name, arg, f"a non-empty list of {_KINDS[kind][2]}")
         if not isinstance(arg, list) or not arg:
             raise ctx.error(at, f"{op} takes a non-empty list")
         for i, item in enumerate(arg):
@@ -237,8 +274,12 @@ def _compile_operator(op: str, arg: Any, get: Callable, kind: str, at: tuple, ct
     if op == "within_days":
         if kind != "date":
             raise ctx.error(at, f"within_days needs a date field, not {kind}")
-        days = _compile_operand(arg, "integer", at, ctx)
-        return lambda s: isinstance(v := get(s), date) and s.as_of - timedelta(days=days(s)) <= v <= s.as_of
+        if isinstance(arg, dict) and "field" in arg:
+            raise ctx.error(at, "within_days takes a number of days or {param: NAME}, not a field")
+        days = _compile_operand(arg, "days", at, ctx)
+        # a table parameter looked up `by` a field may have no entry and no default: then nothing is within
+        return lambda s: (isinstance(v := get(s), date) and (n := days(s)) is not None
+                          and _days_before(s.as_of, n) <= v <= s.as_of)
     if op in ("lt", "le", "gt", "ge") and kind not in ("number", "integer", "date"):
         raise ctx.error(at, f"{op} orders numbers or dates, not {kind}")
     other = _compile_operand(arg, kind, at, ctx)

@@ -122,7 +122,7 @@ def load_ruleset(references: list[str | Path]) -> RuleSet:
         by_id[pack_id] = doc
     ordered = _layer_order(by_id)
     sources = _collect_sources(ordered)
-    parameters = _collect_parameters(ordered, by_id)
+    parameters, origins = _collect_parameters(ordered, by_id)
     disabled = _collect_disabled(ordered)
     catalog = field_catalog()
     rules: list[Rule] = []
@@ -136,7 +136,8 @@ def load_ruleset(references: list[str | Path]) -> RuleSet:
                 raise InputError(Problem(doc.locate(("rules", i, "id")),
                                          f"rules[{i}].id: {raw['id']!r} is already defined in {seen[raw['id']]}"))
             seen[raw["id"]] = doc.file
-            rules.append(_compile_rule(doc, i, raw, visible, params, catalog, disabled.get(raw["id"])))
+            ctx = Context(doc, catalog, params, raw["scope"] == "fund", parameter_origins=origins)
+            rules.append(_compile_rule(ctx, i, raw, visible, disabled.get(raw["id"])))
     for rule_id, (_, location) in disabled.items():
         if rule_id not in seen:
             raise InputError(Problem(location, f"disables {rule_id!r}, but no loaded pack defines that rule"))
@@ -249,9 +250,18 @@ def _lineage(doc: Document, by_id: dict[str, Document]) -> set[str]:
     return packs
 
 
-def _collect_parameters(ordered: list[Document], by_id: dict[str, Document]) -> dict[str, tuple[Any, str]]:
-    """Parameter values after every layer's overrides, each with the pack that declared it."""
+def _collect_parameters(ordered: list[Document], by_id: dict[str, Document]
+                        ) -> tuple[dict[str, tuple[Any, str]], dict[str, tuple[Location, str]]]:
+    """Parameter values after every layer's overrides, each with the pack that declared it; and where each value
+    (or table entry, as "name.entry") was last set, so a value unfit for a rule is reported where it was written."""
     parameters: dict[str, tuple[Any, str]] = {}
+    origins: dict[str, tuple[Location, str]] = {}
+
+    def set_at(doc: Document, name: str, at: tuple, value: Any) -> None:
+        origins[name] = (doc.locate(at), format_path(at))
+        for entry in value if isinstance(value, dict) else ():
+            origins[f"{name}.{entry}"] = (doc.locate(at + (entry,)), format_path(at + (entry,)))
+
     for doc in ordered:
         pack_id = doc.data["pack"]["id"]
         for name, spec in (doc.data.get("parameters") or {}).items():
@@ -259,17 +269,49 @@ def _collect_parameters(ordered: list[Document], by_id: dict[str, Document]) -> 
                 raise InputError(Problem(doc.locate(("parameters", name), key=True),
                                          f"parameters.{name}: already declared by pack {parameters[name][1]}"))
             parameters[name] = (spec["value"], pack_id)
+            set_at(doc, name, ("parameters", name, "value"), spec["value"])
         visible = _lineage(doc, by_id)
         for name, value in ((doc.data.get("overrides") or {}).get("parameters") or {}).items():
             if name not in parameters or parameters[name][1] not in visible:
                 raise InputError(Problem(doc.locate(("overrides", "parameters", name), key=True),
                                          f"overrides.parameters.{name}: no pack this one extends declares it"))
             base, owner = parameters[name]
-            if isinstance(base, dict) != isinstance(value, dict) or isinstance(base, list) != isinstance(value, list):
-                raise InputError(Problem(doc.locate(("overrides", "parameters", name)),
-                                         f"overrides.parameters.{name}: must have the same shape as the original"))
+            _check_override(doc, ("overrides", "parameters", name), base, value)
             parameters[name] = ({**base, **value} if isinstance(base, dict) else value, owner)
-    return parameters
+            set_at(doc, name, ("overrides", "parameters", name), value)
+    return parameters, origins
+
+
+def _kind(value: Any) -> str:
+    """A parameter value's kind, as far as overriding is concerned (1 and 0.5 are both numbers)."""
+    if isinstance(value, bool):
+        return "true or false"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "text"
+    if isinstance(value, date):
+        return "a date"
+    if isinstance(value, dict):
+        return "a table"
+    return "a list" if isinstance(value, list) else type(value).__name__
+
+
+def _check_override(doc: Document, at: tuple, base: Any, value: Any) -> None:
+    """An override keeps the original's kind: a table's entries, or a list's items, keep the kinds they had."""
+    where = format_path(at)
+    if _kind(base) != _kind(value):
+        raise InputError(Problem(doc.locate(at), f"{where}: must be {_kind(base)}, like the original {base!r} "
+                                                 f"(got {value!r})"))
+    if isinstance(base, (dict, list)):
+        old_items = base.values() if isinstance(base, dict) else base
+        new_items = value.items() if isinstance(value, dict) else enumerate(value)
+        kinds = {_kind(item) for item in old_items}
+        for key, item in new_items:
+            if kinds and _kind(item) not in kinds:
+                allowed = " or ".join(sorted(kinds))
+                raise InputError(Problem(doc.locate(at + (key,)), f"{format_path(at + (key,))}: must be {allowed}, "
+                                                                  f"like the original's entries (got {item!r})"))
 
 
 def _collect_disabled(ordered: list[Document]) -> dict[str, tuple[str, Location]]:
@@ -282,12 +324,11 @@ def _collect_disabled(ordered: list[Document]) -> dict[str, tuple[str, Location]
     return disabled
 
 
-def _compile_rule(doc: Document, i: int, raw: dict, sources: dict[str, Source], parameters: dict,
-                  catalog: dict, disabled: tuple[str, Location] | None) -> Rule:
+def _compile_rule(ctx: Context, i: int, raw: dict, sources: dict[str, Source],
+                  disabled: tuple[str, Location] | None) -> Rule:
+    doc = ctx.doc
     at = ("rules", i)
-    fund_scope = raw["scope"] == "fund"
-    ctx = Context(doc, catalog, parameters, fund_scope)
-    if "select" in raw and not fund_scope:
+    if "select" in raw and not ctx.fund_scope:
         raise ctx.error(at + ("select",), "select chooses funds, so it needs scope: fund")
     citations = []
     for j, c in enumerate(raw["citations"]):

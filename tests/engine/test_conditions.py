@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import textwrap
+from datetime import date
+
 import pytest
 
 from compliance import api
@@ -12,6 +15,8 @@ parameters:
   limit: {{value: 0.001, doc: a number}}
   ceiling: {{value: {{default: 0.01, us_large_cap_equity: 0.0001}}, doc: a table}}
   classes: {{value: [stable_value, money_market], doc: a list}}
+  review_by_vehicle: {{value: {{cit: 400}}, doc: a table without a default}}
+  review_all: {{value: {{default: 400}}, doc: a table with only a default}}
 rules:
   - id: test.rule
     title: Test rule
@@ -69,6 +74,9 @@ CASES = [
     ("plan", "{field: plan.participants, gt: {param: limit}}", {}, "pass"),
     ("fund", "{field: fund.expense_ratio, le: {param: ceiling, by: fund.vehicle}}", {}, "pass"),
     ("fund", "{field: fund.asset_class, not_in: {param: classes}}", {}, "fail"),
+    ("fund", "{field: fund.last_reviewed, within_days: {param: review_all, by: fund.vehicle}}", {}, "pass"),
+    # the stable-value fund has no entry and there is no default: no window, so its review is not within one
+    ("fund", "{field: fund.last_reviewed, within_days: {param: review_by_vehicle, by: fund.vehicle}}", {}, "fail"),
     ("fund", "{count: funds, where: {field: fund.asset_class, eq: {field: selected.asset_class}}, eq: 1}", {}, "pass"),
     ("fund", "{field: fund.last_reviewed, ge: {field: governance.investment_policy.adopted}}", {}, "pass"),
 ]
@@ -115,3 +123,25 @@ def test_when_and_select_that_match_nothing_say_why(tmp_path):
     reasons = {o.rule_id: (o.status, o.reason) for o in report.outcomes}
     assert reasons["test.rule"] == ("not_applicable", "its when-condition does not hold for this plan")
     assert reasons["test.fund-rule"] == ("not_applicable", "no fund matches its selector")
+
+
+def test_within_days_near_the_first_date_there_is(tmp_path):
+    """A review date in year 1 has no date a year before it; the window starts at the first date instead."""
+    source = textwrap.dedent("""\
+        sources:
+          - id: ancient
+            title: A source in force from the start of the calendar
+            issuer: Test
+            document: Test
+            date: 0001-01-01
+            url: https://example.invalid/ancient
+            status:
+              - {status: in_force, since: 0001-01-01}
+        """)
+    body = source + RULE.format(scope="plan", require="{field: governance.committee.last_meeting, within_days: 365}")
+    ruleset = api.load_rules(["bundled", str(write_pack(tmp_path, body.replace("source: erisa-404a", "source: ancient")))])
+    met = write_plan(tmp_path, {"governance": {"committee": {"last_meeting": date(1, 1, 10)}}}, name="met.yaml")
+    stale = write_plan(tmp_path, {"governance": {"committee": {"last_meeting": date(2, 1, 10)}}}, name="late.yaml")
+    statuses = [next(o for o in api.check(plan, ruleset, date(1, 3, 1)).outcomes if o.rule_id == "test.rule").status
+                for plan in (met, stale)]
+    assert statuses == ["pass", "fail"]

@@ -6,6 +6,7 @@ import textwrap
 
 import pytest
 
+from compliance.packs import BUNDLED_RULES
 from tests.conftest import write_pack, write_plan
 
 RULE = """\
@@ -41,7 +42,37 @@ CASES = [
     ("invalid-regex", rule("{field: plan.name, matches: '(unclosed'}"),
      "rules[0].require.matches: invalid regular expression: missing ), unterminated subpattern at position 0"),
     ("type-mismatch", rule("{field: plan.participants, gt: 'many'}"),
-     "rules[0].require.gt: compares a integer field with 'many'"),
+     "rules[0].require.gt: must be a number here (got 'many')"),
+    ("parameter-name-not-text", rule("{field: plan.participants, gt: {param: [a]}}"),
+     "rules[0].require.gt.param: unknown parameter ['a'] (declared: none declared)"),
+    ("in-parameter-name-not-text", rule("{field: plan.type, in: {param: {a: b}}}"),
+     "rules[0].require.in.param: unknown parameter {'a': 'b'} (declared: none declared)"),
+    ("operand-with-unknown-key", rule("{field: plan.participants, gt: {param: n, bye: fund.name}}"),
+     "rules[0].require.gt: an operand is a literal, {param: NAME}, {param: NAME, by: PATH} or {field: PATH}"),
+    ("parameter-of-the-wrong-kind", "parameters:\n  n: {value: lots, doc: d}\n" + rule(
+        "{field: plan.participants, gt: {param: n}}"),
+     "parameters.n.value: 'lots' is used by rules[0].require.gt.param in PACK:14, which needs a number"),
+    ("table-entry-of-the-wrong-kind", "parameters:\n  t: {value: {default: 0.01, cit: 1%}, doc: d}\n" + rule(
+        "{field: fund.expense_ratio, le: {param: t, by: fund.vehicle}}", scope="fund"),
+     "parameters.t.value.cit: '1%' is used by rules[0].require.le.param in PACK:14, which needs a number"),
+    ("list-parameter-of-the-wrong-kind", "parameters:\n  l: {value: [1, 2], doc: d}\n" + rule(
+        "{field: plan.type, in: {param: l}}"),
+     "parameters.l.value: [1, 2] is used by rules[0].require.in.param in PACK:14, which needs a non-empty list of "
+     "texts"),
+    ("within-days-too-long", rule("{field: governance.committee.last_meeting, within_days: 1000000000000}"),
+     "rules[0].require.within_days: must be a whole number of days from 0 to 36600 here (got 1000000000000)"),
+    ("within-days-negative", rule("{field: governance.committee.last_meeting, within_days: -1}"),
+     "rules[0].require.within_days: must be a whole number of days from 0 to 36600 here (got -1)"),
+    ("within-days-parameter-too-long", "parameters:\n  d: {value: 99999999, doc: d}\n" + rule(
+        "{field: governance.committee.last_meeting, within_days: {param: d}}"),
+     "parameters.d.value: 99999999 is used by rules[0].require.within_days.param in PACK:14, which needs a whole "
+     "number of days from 0 to 36600"),
+    ("within-days-field", rule("{field: governance.committee.last_meeting, within_days: {field: plan.participants}}"),
+     "rules[0].require.within_days: within_days takes a number of days or {param: NAME}, not a field"),
+    ("compare-a-group-of-fields", rule("{field: governance.committee, eq: 1}"),
+     "rules[0].require.eq: eq cannot compare a group of fields; use exists, or name one field inside it"),
+    ("in-a-group-of-fields", rule("{field: governance.committee, in: [[1]]}"),
+     "rules[0].require.in: in cannot compare a group of fields; use exists, or name one field inside it"),
     ("two-operators", rule("{field: plan.type, eq: '401k', ne: '403b'}"),
      "rules[0].require: a comparison needs exactly one operator of eq, ne, lt, le, gt, ge, in, not_in, exists, "
      "matches, within_days (found 2)"),
@@ -61,7 +92,7 @@ def test_broken_pack_is_refused(tmp_path, run_cli, name, body, message):
     assert result.exit_code == 2
     (line,) = result.stderr.strip().splitlines()
     assert line.startswith(f"{pack}:")
-    assert line.split(": ", 1)[1] == message
+    assert line.split(": ", 1)[1] == message.replace("PACK", str(pack))
     assert int(line.split(":")[1]) > 0
 
 
@@ -95,3 +126,56 @@ def test_duplicate_rule_id_is_refused(tmp_path, run_cli):
     result = run_cli("rules", "list", "--rules", "bundled", "--rules", str(pack))
     assert result.exit_code == 2
     assert "'erisa.qdia.exactly-one' is already defined in rules/erisa-menu.yaml" in result.stderr
+
+
+OVERRIDE_CASES = [
+    ("fund_review_days: 200 days",
+     "overrides.parameters.fund_review_days: must be a number, like the original 365 (got '200 days')"),
+    ("fund_review_days: [200]",
+     "overrides.parameters.fund_review_days: must be a number, like the original 365 (got [200])"),
+    ("fund_review_days: true",
+     "overrides.parameters.fund_review_days: must be a number, like the original 365 (got True)"),
+    ("expense_ratio_ceiling: {us_large_cap_equity: 0.5%}",
+     "overrides.parameters.expense_ratio_ceiling.us_large_cap_equity: must be a number, like the original's "
+     "entries (got '0.5%')"),
+    ("expense_ratio_ceiling: 0.005",
+     "overrides.parameters.expense_ratio_ceiling: must be a table, like the original {"),
+    # a number, but not one the rules using it can take: reported here, not at the rule in the bundled pack
+    ("fund_review_days: 180.5",
+     "overrides.parameters.fund_review_days: 180.5 is used by rules["),
+    ("fund_review_days: -30",
+     "overrides.parameters.fund_review_days: -30 is used by rules["),
+]
+
+
+@pytest.mark.parametrize("override,message", OVERRIDE_CASES, ids=[c[0] for c in OVERRIDE_CASES])
+def test_an_override_keeps_the_kind_of_the_original(tmp_path, run_cli, override, message):
+    pack = tmp_path / "policy.yaml"
+    pack.write_text(textwrap.dedent(f"""\
+        pack: {{id: policy, title: T, version: "1", jurisdiction: t, extends: [erisa-menu]}}
+        overrides:
+          parameters:
+            {override}
+        """))
+    result = run_cli("check", str(write_plan(tmp_path)), "--rules", "bundled", "--rules", str(pack))
+    assert result.exit_code == 2, result.output
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith(f"{pack}:4:")
+    assert line.split(": ", 1)[1].startswith(message)
+    if "is used by" in message:
+        menu = (BUNDLED_RULES / "erisa-menu.yaml").read_text().splitlines()
+        use = next(n for n, text in enumerate(menu, 1) if "within_days: {param: fund_review_days}" in text)
+        assert line.endswith(f"erisa-menu.yaml:{use}, which needs a whole number of days from 0 to 36600")
+
+
+def test_an_override_of_the_same_kind_is_taken(tmp_path, run_cli):
+    pack = tmp_path / "policy.yaml"
+    pack.write_text(textwrap.dedent("""\
+        pack: {id: policy, title: T, version: "1", jurisdiction: t, extends: [erisa-menu]}
+        overrides:
+          parameters:
+            fund_review_days: 180
+            expense_ratio_ceiling: {us_large_cap_equity: 1, brand_new_class: 0.002}
+        """))
+    result = run_cli("rules", "list", "--rules", "bundled", "--rules", str(pack))
+    assert result.exit_code == 0, result.output
