@@ -8,6 +8,10 @@ from datetime import date
 import pytest
 
 from compliance import api
+from compliance.conditions import Context, compile_condition
+from compliance.errors import InputError
+from compliance.loader import load_bytes
+from compliance.schema import field_catalog
 from tests.conftest import TODAY, write_pack, write_plan
 
 RULE = """\
@@ -145,3 +149,15 @@ def test_within_days_near_the_first_date_there_is(tmp_path):
     statuses = [next(o for o in api.check(plan, ruleset, date(1, 3, 1)).outcomes if o.rule_id == "test.rule").status
                 for plan in (met, stale)]
     assert statuses == ["pass", "fail"]
+
+
+def test_a_condition_compiled_without_pack_origins_reports_an_unfit_parameter_at_its_use():
+    """The fuzz harness compiles conditions on the bundled parameters with no record of where each was set;
+    an unfit parameter is then reported at the condition that uses it (it used to raise KeyError)."""
+    doc = load_bytes(b"{field: plan.name, eq: {param: fund_review_days}}\n", "condition.yaml")
+    ctx = Context(doc, field_catalog(), api.load_rules(["bundled"]).parameters, fund_scope=False)
+    with pytest.raises(InputError) as caught:
+        compile_condition(doc.data, (), ctx)
+    [problem] = caught.value.problems
+    assert (problem.location.file, problem.location.line) == ("condition.yaml", 1)
+    assert "parameter 'fund_review_days' is" in problem.message and "\n" not in problem.message
