@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 from click.testing import CliRunner
+from hypothesis import settings
 
 from compliance import api
 from compliance.cli import cli
@@ -21,6 +22,14 @@ from compliance.packtest import load_base, merge
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE_PLAN = ROOT / "examples" / "acme-401k.yaml"
 TODAY = date(2026, 11, 22)
+
+# Hypothesis profiles (HYPOTHESIS_PROFILE): "dev" explores new random examples on every run; "ci" runs the same
+# number, derandomized, so a CI verdict depends on the commit and not on luck; "deep" is the long exploration to
+# run before a release or nightly (docs/security.md has its latest figures).
+settings.register_profile("dev", max_examples=150, deadline=None)
+settings.register_profile("ci", max_examples=150, deadline=None, derandomize=True)
+settings.register_profile("deep", max_examples=5_000, deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 
 
 def pytest_configure(config):

@@ -19,10 +19,10 @@ from compliance.errors import InputError
 from compliance.loader import load_bytes
 from compliance.packs import BUNDLED_RULES, PACK_FORMAT
 from compliance.schema import PLAN_FORMAT, validate_plan
-from tests.conftest import TODAY, clean_plan
+from tests.conftest import ROOT, TODAY, clean_plan
 
 RULES = api.load_rules(["bundled"])
-SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(suppress_health_check=[HealthCheck.too_slow])  # example counts come from the profile (conftest)
 
 scalars = st.one_of(
     st.none(), st.booleans(), st.integers(-10**6, 10**9), st.floats(allow_nan=True, allow_infinity=True),
@@ -118,13 +118,25 @@ def test_arbitrary_bytes_spliced_into_a_plan(noise, at):
 clean_plan_bytes = yaml.safe_dump(clean_plan(), sort_keys=False).encode()
 
 
+# Packs to mutate, each with the packs it is loaded on top of; none of those depends on the mutated one, so every
+# error must be located in the mutated file.
+EXAMPLES = ROOT / "examples"
+LAYERED = {path: [str(BUNDLED_RULES / "sources.yaml")] for path in sorted(BUNDLED_RULES.glob("*.yaml"))
+           if path.name != "sources.yaml"}
+LAYERED[EXAMPLES / "starter-pack.yaml"] = [str(BUNDLED_RULES / "sources.yaml")]
+LAYERED[EXAMPLES / "sponsor-policy.yaml"] = ["bundled"]
+PACKS = {path: yaml.safe_load(path.read_text()) for path in LAYERED}
+
+
 @SETTINGS
-@given(mutated(lambda: copy.deepcopy(PACK_BASE)))
-def test_any_pack_loads_or_is_refused_with_located_errors(tmp_path_factory, doc):
+@given(st.sampled_from(sorted(PACKS)).flatmap(
+    lambda path: st.tuples(st.just(path), mutated(lambda: copy.deepcopy(PACKS[path])))))
+def test_any_pack_loads_or_is_refused_with_located_errors(tmp_path_factory, case):
+    original, doc = case
     path = tmp_path_factory.mktemp("pack") / "gen.yaml"
     path.write_text(yaml.safe_dump(doc, sort_keys=False))
     try:
-        api.load_rules([str(BUNDLED_RULES / "sources.yaml"), str(path)])
+        api.load_rules([*LAYERED[original], str(path)])
     except InputError as exc:
         assert exc.problems and all(p.message and "\n" not in p.message for p in exc.problems)
-        assert all(p.location.file.endswith("gen.yaml") for p in exc.problems)
+        assert all(p.location.file.endswith("gen.yaml") for p in exc.problems), [str(p) for p in exc.problems]
