@@ -15,6 +15,7 @@ from datetime import date
 import atheris
 
 with atheris.instrument_imports():
+    import cerberus  # noqa: F401  (imported lazily by compliance, only for invalid input; instrumented here too)
     from compliance import api
     from compliance.conditions import Context, compile_condition
     from compliance.engine import evaluate
