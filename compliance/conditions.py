@@ -61,7 +61,7 @@ class Context:
 
     def parameter_error(self, at: tuple, key: str, value: Any, needs: str) -> InputError:
         """A parameter value unfit for a rule, reported where the value was set (often a sponsor's override)."""
-        origin = self.parameter_origins.get(key) or self.parameter_origins.get(key.split(".")[0])
+        origin = self.parameter_origins.get(key)
         if origin is None:  # a context built without packs (the fuzz harness): report it at the use
             return self.error(at, f"parameter {key!r} is {value!r}; it must be {needs} here")
         use = f"{format_path(at)} in {self.doc.file}:{self.doc.locate(at).line}"
