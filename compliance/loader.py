@@ -111,6 +111,7 @@ def load_bytes(raw: bytes, name: str) -> Document:
     try:
         node = yaml.compose(text, Loader=_Parser)
     except yaml.MarkedYAMLError as exc:
+        _refuse_nesting_past_parser_limit(exc, text, name)
         mark = exc.problem_mark or exc.context_mark
         line, column = (mark.line + 1, mark.column + 1) if mark else (0, 0)
         problem = exc.problem or exc.context or "invalid YAML"
@@ -149,19 +150,46 @@ def _refuse_deep_flow_nesting(text: str, name: str) -> None:
         peak = max(peak, depth)
     if peak <= MAX_DEPTH:
         return
-    depth = -1  # the document's root collection is depth 0, as in the builder
     try:
-        for event in yaml.parse(text, Loader=_Parser):
-            if isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
-                depth += 1
-                if depth > MAX_DEPTH:
-                    mark = event.start_mark
-                    raise InputError.at(name, mark.line + 1, mark.column + 1,
-                                        f"nesting deeper than {MAX_DEPTH} levels; refused")
-            elif isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
-                depth -= 1
+        _walk_nesting(text, name)
+    except yaml.MarkedYAMLError as exc:
+        _refuse_nesting_past_parser_limit(exc, text, name)
     except yaml.YAMLError:
-        return  # not valid YAML anyway: compose reports the syntax error with its location
+        pass  # not valid YAML anyway: compose reports the syntax error with its location
+
+
+def _refuse_nesting_past_parser_limit(exc: yaml.MarkedYAMLError, text: str, name: str) -> None:
+    """Give the tool's own located refusal when PyYAML's scanner stopped at its own depth limit first.
+
+    Newer PyYAML builds (6.0.3 and later) refuse nesting past 1,000 levels, flow or block, with their own
+    message, and their scanner reads ahead, so it can stop before our limit of MAX_DEPTH is reached in the event
+    stream. The text before the point where it stopped is within its limit, and holds the level that crossed
+    ours: walking it finds and locates that level, identically on every PyYAML.
+    """
+    mark = exc.problem_mark
+    if mark is None or "maximum nesting depth" not in str(exc.problem):
+        return
+    try:
+        _walk_nesting(text[: mark.index], name)
+    except yaml.YAMLError:
+        pass  # the truncated text ends mid-document; only a level past our limit before that matters
+
+
+def _walk_nesting(text: str, name: str) -> None:
+    """Raise a located InputError at the first collection nested deeper than MAX_DEPTH.
+
+    libyaml produces the event stream without recursion, so this is safe however deep the text goes.
+    """
+    depth = -1  # the document's root collection is depth 0, as in the builder
+    for event in yaml.parse(text, Loader=_Parser):
+        if isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
+            depth += 1
+            if depth > MAX_DEPTH:
+                mark = event.start_mark
+                raise InputError.at(name, mark.line + 1, mark.column + 1,
+                                    f"nesting deeper than {MAX_DEPTH} levels; refused")
+        elif isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
+            depth -= 1
 
 
 class _Builder:
