@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs what plan-compliance needs on a fresh Debian/Ubuntu machine: WeasyPrint's system libraries
 # (Pango, HarfBuzz-Subset), the DejaVu fonts the memo uses, and a virtual environment in .venv.
+# VENV=DIR puts the environment elsewhere; CONSTRAINTS=FILE installs under pip constraints (CI uses
+# .ci/floors.txt to prove the lowest versions pyproject.toml allows).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -24,9 +26,10 @@ if need_libs; then
 fi
 
 python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "setup: Python 3.11+ is required" >&2; exit 1; }
-[ -x .venv/bin/python ] || python3 -m venv .venv
-.venv/bin/python -m pip install -q --disable-pip-version-check -e '.[test]'
+venv_dir="${VENV:-.venv}"
+[ -x "$venv_dir/bin/python" ] || python3 -m venv "$venv_dir"
+"$venv_dir/bin/python" -m pip install -q --disable-pip-version-check ${CONSTRAINTS:+-c "$CONSTRAINTS"} -e '.[test]'
 # pip compiles a wheel's modules to bytecode when it installs them; an editable install does not, and with
 # PYTHONDONTWRITEBYTECODE set Python never writes it either, so every run would recompile the package.
-.venv/bin/python -m compileall -q compliance
-echo "setup: ready (.venv/bin/compliance $(.venv/bin/compliance --version | awk '{print $NF}'))"
+"$venv_dir/bin/python" -m compileall -q compliance
+echo "setup: ready ($venv_dir/bin/compliance $("$venv_dir/bin/compliance" --version | awk '{print $NF}'))"
