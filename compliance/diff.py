@@ -11,7 +11,7 @@ from pathlib import Path
 
 from compliance.errors import InputError
 from compliance.model import Finding, Report, severity_rank
-from compliance.text import show
+from compliance.text import json_text, lead, lead_path, printable, show
 
 
 @dataclass(frozen=True)
@@ -91,9 +91,9 @@ def summary(d: PlanDiff) -> str:
     errors = sum(1 for f in d.new_findings if f.status == "fail" and f.severity == "error")
     parts = []
     if d.added:
-        parts.append(f"adds {len(d.added)} fund(s) ({', '.join(c.fund_id for c in d.added)})")
+        parts.append(f"adds {len(d.added)} fund(s) ({', '.join(printable(c.fund_id) for c in d.added)})")
     if d.removed:
-        parts.append(f"removes {len(d.removed)} fund(s) ({', '.join(c.fund_id for c in d.removed)})")
+        parts.append(f"removes {len(d.removed)} fund(s) ({', '.join(printable(c.fund_id) for c in d.removed)})")
     if d.changed:
         parts.append(f"changes {len(d.changed)} fund(s)")
     what = ", ".join(parts) or "changes no fund"
@@ -102,27 +102,25 @@ def summary(d: PlanDiff) -> str:
 
 
 def render_text(d: PlanDiff) -> str:
-    lines = [f"{d.base.plan_file} -> {d.new.plan_file} (as of {d.new.as_of.isoformat()})",
+    lines = [f"{lead_path(d.base.plan_file)} -> {printable(d.new.plan_file)} (as of {d.new.as_of.isoformat()})",
              f"Funds: {len(d.added)} added, {len(d.removed)} removed, {len(d.changed)} changed"]
-    lines += [f"  + {c.fund_id}  {c.name}" for c in d.added]
-    lines += [f"  - {c.fund_id}  {c.name}" for c in d.removed]
+    lines += [f"  + {printable(c.fund_id)}  {printable(c.name)}" for c in d.added]
+    lines += [f"  - {printable(c.fund_id)}  {printable(c.name)}" for c in d.removed]
     for c in d.changed:
-        changes = "; ".join(f"{k}: {show(a)} -> {show(b)}" for k, a, b in c.fields)
-        lines.append(f"  ~ {c.fund_id}  {changes}")
+        changes = "; ".join(f"{printable(k)}: {printable(show(a))} -> {printable(show(b))}" for k, a, b in c.fields)
+        lines.append(f"  ~ {printable(c.fund_id)}  {changes}")
     lines.append(f"Findings: {len(d.new_findings)} new, {len(d.resolved)} resolved, {len(d.unchanged)} unchanged")
     for label, group in (("NEW", d.new_findings), ("RESOLVED", d.resolved)):
         for f in group:
             what = f.severity if f.status == "fail" else f.status
             fund = f" ({f.fund_id})" if f.fund_id else ""
-            lines.append(f"  {label:<8} {what.upper():<7} {f.rule_id}{fund}  {f.location}")
-            lines.append(f"           {f.message}")
+            lines.append(f"  {label:<8} {what.upper():<7} {printable(f.rule_id)}{printable(fund)}  {f.location}")
+            lines.append(f"           {lead(f.message)}")
     lines.append(summary(d))
     return "\n".join(lines) + "\n"
 
 
 def render_json(d: PlanDiff) -> str:
-    import json
-
     from compliance.report.json_format import finding_dict
 
     body = {
@@ -135,4 +133,4 @@ def render_json(d: PlanDiff) -> str:
                      "unchanged": [finding_dict(f) for f in d.unchanged]},
         "summary": summary(d),
     }
-    return json.dumps(body, indent=2) + "\n"
+    return json_text(body)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from compliance.text import lead_path, printable
+
 
 @dataclass(frozen=True)
 class Location:
@@ -14,9 +16,10 @@ class Location:
     column: int = 0
 
     def __str__(self) -> str:
+        """As printed for people: a file name from any source cannot break the line or start a runner command."""
         if not self.line:
-            return self.file
-        return f"{self.file}:{self.line}:{self.column}"
+            return lead_path(self.file)
+        return f"{lead_path(self.file)}:{self.line}:{self.column}"
 
 
 @dataclass(frozen=True)
@@ -27,7 +30,7 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
-        return f"{self.location}: {self.message}"
+        return f"{self.location}: {printable(self.message)}"
 
 
 class InputError(Exception):

@@ -7,7 +7,9 @@ and duplicate keys (which PyYAML would otherwise resolve silently by keeping the
 
 from __future__ import annotations
 
+import os
 import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -80,21 +82,37 @@ def load_file(path: str | Path, display_name: str | None = None) -> Document:
     return load_bytes(read_file(path, name), name)
 
 
-def read_file(path: str | Path, name: str) -> bytes:
-    """A file's bytes, within the size limit; every failure becomes an InputError naming the file."""
+def read_file(path: str | Path, name: str, limit: int = MAX_FILE_BYTES) -> bytes:
+    """A regular file's bytes, at most `limit` of them; every failure becomes an InputError naming the file.
+
+    Opened without blocking and checked on the open descriptor, so a FIFO, a device or a socket given as a plan
+    is refused at once instead of hanging or being read without end; the read itself is capped, because a file
+    can grow after it was looked at.
+    """
     try:
-        size = Path(path).stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise InputError.at(name, 0, 0, f"file is {size:,} bytes; the limit is {MAX_FILE_BYTES:,}")
-        return Path(path).read_bytes()
-    except IsADirectoryError:
-        raise InputError.at(name, 0, 0, "is a directory, not a YAML file") from None
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
     except FileNotFoundError:
         raise InputError.at(name, 0, 0, "no such file") from None
     except PermissionError:
         raise InputError.at(name, 0, 0, "permission denied") from None
     except OSError as exc:
         raise InputError.at(name, 0, 0, f"cannot read: {exc.strerror or exc}") from None
+    with os.fdopen(fd, "rb") as handle:
+        mode = os.fstat(fd).st_mode
+        if stat.S_ISDIR(mode):
+            raise InputError.at(name, 0, 0, "is a directory, not a YAML file")
+        if not stat.S_ISREG(mode):
+            raise InputError.at(name, 0, 0, "is not a regular file (a device, FIFO or socket); refused")
+        size = os.fstat(fd).st_size
+        if size > limit:
+            raise InputError.at(name, 0, 0, f"file is {size:,} bytes; the limit is {limit:,}")
+        try:
+            data = handle.read(limit + 1)
+        except OSError as exc:
+            raise InputError.at(name, 0, 0, f"cannot read: {exc.strerror or exc}") from None
+    if len(data) > limit:
+        raise InputError.at(name, 0, 0, f"file grew past the limit of {limit:,} bytes while being read")
+    return data
 
 
 def load_bytes(raw: bytes, name: str) -> Document:

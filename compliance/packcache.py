@@ -3,46 +3,132 @@
 Parsing and locating the packs was the largest part of a pre-commit run. An entry holds one pack's Document
 (data, value positions, key positions) as JSON: data only, never pickle. It is written atomically, only after the
 pack validated, and only if it reads back exactly; an entry that cannot be read back is ignored and rebuilt. The
-key covers the pack's bytes and the source of the loader and of this module, so an edited pack or another tool
-version never meets a stale entry. PLAN_COMPLIANCE_CACHE names the folder, or turns the cache off with "off".
+name covers the pack's bytes and the source of the loader and of this module, so an edited pack or another tool
+version never meets a stale entry.
+
+Anyone who can write to the cache folder could otherwise change the rules, and entry names are computable from
+public bytes. So every entry is authenticated: an HMAC-SHA256, under a per-user secret key, over the entry's name
+and its content. The key lives in the user's data folder, never in the cache folder or the working tree, and is
+trusted only if it is a regular file that its owner alone can read and write. A cache folder inside the working
+tree (a folder a checkout controls) is never used. PLAN_COMPLIANCE_CACHE names the folder, or turns the cache off
+with "off"; the default follows the platform's convention for caches.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import os
+import secrets
+import stat
 from datetime import date, datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from compliance import __version__, loader
 from compliance.errors import InputError
 from compliance.loader import Document
+from compliance.worktree import inside, working_tree
 
 ENV = "PLAN_COMPLIANCE_CACHE"
+APP = "plan-compliance"
 MAX_ENTRIES = 64  # each entry is one version of one pack; the oldest are removed beyond this
-_FORMAT = 1
+MAX_ENTRY_BYTES = 8 * loader.MAX_FILE_BYTES  # a pack is at most MAX_FILE_BYTES; its JSON stays well within this
+KEY_BYTES = 32
+_FORMAT = 2
+_MAC_HEX = 64  # an entry is the hex HMAC, a newline, then the JSON
 
 
 def folder() -> Path | None:
-    """Where entries live, or None when the cache is off."""
+    """Where entries live, or None when the cache is off or its folder lies inside the working tree."""
     setting = os.environ.get(ENV, "")
     if setting.lower() in ("off", "0", "no", "false"):
         return None
     if setting:
-        return Path(setting)
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "plan-compliance" / "packs"
+        where = Path(setting)
+    else:
+        import platformdirs
+
+        where = platformdirs.user_cache_path(APP, appauthor=False) / "packs"
+    tree = working_tree(Path.cwd())
+    if tree is not None and inside(where, tree):
+        return None
+    return where
+
+
+def key_path() -> Path:
+    """The per-user secret that authenticates entries: in the data folder, apart from the cache it guards."""
+    import platformdirs
+
+    return platformdirs.user_data_path(APP, appauthor=False) / "pack-cache.key"
+
+
+def _key(where: Path) -> bytes | None:
+    """The secret key, created on first use; None (no cache) if it is not one that only this user controls."""
+    path = key_path()
+    tree = working_tree(Path.cwd())
+    if inside(path, where) or (tree is not None and inside(path, tree)):
+        return None
+    return _load_key(path)
+
+
+@lru_cache(maxsize=8)
+def _load_key(path: Path) -> bytes | None:
+    try:
+        return _read_key(path)
+    except FileNotFoundError:
+        pass
+    except OSError:
+        return None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(secrets.token_bytes(KEY_BYTES))
+    except FileExistsError:
+        pass  # another process made it first: use theirs
+    except OSError:
+        return None
+    try:
+        return _read_key(path)
+    except OSError:
+        return None
+
+
+def _read_key(path: Path) -> bytes | None:
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    with os.fdopen(fd, "rb") as handle:
+        info = os.fstat(fd)
+        parent = path.parent.stat()
+        uid = os.getuid()
+        if (not stat.S_ISREG(info.st_mode) or info.st_uid != uid or info.st_mode & 0o077
+                or parent.st_uid != uid or parent.st_mode & 0o022):
+            return None
+        key = handle.read(KEY_BYTES + 1)
+    return key if len(key) == KEY_BYTES else None
+
+
+def _mac(key: bytes, entry: Path, payload: bytes) -> bytes:
+    return hmac.new(key, entry.name.encode() + b"\0" + payload, hashlib.sha256).hexdigest().encode()
 
 
 def get(raw: bytes, name: str) -> Document | None:
-    """The cached Document for these pack bytes, shown as `name`; None on a miss or an unreadable entry."""
-    entry = _entry(raw)
-    if entry is None:
+    """The cached Document for these pack bytes, shown as `name`; None on a miss or an entry not proved ours."""
+    found = _entry(raw)
+    if found is None:
+        return None
+    entry, key = found
+    try:
+        content = loader.read_file(entry, entry.name, MAX_ENTRY_BYTES)
+    except InputError:
+        return None
+    mac, _, payload = content.partition(b"\n")
+    if not hmac.compare_digest(mac, _mac(key, entry, payload)):
         return None
     try:
-        stored = json.loads(entry.read_bytes(), object_hook=_decode_tags)
+        stored = json.loads(payload, object_hook=_decode_tags)
         if stored.get("format") != _FORMAT:
             return None
         doc = Document(file=name, data=stored["data"], text=raw, positions=_positions(stored["positions"]),
@@ -58,9 +144,10 @@ def get(raw: bytes, name: str) -> Document | None:
 
 def put(doc: Document) -> None:
     """Store a validated pack's Document; silently skipped if it would not read back exactly or cannot be written."""
-    entry = _entry(doc.text)
-    if entry is None:
+    found = _entry(doc.text)
+    if found is None:
         return
+    entry, key = found
     try:
         payload = json.dumps({"format": _FORMAT, "data": _encode(doc.data), "positions": _entries(doc.positions),
                               "key_positions": _entries(doc.key_positions)}, separators=(",", ":")).encode()
@@ -70,17 +157,21 @@ def put(doc: Document) -> None:
         from compliance.atomic import write_atomic  # only on a miss: its tempfile import costs a hit ~5 ms
 
         entry.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        write_atomic(entry, payload)
+        write_atomic(entry, _mac(key, entry, payload) + b"\n" + payload)
         _prune(entry.parent)
     except (OSError, InputError, _Unfaithful, RecursionError):
         return
 
 
-def _entry(raw: bytes) -> Path | None:
+def _entry(raw: bytes) -> tuple[Path, bytes] | None:
+    """The entry's path for these pack bytes and the key that authenticates it; None when there is no cache."""
     where = folder()
     if where is None or _SALT is None:
         return None
-    return where / (hashlib.sha256(_SALT + raw).hexdigest() + ".json")
+    key = _key(where)
+    if key is None:
+        return None
+    return where / (hashlib.sha256(_SALT + raw).hexdigest() + ".json"), key
 
 
 def _salt() -> bytes | None:

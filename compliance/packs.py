@@ -18,7 +18,15 @@ from compliance.errors import InputError, Location, Problem
 from compliance.fastcheck import Format, leaf_errors
 from compliance.loader import Document, format_path, load_bytes, read_file
 from compliance.model import (
-    SEVERITIES, STATUS_KINDS, Citation, PackInfo, Rule, RuleSet, RuleTest, Source, StatusChange,
+    SEVERITIES,
+    STATUS_KINDS,
+    Citation,
+    PackInfo,
+    Rule,
+    RuleSet,
+    RuleTest,
+    Source,
+    StatusChange,
 )
 from compliance.schema import field_catalog
 from compliance.text import placeholders

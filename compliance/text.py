@@ -1,7 +1,15 @@
-"""Rule messages: `{fund.name}`-style placeholders filled from the plan, never evaluated as code."""
+"""Text for people: rule messages filled from the plan, and untrusted values made safe to print.
+
+Placeholders (`{fund.name}`) are filled from the plan, never evaluated as code. Every value that came from a plan,
+a pack, a waiver or a file name is untrusted where it is printed: in a CI log a line break followed by `::error`
+starts a runner command, and in a terminal an escape sequence can move the cursor, hide text or set the clipboard.
+`printable` keeps such a value on one visible line; `lead` and `lead_path` keep one that starts a line from
+reading as a runner command; `markdown` shows it as text in a pull-request comment.
+"""
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import date
 from typing import Any, Callable
@@ -33,3 +41,67 @@ def show(value: Any) -> str:
 def table_cell(text) -> str:
     """Text for one Markdown table cell: a single line, with pipes escaped."""
     return " ".join(str(text).split()).replace("|", "\\|")
+
+
+# C0 and C1 controls and DEL, line and paragraph separators, and the bidirectional overrides and isolates that
+# can make text read in another order than it is stored.
+# Also lone surrogates (an undecodable file name) and the noncharacters U+FFFE and U+FFFF, which XML forbids.
+_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069"
+                     "\ud800-\udfff\ufffe\uffff]")
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+_LEGACY_COMMAND = re.compile(r"##\[")  # the runner's older command form, recognised anywhere on a line
+
+
+def _escape(char: str) -> str:
+    code = ord(char)
+    return _NAMED.get(char) or (f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
+
+
+def printable(value: Any) -> str:
+    """One line of visible text: controls, line breaks and bidi overrides shown as escapes (`\\n`, `\\x1b`)."""
+    text = value if isinstance(value, str) else show(value)
+    if _UNSAFE.search(text):
+        text = _UNSAFE.sub(lambda m: _escape(m.group()), text)
+    if "##[" in text:
+        text = _LEGACY_COMMAND.sub("##\\\\[", text)
+    return text
+
+
+def lead(value: Any) -> str:
+    """`printable`, for a value that may be the first thing on a line: never read as a `::command::`."""
+    text = printable(value)
+    return "\\" + text if text.lstrip().startswith("::") else text
+
+
+def lead_path(path: Any) -> str:
+    """A file name that starts a line: a relative name beginning with `:` is shown as `./name` (same file)."""
+    text = printable(path)
+    return "./" + text if text.lstrip().startswith(":") else text
+
+
+_MARKDOWN = re.compile(r"[\\`*_\[\]<>!|~&@]|(?<=:)//|(?<=w)\.")
+_MARKDOWN_ESCAPES = {"<": "&lt;", ">": "&gt;", "&": "&amp;", "@": "@\u2060", "//": "/\\/", ".": "\\."}
+
+
+def json_text(document: Any) -> str:
+    """JSON for output that may reach a CI log: ASCII only (controls escaped by JSON itself), and the runner's
+    `##[` command form written as `#\\u0023[`, which is the same JSON data."""
+    return json.dumps(document, indent=2).replace("##[", "#\\u0023[") + "\n"
+
+
+def markdown(value: Any) -> str:
+    """Untrusted text shown as text in GitHub Markdown, on one line: no links, images, HTML, tables or mentions.
+
+    Markup characters are backslash-escaped or written as entities; `@name` gets a word joiner so it mentions
+    nobody; `scheme://` and `www.` are broken up so they do not become links.
+    """
+    text = " ".join(printable(value).split())
+    return _MARKDOWN.sub(lambda m: _MARKDOWN_ESCAPES.get(m.group()) or "\\" + m.group(), text)
+
+
+def code(value: Any) -> str:
+    """Untrusted text as a Markdown code span in a table cell (a file name): fenced past any backticks inside."""
+    text = " ".join(printable(value).split()).replace("|", "\\|")
+    fence = "`" * (max((len(run) for run in re.findall("`+", text)), default=0) + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"

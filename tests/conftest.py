@@ -33,12 +33,14 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 
 
 def pytest_configure(config):
-    """The suite never touches the user's pack cache. It shares one of its own, so runs mix misses and hits."""
+    """The suite never touches the user's pack cache or its key. It shares its own, so runs mix misses and hits."""
     os.environ["PLAN_COMPLIANCE_CACHE"] = config._pack_cache = tempfile.mkdtemp(prefix="pc-test-cache-")
+    os.environ["XDG_DATA_HOME"] = config._data_home = tempfile.mkdtemp(prefix="pc-test-data-")
 
 
 def pytest_unconfigure(config):
     shutil.rmtree(getattr(config, "_pack_cache", ""), ignore_errors=True)
+    shutil.rmtree(getattr(config, "_data_home", ""), ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from compliance.model import Report
+from compliance.text import printable
 
 STREAMING = True
 _COMMAND = {"error": "error", "warning": "warning", "info": "notice"}
 
 
 def _escape_data(text: str) -> str:
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    """A command's message: percent-encoded line breaks; other controls shown as escapes, never sent to the log."""
+    return "\n".join(printable(part) for part in text.split("\n")).replace("%", "%25").replace("\r", "%0D") \
+        .replace("\n", "%0A")
 
 
 def _escape_property(text: str) -> str:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from compliance.model import Finding, Report
+from compliance.text import json_text
 
 FORMAT_VERSION = 1
 
@@ -50,4 +50,4 @@ def document(reports: list[Report]) -> dict[str, Any]:
 
 
 def render(reports: list[Report], *, color: bool = False) -> str:
-    return json.dumps(document(reports), indent=2) + "\n"
+    return json_text(document(reports))

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from compliance.model import Report
-from compliance.text import table_cell
-
+from compliance.text import code, markdown
 
 
 def render(reports: list[Report], *, color: bool = False) -> str:
@@ -13,14 +12,14 @@ def render(reports: list[Report], *, color: bool = False) -> str:
              "| plan | errors | warnings | info | watch | waived |", "|---|---:|---:|---:|---:|---:|"]
     for r in reports:
         c = r.counts()
-        lines.append(f"| {table_cell(r.plan_name)} (`{r.plan_file}`) | {c['error']} | {c['warning']} | {c['info']} | "
+        lines.append(f"| {markdown(r.plan_name)} ({code(r.plan_file)}) | {c['error']} | {c['warning']} | {c['info']} | "
                      f"{c['watch']} | {c['waived']} |")
     for r in reports:
         failing = [f for f in r.findings if f.status == "fail" and f.severity != "info"]
         if not failing:
             continue
-        lines += ["", f"### {table_cell(r.plan_name)}", "", "| severity | rule | fund | finding | where |", "|---|---|---|---|---|"]
+        lines += ["", f"### {markdown(r.plan_name)}", "", "| severity | rule | fund | finding | where |", "|---|---|---|---|---|"]
         for f in sorted(failing, key=lambda f: (f.severity != "error", f.rule_id)):
-            lines.append(f"| {f.severity} | `{f.rule_id}` | {f.fund_id or '—'} | {table_cell(f.message)} | "
-                         f"`{f.location.file}:{f.location.line}` |")
+            lines.append(f"| {f.severity} | {code(f.rule_id)} | {markdown(f.fund_id or '—')} | {markdown(f.message)} | "
+                         f"{code(f'{f.location.file}:{f.location.line}')} |")
     return "\n".join(lines) + "\n"

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import json
-
 from compliance.model import Finding, Report, Rule
+from compliance.text import json_text
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 _LEVEL = {"error": "error", "warning": "warning", "info": "note"}
@@ -63,4 +62,4 @@ def render(reports: list[Report], *, color: bool = False) -> str:
             "properties": {"asOf": reports[0].as_of.isoformat() if reports else None},
         }],
     }
-    return json.dumps(log, indent=2) + "\n"
+    return json_text(log)

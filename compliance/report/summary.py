@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from compliance.model import Report
+from compliance.text import printable
 
 STREAMING = True
 
@@ -10,7 +11,7 @@ STREAMING = True
 def render_one(report: Report, color: bool = False) -> str:
     c = report.counts()
     status = "FAIL" if c["error"] else ("WARN" if c["warning"] else "ok")
-    return (f"{status:<4} {report.plan_file}: {c['error']} errors, {c['warning']} warnings, {c['info']} info, "
+    return (f"{status:<4} {printable(report.plan_file)}: {c['error']} errors, {c['warning']} warnings, {c['info']} info, "
             f"{c['watch']} watch, {c['waived']} waived\n")
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from compliance.model import Finding, Report
+from compliance.text import lead, lead_path, printable
 
 STREAMING = True
 _COLORS = {"error": "red", "warning": "yellow", "info": "cyan", "waived": "green", "watch": "blue"}
@@ -25,23 +26,24 @@ def render(reports: list[Report], *, color: bool = False) -> str:
 
 def _plan(report: Report, color: bool) -> list[str]:
     style = (lambda text, key: click.style(text, fg=_COLORS[key], bold=key == "error")) if color else (lambda t, k: t)
-    lines = [f"{report.plan_file}: {report.plan_name} (as of {report.as_of.isoformat()})"]
+    lines = [f"{lead_path(report.plan_file)}: {printable(report.plan_name)} (as of {report.as_of.isoformat()})"]
     groups: dict[str | None, list[Finding]] = {}
     for f in report.findings:
         groups.setdefault(f.fund_id, []).append(f)
     for fund_id in sorted(groups, key=lambda k: (k is not None, k or "")):
-        lines.append(f"  {'plan' if fund_id is None else 'fund ' + fund_id}:")
+        lines.append(f"  {'plan' if fund_id is None else 'fund ' + printable(fund_id)}:")
         for f in groups[fund_id]:
             label = f.severity if f.status == "fail" else f.status
-            lines.append(f"    {style(label.upper().ljust(7), label)} {f.location}  [{f.rule_id}]")
-            lines.append(f"            {f.message}")
+            lines.append(f"    {style(label.upper().ljust(7), label)} {f.location}  [{printable(f.rule_id)}]")
+            lines.append(f"            {lead(f.message)}")
             if f.note:
-                lines.append(f"            note: {f.note}")
+                lines.append(f"            note: {printable(f.note)}")
             if f.waiver:
                 w = f.waiver
-                lines.append(f"            waived by {w.approved_by} on {w.approved_on} until {w.expires}: {w.reason}")
+                lines.append(f"            waived by {printable(w.approved_by)} on {w.approved_on} until {w.expires}: "
+                             f"{printable(w.reason)}")
             if f.citations:
-                lines.append("            basis: " + "; ".join(c.pinpoint for c in f.citations))
+                lines.append("            basis: " + "; ".join(printable(c.pinpoint) for c in f.citations))
     statuses: dict[str, int] = {}
     for o in report.outcomes:
         statuses[o.status] = statuses.get(o.status, 0) + 1

@@ -35,6 +35,11 @@ def cache_at(folder: Path | str):
         os.environ[packcache.ENV] = old if old is not None else ""
 
 
+def payload_of(entry: Path) -> dict:
+    """An entry's JSON, after the line that authenticates it."""
+    return json.loads(entry.read_bytes().partition(b"\n")[2])
+
+
 def same_document(a, b) -> bool:
     return (a.file == b.file and a.text == b.text and packcache._same(a.data, b.data)
             and list(a.positions.items()) == list(b.positions.items())
@@ -118,7 +123,7 @@ def test_a_damaged_entry_is_ignored_and_rebuilt(tmp_path, kind):
             damaged = CORRUPTIONS[kind]
             entry.write_bytes(entry.read_bytes()[: entry.stat().st_size // 2] if damaged is None else damaged)
         again = api.load_rules(["bundled", pack])
-        assert all(json.loads(e.read_bytes())["format"] == 1 for e in tmp_path.glob("*.json"))  # rewritten whole
+        assert all(payload_of(e)["format"] == packcache._FORMAT for e in tmp_path.glob("*.json"))  # rewritten whole
     assert [(r.id, r.location) for r in again.rules] == [(r.id, r.location) for r in expected.rules]
     assert again.packs == expected.packs
 
@@ -167,7 +172,7 @@ def test_old_entries_are_pruned(tmp_path, monkeypatch):
         raws = [f"pack: {{id: p{n}}}\n".encode() for n in range(6)]
         for n, raw in enumerate(raws):
             packcache.put(load_bytes(raw, "p.yaml"))
-            os.utime(packcache._entry(raw), (n, n))  # a clear age order
+            os.utime(packcache._entry(raw)[0], (n, n))  # a clear age order
         assert len(list(tmp_path.glob("*.json"))) == 3
         assert [packcache.get(raw, "p.yaml") is not None for raw in raws] == [False] * 3 + [True] * 3
 
@@ -207,3 +212,97 @@ def test_the_tag_encoding_keeps_types_apart():
     again = json.loads(json.dumps(packcache._encode(value)), object_hook=packcache._decode_tags)
     assert packcache._same(again, value)
     assert not packcache._same({"a": 1}, {"a": True}) and not packcache._same([1], [1.0])
+
+
+# The cache must never change a verdict: an attacker can compute entry names (public salt, public pack bytes) and
+# write to the cache folder, but cannot produce an entry's authentication without the user's secret key.
+
+def _tamper(entry: Path) -> None:
+    """Rewrite an entry as an attacker would: every rule demoted to info, the genuine authentication kept."""
+    mac, _, payload = entry.read_bytes().partition(b"\n")
+    stored = json.loads(payload)
+    for rule in stored["data"].get("rules", []):
+        rule["severity"] = "info"
+    entry.write_bytes(mac + b"\n" + json.dumps(stored).encode())
+
+
+def test_a_tampered_entry_cannot_change_the_verdict(tmp_path, run_cli):
+    with cache_at(tmp_path):
+        expected = run_cli("check", str(EXAMPLE_PLAN), "--as-of", "2026-11-22", "--format", "json")
+        assert expected.exit_code == 1
+        entries = list(tmp_path.glob("*.json"))
+        assert entries
+        for entry in entries:
+            _tamper(entry)
+        again = run_cli("check", str(EXAMPLE_PLAN), "--as-of", "2026-11-22", "--format", "json")
+    assert again.exit_code == 1 and again.stdout == expected.stdout
+
+
+def test_an_entry_forged_without_the_key_is_ignored(tmp_path):
+    pack = BUNDLED_RULES / "erisa-menu.yaml"
+    raw = pack.read_bytes()
+    with cache_at(tmp_path):
+        packcache.put(load_bytes(raw, "p.yaml"))
+        (entry,) = tmp_path.glob("*.json")
+        forged = load_bytes(raw, "p.yaml")
+        forged.data["rules"] = []
+        body = json.dumps({"format": packcache._FORMAT, "data": forged.data, "positions": [],
+                           "key_positions": []}, default=str).encode()
+        # the old scheme (no authentication) and a guessed key both fail
+        for content in (body, packcache._mac(b"\0" * packcache.KEY_BYTES, entry, body) + b"\n" + body):
+            entry.write_bytes(content)
+            assert packcache.get(raw, "p.yaml") is None
+
+
+def test_a_genuine_entry_moved_to_another_packs_name_is_ignored(tmp_path):
+    a, b = (BUNDLED_RULES / "erisa-menu.yaml").read_bytes(), (BUNDLED_RULES / "digital-assets.yaml").read_bytes()
+    with cache_at(tmp_path):
+        packcache.put(load_bytes(a, "a.yaml"))
+        packcache.put(load_bytes(b, "b.yaml"))
+        entry_a, entry_b = packcache._entry(a)[0], packcache._entry(b)[0]
+        entry_b.write_bytes(entry_a.read_bytes())  # a real entry, authenticated for another name
+        assert packcache.get(b, "b.yaml") is None
+        assert packcache.get(a, "a.yaml") is not None
+
+
+def test_a_cache_folder_inside_the_working_tree_is_never_used(tmp_path, monkeypatch):
+    checkout = tmp_path / "checkout"
+    (checkout / ".git").mkdir(parents=True)
+    (checkout / "plans").mkdir()
+    monkeypatch.chdir(checkout / "plans")
+    with cache_at(checkout / ".cache"):
+        assert packcache.folder() is None
+        api.load_rules(["bundled"])
+    assert not (checkout / ".cache").exists()
+    with cache_at(tmp_path / "outside"):
+        assert packcache.folder() == tmp_path / "outside"
+
+
+def test_the_key_must_be_private_and_apart_from_the_cache(tmp_path, monkeypatch):
+    data = tmp_path / "data"
+    monkeypatch.setenv("XDG_DATA_HOME", str(data))
+    packcache._load_key.cache_clear()
+    raw = (BUNDLED_RULES / "erisa-menu.yaml").read_bytes()
+    try:
+        with cache_at(tmp_path / "cache"):
+            packcache.put(load_bytes(raw, "p.yaml"))
+            key = packcache.key_path()
+            assert key.read_bytes() and key.stat().st_mode & 0o777 == 0o600
+            assert packcache.get(raw, "p.yaml") is not None
+            key.chmod(0o644)  # readable by others: anyone could forge entries
+            packcache._load_key.cache_clear()
+            assert packcache.get(raw, "p.yaml") is None
+        key.chmod(0o600)
+        packcache._load_key.cache_clear()
+        with cache_at(data):  # a cache folder that holds the key: its writers could replace the key
+            assert packcache._entry(raw) is None
+    finally:
+        packcache._load_key.cache_clear()
+
+
+def test_a_fifo_in_place_of_an_entry_does_not_hang(tmp_path):
+    raw = (BUNDLED_RULES / "erisa-menu.yaml").read_bytes()
+    with cache_at(tmp_path):
+        entry = packcache._entry(raw)[0]
+        os.mkfifo(entry)
+        assert packcache.get(raw, "p.yaml") is None
