@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 import signal
 import subprocess
 import sys
@@ -85,3 +86,12 @@ def test_interrupted_memo_leaves_no_partial_file(tmp_path):
         pypdf.PdfReader(io.BytesIO(pdf.read_bytes()))  # every memo that exists is complete
     assert len(list(out.glob("*.pdf"))) < 6
     assert target.read_bytes() == b"the previous memo"
+
+
+def test_a_fifo_or_device_given_as_a_plan_is_refused_at_once(run_cli, tmp_path):
+    fifo = tmp_path / "plan.yaml"
+    os.mkfifo(fifo)
+    for path in (fifo, Path("/dev/zero")):
+        result = run_cli("check", str(path))
+        assert result.exit_code == 2
+        assert result.stderr.strip() == f"{path}: is not a regular file (a device, FIFO or socket); refused"
