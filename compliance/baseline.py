@@ -34,4 +34,11 @@ def read_baseline(path: Path) -> set[str]:
 
 def filter_new(reports: list[Report], known: set[str]) -> list[Report]:
     """The reports with baselined findings removed, so only new ones are shown and can fail the run."""
-    return [replace(r, findings=tuple(f for f in r.findings if f.fingerprint not in known)) for r in reports]
+    return [replace(r, findings=tuple(f for f in r.findings if not is_known(f, known))) for r in reports]
+
+
+def is_known(finding, known: set[str]) -> bool:
+    """In the baseline: by its own fingerprint, or (a consolidated watch item) by all of its members'."""
+    if finding.fingerprint in known:
+        return True
+    return bool(finding.members) and all(m in known for m in finding.members)

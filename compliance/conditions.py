@@ -1,7 +1,9 @@
 """The condition language: declarative YAML trees compiled once into plain Python closures.
 
 A condition is `all`/`any`/`not`, or a leaf with one subject (`field`, `count`, `sum`, `min`, `max`) and one
-operator (`eq`, `ne`, `lt`, `le`, `gt`, `ge`, `in`, `not_in`, `exists`, `matches`, `within_days`).
+operator (`eq`, `ne`, `lt`, `le`, `gt`, `ge`, `in`, `not_in`, `exists`, `matches`, `within_days`,
+`within_months`). `count` may count `distinct` values of a fund field; an operand may add basis points
+(`{field: PATH, plus_bp: N or {param: NAME}}`), so a materiality threshold stays a tunable parameter.
 Every field path is checked against the plan format when the pack loads, so a typo is a load error.
 """
 
@@ -24,11 +26,13 @@ from compliance.loader import Document, format_path
 Predicate = Callable[["Scope"], bool]
 
 SUBJECTS = ("field", "count", "sum", "min", "max")
-OPERATORS = ("eq", "ne", "lt", "le", "gt", "ge", "in", "not_in", "exists", "matches", "within_days")
-ROOTS = ("plan", "governance", "brokerage_window")
+OPERATORS = ("eq", "ne", "lt", "le", "gt", "ge", "in", "not_in", "exists", "matches", "within_days",
+             "within_months")
+ROOTS = ("plan", "governance", "brokerage_window", "default_investment")
 MAX_PATTERN = 200
 MAX_MATCH_TEXT = 2_000
 MAX_DAYS = 36_600  # a century: longer windows are typos, and dates before year 1 do not exist
+MAX_MONTHS = 1_200
 
 
 class Scope:
@@ -96,7 +100,7 @@ def _any_of(parts: tuple[Predicate, ...]) -> Predicate:
 def _compile_leaf(node: dict, at: tuple, ctx: Context) -> Predicate:
     subjects = [k for k in node if k in SUBJECTS]
     operators = [k for k in node if k in OPERATORS]
-    unknown = [k for k in node if k not in SUBJECTS and k not in OPERATORS and k != "where"]
+    unknown = [k for k in node if k not in SUBJECTS and k not in OPERATORS and k not in ("where", "distinct")]
     if unknown:
         raise ctx.error(at + (unknown[0],), f"unknown operator {unknown[0]!r}; operators are {', '.join(OPERATORS)}; "
                                             f"combinators are all, any, not")
@@ -111,8 +115,9 @@ def _compile_leaf(node: dict, at: tuple, ctx: Context) -> Predicate:
 
 def _compile_subject(node: dict, subject: str, at: tuple, ctx: Context) -> tuple[Callable[[Scope], Any], str]:
     if subject == "field":
-        if "where" in node:
-            raise ctx.error(at + ("where",), "'where' belongs to count, sum, min and max, not to field")
+        for extra in ("where", "distinct"):
+            if extra in node:
+                raise ctx.error(at + (extra,), f"'{extra}' belongs to an aggregate, not to field")
         return _compile_path(node["field"], at + ("field",), ctx)
     if ctx.in_where:
         raise ctx.error(at + (subject,), "aggregates cannot be nested inside another aggregate's 'where'")
@@ -128,7 +133,15 @@ def _compile_subject(node: dict, subject: str, at: tuple, ctx: Context) -> tuple
     if subject == "count":
         if node["count"] != "funds":
             raise ctx.error(at + ("count",), "write count: funds (and filter them with where)")
+        if "distinct" in node:
+            if not isinstance(node["distinct"], str) or not node["distinct"].startswith("fund."):
+                raise ctx.error(at + ("distinct",), "distinct names a fund field, e.g. distinct: fund.asset_class")
+            key, _ = _compile_path(node["distinct"], at + ("distinct",), inner)
+            return (lambda s: len({key(Scope(s.plan, s.as_of, fund, sel)) for fund, sel in matching(s)} - {None})), \
+                "integer"
         return (lambda s: sum(1 for _ in matching(s))), "integer"
+    if "distinct" in node:
+        raise ctx.error(at + ("distinct",), "distinct belongs to count")
     get, kind = _compile_path(node[subject], at + (subject,), inner)
     if not node[subject].startswith("fund."):
         raise ctx.error(at + (subject,), f"{subject} adds up a fund field, e.g. {subject}: fund.expense_ratio")
@@ -199,8 +212,15 @@ def _compile_operand(value: Any, kind: str, at: tuple, ctx: Context) -> Callable
     if isinstance(value, dict) and "field" in value and len(value) == 1:
         get, _ = _compile_path(value["field"], at + ("field",), ctx)
         return get
+    if isinstance(value, dict) and "field" in value and set(value) == {"field", "plus_bp"}:
+        if kind not in ("number", "integer"):
+            raise ctx.error(at + ("plus_bp",), "plus_bp adds basis points to a number")
+        get, _ = _compile_path(value["field"], at + ("field",), ctx)
+        bp = _compile_operand(value["plus_bp"], "number", at + ("plus_bp",), ctx)
+        return lambda s: None if (v := get(s)) is None or (n := bp(s)) is None else v + n / 10_000
     if isinstance(value, dict):
-        raise ctx.error(at, "an operand is a literal, {param: NAME}, {param: NAME, by: PATH} or {field: PATH}")
+        raise ctx.error(at, "an operand is a literal, {param: NAME}, {param: NAME, by: PATH}, {field: PATH} or "
+                            "{field: PATH, plus_bp: N}")
     _check_literal(value, kind, at, ctx)
     return lambda s: value
 
@@ -211,6 +231,22 @@ def _parameter(name: Any, at: tuple, ctx: Context) -> Any:
         known = ", ".join(sorted(ctx.parameters)) or "none declared"
         raise ctx.error(at + ("param",), f"unknown parameter {name!r} (declared: {known})")
     return ctx.parameters[name]
+
+
+def _months_before(day: date, months: int) -> date:
+    """The same day `months` calendar months earlier (the month's last day when it is shorter); "within 14
+    months" of 2026-11-25 starts on 2025-09-25."""
+    index = day.year * 12 + day.month - 1 - months
+    year, month = divmod(index, 12)
+    if year < 1:
+        return date.min
+    month += 1
+    for last in (31, 30, 29, 28):
+        try:
+            return date(year, month, min(day.day, last))
+        except ValueError:
+            continue
+    raise AssertionError("unreachable")
 
 
 def _days_before(day: date, days: int) -> date:
@@ -224,6 +260,8 @@ _KINDS: dict[str, tuple[Callable[[Any], bool], str, str]] = {
     "integer": (lambda v: isinstance(v, (int, float)) and not isinstance(v, bool), "a number", "numbers"),  # 1 < 1.5
     "days": (lambda v: isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= MAX_DAYS,
              f"a whole number of days from 0 to {MAX_DAYS}", "numbers of days"),
+    "months": (lambda v: isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= MAX_MONTHS,
+               f"a whole number of months from 0 to {MAX_MONTHS}", "numbers of months"),
     "string": (lambda v: isinstance(v, str), "text", "texts"),
     "boolean": (lambda v: isinstance(v, bool), "true or false", "true or false values"),
     "date": (lambda v: isinstance(v, date), "a date", "dates"),
@@ -282,6 +320,14 @@ def _compile_operator(op: str, arg: Any, get: Callable, kind: str, at: tuple, ct
         # a table parameter looked up `by` a field may have no entry and no default: then nothing is within
         return lambda s: (isinstance(v := get(s), date) and (n := days(s)) is not None
                           and _days_before(s.as_of, n) <= v <= s.as_of)
+    if op == "within_months":
+        if kind != "date":
+            raise ctx.error(at, f"within_months needs a date field, not {kind}")
+        if isinstance(arg, dict) and "field" in arg:
+            raise ctx.error(at, "within_months takes a number of months or {param: NAME}, not a field")
+        months = _compile_operand(arg, "months", at, ctx)
+        return lambda s: (isinstance(v := get(s), date) and (n := months(s)) is not None
+                          and _months_before(s.as_of, n) <= v <= s.as_of)
     if op in ("lt", "le", "gt", "ge") and kind not in ("number", "integer", "date"):
         raise ctx.error(at, f"{op} orders numbers or dates, not {kind}")
     other = _compile_operand(arg, kind, at, ctx)

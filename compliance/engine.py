@@ -6,31 +6,38 @@ from datetime import date
 
 from compliance.conditions import Scope
 from compliance.loader import Document
-from compliance.model import ENDED, PENDING, Finding, Outcome, Rule, RuleSet
+from compliance.model import ENDED, Finding, Outcome, Rule, RuleSet, severity_rank
 from compliance.text import fill
 from compliance.waivers import apply_waivers, read_waivers
 
 
 def applicability(rule: Rule, as_of: date) -> tuple[str, str]:
-    """('active'|'watch'|'not_applicable', why): the rule's window and its sources' status on `as_of`."""
+    """('active'|'watch'|'not_applicable', why): the rule's window and its sources' status on `as_of`.
+
+    A rule whose sources are rescinded or not yet issued does not apply. One whose strongest source weighs no
+    more than `watch` on that date (a proposal, a pending case, an order awaiting agency action) is a watch item.
+    """
     if rule.disabled_reason:
         return "not_applicable", rule.disabled_reason
     if rule.effective_from and as_of < rule.effective_from:
         return "not_applicable", f"effective only from {rule.effective_from.isoformat()}"
     if rule.effective_until and as_of >= rule.effective_until:
         return "not_applicable", f"effective only until {rule.effective_until.isoformat()}"
-    pending = []
     for source in rule.basis:
         status = source.status_on(as_of)
         if status is None:
             return "not_applicable", f"{source.id} did not exist yet (dated {source.date.isoformat()})"
         if status.kind == ENDED:
             return "not_applicable", f"{source.id} {status.describe()}"
-        if status.kind == PENDING:
-            pending.append(f"{source.id} {status.describe()}")
-    if pending:
-        return "watch", "; ".join(pending)
+    if effective_severity(rule, as_of) == "watch":
+        return "watch", "; ".join(f"{s.id} {s.status_on(as_of).describe()}" for s in rule.basis)  # type: ignore[union-attr]
     return "active", ""
+
+
+def effective_severity(rule: Rule, as_of: date) -> str:
+    """The rule's severity, capped by the weight its strongest source has on `as_of`."""
+    strongest = max((s.weight_on(as_of) for s in rule.basis), key=severity_rank)
+    return min(rule.severity, strongest, key=severity_rank)
 
 
 def evaluate(ruleset: RuleSet, doc: Document, as_of: date) -> tuple[tuple[Outcome, ...], tuple[Finding, ...]]:
@@ -42,7 +49,8 @@ def evaluate(ruleset: RuleSet, doc: Document, as_of: date) -> tuple[tuple[Outcom
         if state == "not_applicable":
             raw.append((rule, "not_applicable", why, 0, []))
             continue
-        checked, findings = _run(rule, plan, doc, as_of, ruleset.parameters, watch=state == "watch")
+        severity = effective_severity(rule, as_of)
+        checked, findings = _run(rule, plan, doc, as_of, ruleset.parameters, severity)
         if not checked:
             why = ("no fund matches its selector" if rule.scope == "fund"
                    else "its when-condition does not hold for this plan")
@@ -65,17 +73,64 @@ def evaluate(ruleset: RuleSet, doc: Document, as_of: date) -> tuple[tuple[Outcom
     for rule_id, group in by_rule.items():
         if rule_id not in known:  # engine-level findings such as waiver-unmatched have no pack rule
             outcomes.append(Outcome(rule_id, "fail", "", len(group), tuple(group)))
-    return tuple(outcomes), tuple(waived)
+    return tuple(outcomes), consolidate_watch(waived, {r.id: r for r in ruleset.rules}, as_of)
 
 
-def _run(rule: Rule, plan: dict, doc: Document, as_of: date, parameters: dict, watch: bool) -> tuple[int, list[Finding]]:
+WATCH_PREFIX = "watch."
+
+
+def consolidate_watch(findings: list[Finding], rules: dict[str, Rule], as_of: date) -> tuple[Finding, ...]:
+    """One watch item per pending source per plan, naming the options and checks it affects.
+
+    Per option and factor, pending law made a six-fund plan list dozens of watch items that all said one
+    thing: this proposal is not final yet. The checklist rows (outcomes) keep the detail; the findings keep
+    one item per source, which remembers its members' fingerprints so that older baselines still match it.
+    """
+    groups: dict[tuple[str, ...], list[Finding]] = {}
+    for f in findings:
+        if f.status == "watch" and f.rule_id in rules:
+            groups.setdefault(tuple(s.id for s in rules[f.rule_id].basis), []).append(f)
+    out: list[Finding] = []
+    done: set[tuple[str, ...]] = set()
+    for f in findings:
+        key = tuple(s.id for s in rules[f.rule_id].basis) if f.status == "watch" and f.rule_id in rules else None
+        if key is None:
+            out.append(f)
+        elif key not in done:
+            done.add(key)
+            out.append(_watch_item(key, groups[key], rules, as_of))
+    return tuple(out)
+
+
+def _watch_item(key: tuple[str, ...], members: list[Finding], rules: dict[str, Rule], as_of: date) -> Finding:
+    sources = [s for s in rules[members[0].rule_id].basis]
+    affected: dict[str, list[str]] = {}
+    for f in members:
+        affected.setdefault(f.fund_id or "the plan", []).append(rules[f.rule_id].headline or f.title)
+    status = "; ".join(f"{s.document}: {s.status_on(as_of).describe()}" for s in sources)  # type: ignore[union-attr]
+    where = "; ".join(f"{who}: {', '.join(dict.fromkeys(items))}" for who, items in affected.items())
+    count = len([k for k in affected if k != "the plan"])
+    scope = f"{count} option{'s' if count != 1 else ''}" if count else "the plan"
+    citations = tuple({c.pinpoint: c for f in members for c in f.citations}.values())
+    remediation = " ".join(dict.fromkeys(f.remediation for f in members))
+    return Finding(
+        rule_id=WATCH_PREFIX + "+".join(key), title=sources[0].title, severity="watch", status="watch",
+        message=f"Watch item, not a finding of fault: {sources[0].title} ({status}) affects {scope}. {where}.",
+        location=members[0].location, fund_id=None,
+        citations=citations, remediation=remediation, headline=f"Pending: {sources[0].document}",
+        members=tuple(f.fingerprint for f in members),
+    )
+
+
+def _run(rule: Rule, plan: dict, doc: Document, as_of: date, parameters: dict, severity: str
+         ) -> tuple[int, list[Finding]]:
     if rule.scope != "fund":
         scope = Scope(plan, as_of)
         if not rule.when(scope):
             return 0, []
         ok = rule.require(scope)
         anchor = rule.anchor or (rule.scope if rule.scope == "menu" else "plan",)
-        return 1, [] if ok else [_finding(rule, scope, doc.locate(anchor), None, parameters, watch)]
+        return 1, [] if ok else [_finding(rule, scope, doc.locate(anchor), None, parameters, severity)]
     checked, findings = 0, []
     for i, fund in enumerate(plan["menu"]):
         scope = Scope(plan, as_of, fund)
@@ -85,11 +140,11 @@ def _run(rule: Rule, plan: dict, doc: Document, as_of: date, parameters: dict, w
         if not rule.require(scope):
             path = ("menu", i) + (rule.anchor[1:] if rule.anchor and rule.anchor[0] == "fund" else ())
             location = doc.locate(rule.anchor if rule.anchor and rule.anchor[0] != "fund" else path)
-            findings.append(_finding(rule, scope, location, fund["id"], parameters, watch))
+            findings.append(_finding(rule, scope, location, fund["id"], parameters, severity))
     return checked, findings
 
 
-def _finding(rule: Rule, scope: Scope, location, fund_id: str | None, parameters: dict, watch: bool) -> Finding:
+def _finding(rule: Rule, scope: Scope, location, fund_id: str | None, parameters: dict, severity: str) -> Finding:
     def lookup(name: str):
         root, *rest = name.split(".")
         value = parameters if root == "param" else (scope.fund if root == "fund" else scope.plan.get(root))
@@ -98,7 +153,7 @@ def _finding(rule: Rule, scope: Scope, location, fund_id: str | None, parameters
         return value
 
     return Finding(
-        rule_id=rule.id, title=rule.title, severity="info" if watch else rule.severity,
-        status="watch" if watch else "fail", message=fill(rule.message, lookup), location=location,
-        fund_id=fund_id, citations=rule.citations, remediation=rule.remediation,
+        rule_id=rule.id, title=rule.title, severity=severity, status="watch" if severity == "watch" else "fail",
+        message=fill(rule.message, lookup), location=location, fund_id=fund_id, citations=rule.citations,
+        remediation=rule.remediation, headline=rule.headline or rule.title,
     )

@@ -11,8 +11,23 @@ from typing import Any, Callable
 
 from compliance.errors import Location
 
-SEVERITIES = ("info", "warning", "error")
+# Weakest first. `watch` marks pending law: it is shown, never fails a check (--fail-on takes the other three).
+SEVERITIES = ("watch", "info", "warning", "error")
+FAIL_LEVELS = SEVERITIES[1:]
 BINDING, PENDING, ENDED = "binding", "pending", "ended"
+
+# What a source document is. Its kind caps the severity of a rule resting on it (docs/rule-packs.md, "The
+# doctrine"); a status change may record a new kind (a proposal finalised becomes a regulation).
+SOURCE_KINDS = ("statute", "regulation", "guidance", "case", "proposal", "executive_order", "bill", "practice",
+                "policy")
+SOURCE_CEILING = {"statute": "error", "regulation": "error", "guidance": "warning", "case": "warning",
+                  "proposal": "watch", "executive_order": "watch", "bill": "watch", "practice": "info",
+                  "policy": "error"}
+# What a rule checks, declared by its author and read by a reviewer; it caps the rule's severity too.
+CHECKS = ("express_condition", "prudence_process", "practice", "sponsor_policy")
+CHECKS_CEILING = {"express_condition": "error", "prudence_process": "warning", "practice": "info",
+                  "sponsor_policy": "error"}
+PACK_AUTHORITIES = ("federal", "sponsor_policy")
 STATUS_KINDS = {
     "in_force": BINDING, "precedent": BINDING,
     "proposed": PENDING, "pending_review": PENDING,
@@ -32,6 +47,7 @@ class StatusChange:
     since: date
     by: str | None = None
     note: str | None = None
+    new_kind: str | None = None  # the document's kind from this change on, when it changes (a final rule)
 
     @property
     def kind(self) -> str:
@@ -57,6 +73,31 @@ class Source:
     url: str
     history: tuple[StatusChange, ...]
     summary: str = ""
+    kind: str = "guidance"
+
+    def kinds(self) -> tuple[str, ...]:
+        """Every kind the document has had: its own, and any a status change recorded."""
+        return (self.kind,) + tuple(h.new_kind for h in self.history if h.new_kind)
+
+    def kind_on(self, as_of: date) -> str:
+        kind = self.kind
+        for change in self.history:
+            if change.new_kind and change.since <= as_of:
+                kind = change.new_kind
+        return kind
+
+    def weight_on(self, as_of: date) -> str:
+        """The most a rule resting on this document can weigh on `as_of`: pending law is only ever `watch`."""
+        status = self.status_on(as_of)
+        if status is not None and status.kind == PENDING:
+            return "watch"
+        return SOURCE_CEILING[self.kind_on(as_of)]
+
+    def ceiling(self) -> str:
+        """The most this document can ever support, over its whole recorded history (checked at load)."""
+        if all(h.kind == PENDING for h in self.history):
+            return "watch"
+        return max((SOURCE_CEILING[k] for k in self.kinds()), key=severity_rank)
 
     def status_on(self, as_of: date) -> StatusChange | None:
         """The status in effect on `as_of`, or None if the document did not exist yet."""
@@ -113,6 +154,9 @@ class Rule:
     description: str = ""
     tests: tuple[RuleTest, ...] = ()
     disabled_reason: str | None = None
+    headline: str = ""  # the problem in a few words, as a reviewer would title it
+    checks: str = "prudence_process"
+    relies_on: str = ""  # for an express condition: what reliance of the plan gates it (QDIA relief claimed...)
 
 
 @dataclass(frozen=True)
@@ -126,6 +170,8 @@ class PackInfo:
     file: str
     sha256: str
     extends: tuple[str, ...] = ()
+    authority: str = "federal"
+    current_to: date | None = None  # the date the pack's posture was last checked against its sources
 
 
 @dataclass(frozen=True)
@@ -173,6 +219,10 @@ class Finding:
     remediation: str
     waiver: Waiver | None = None
     note: str | None = None
+    headline: str = ""
+    # a consolidated watch item stands for several per-option findings: their fingerprints, so a baseline
+    # written before consolidation still recognises it
+    members: tuple[str, ...] = ()
 
     @property
     def fingerprint(self) -> str:
@@ -218,7 +268,7 @@ class Report:
 
     def counts(self) -> dict[str, int]:
         """Failing findings by severity, plus waived and watch totals."""
-        out = {s: 0 for s in SEVERITIES} | {"waived": 0, "watch": 0}
+        out = {s: 0 for s in FAIL_LEVELS} | {"waived": 0, "watch": 0}
         for f in self.findings:
             if f.status == "fail":
                 out[f.severity] += 1

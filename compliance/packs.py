@@ -18,7 +18,11 @@ from compliance.errors import InputError, Location, Problem
 from compliance.fastcheck import Format, leaf_errors
 from compliance.loader import Document, format_path, load_bytes, read_file
 from compliance.model import (
+    CHECKS,
+    CHECKS_CEILING,
+    PACK_AUTHORITIES,
     SEVERITIES,
+    SOURCE_KINDS,
     STATUS_KINDS,
     Citation,
     PackInfo,
@@ -27,6 +31,7 @@ from compliance.model import (
     RuleTest,
     Source,
     StatusChange,
+    severity_rank,
 )
 from compliance.schema import field_catalog
 from compliance.text import placeholders
@@ -44,6 +49,8 @@ PACK_SCHEMA = {
         "description": {"type": "string"},
         "extends": {"type": "list", "schema": {"type": "string", "regex": _ID}},
         "test_as_of": {"type": "date"},
+        "authority": {"type": "string", "allowed": list(PACK_AUTHORITIES)},
+        "current_to": {"type": "date"},
     }},
     "parameters": {"type": "dict", "keysrules": {"type": "string", "regex": r"[a-z][a-z0-9_]*"},
                    "valuesrules": {"type": "dict", "schema": {
@@ -61,19 +68,25 @@ PACK_SCHEMA = {
         "issuer": {**_TEXT, "required": True},
         "document": {**_TEXT, "required": True},
         "date": {"type": "date", "required": True},
-        "url": {"type": "string", "required": True, "regex": r"https://\S+"},
+        "kind": {"type": "string", "required": True, "allowed": list(SOURCE_KINDS)},
+        "url": {"type": "string", "regex": r"https://\S+"},
+        "url_note": {"type": "string"},
         "summary": {"type": "string"},
         "status": {"type": "list", "required": True, "minlength": 1, "schema": {"type": "dict", "schema": {
             "status": {"type": "string", "required": True, "allowed": list(STATUS_KINDS)},
             "since": {"type": "date", "required": True},
             "by": {"type": "string"},
+            "kind": {"type": "string", "allowed": list(SOURCE_KINDS)},
             "note": {"type": "string"}}}},
     }}},
     "rules": {"type": "list", "schema": {"type": "dict", "schema": {
         "id": {"type": "string", "required": True, "regex": _ID},
         "title": {**_TEXT, "required": True},
+        "headline": {**_TEXT},
         "description": {"type": "string"},
         "severity": {"type": "string", "required": True, "allowed": list(SEVERITIES)},
+        "checks": {"type": "string", "allowed": list(CHECKS)},
+        "relies_on": {**_TEXT},
         "scope": {"type": "string", "required": True, "allowed": ["plan", "fund", "menu"]},
         "select": {"type": "dict"},
         "when": {"type": "dict"},
@@ -151,7 +164,8 @@ def load_ruleset(references: list[str | Path]) -> RuleSet:
             raise InputError(Problem(location, f"disables {rule_id!r}, but no loaded pack defines that rule"))
     packs = tuple(PackInfo(d.data["pack"]["id"], d.data["pack"]["title"], str(d.data["pack"]["version"]),
                            d.data["pack"]["jurisdiction"], d.file, hashlib.sha256(d.text).hexdigest(),
-                           tuple(d.data["pack"].get("extends") or ())) for d in ordered)
+                           tuple(d.data["pack"].get("extends") or ()), d.data["pack"].get("authority", "federal"),
+                           d.data["pack"].get("current_to")) for d in ordered)
     return RuleSet(packs=packs, rules=tuple(rules), sources={s.id: s for s, _ in sources.values()},
                    parameters={name: value for name, (value, _) in parameters.items()})
 
@@ -233,11 +247,16 @@ def _collect_sources(ordered: list[Document]) -> dict[str, tuple[Source, str]]:
             if raw["id"] in sources:
                 raise InputError(Problem(doc.locate(at + ("id",)),
                                          f"sources[{i}].id: {raw['id']!r} is already defined by pack {sources[raw['id']][1]}"))
-            history = tuple(StatusChange(h["status"], h["since"], h.get("by"), h.get("note")) for h in raw["status"])
+            history = tuple(StatusChange(h["status"], h["since"], h.get("by"), h.get("note"), h.get("kind"))
+                            for h in raw["status"])
+            if raw["kind"] != "policy" and not raw.get("url"):
+                raise InputError(Problem(doc.locate(at + ("id",)), f"sources[{i}].url: required for a {raw['kind']} "
+                                                                   f"(only a sponsor's own policy may have none)"))
             if list(history) != sorted(history, key=lambda h: h.since):
                 raise InputError(Problem(doc.locate(at + ("status",)), f"sources[{i}].status: list the changes oldest first"))
             sources[raw["id"]] = (Source(raw["id"], raw["title"], raw["issuer"], raw["document"], raw["date"],
-                                         raw["url"], history, raw.get("summary", "")), doc.data["pack"]["id"])
+                                         raw.get("url") or "", history, raw.get("summary", ""), raw["kind"]),
+                                  doc.data["pack"]["id"])
     for doc in ordered:
         for i, raw in enumerate(doc.data.get("sources") or []):
             for j, h in enumerate(raw["status"]):
@@ -351,6 +370,8 @@ def _compile_rule(ctx: Context, i: int, raw: dict, sources: dict[str, Source],
     window = raw.get("effective") or {}
     if window.get("from") and window.get("until") and window["until"] <= window["from"]:
         raise ctx.error(at + ("effective",), "effective.until must be after effective.from")
+    basis = tuple(sources[s] for s in basis_ids)
+    checks = _check_doctrine(ctx, at, raw, tuple(c.source for c in citations), basis)
     anchor = raw.get("at")
     if anchor is not None:
         compile_condition({"field": anchor, "exists": True}, at + ("at",), ctx)
@@ -362,7 +383,7 @@ def _compile_rule(ctx: Context, i: int, raw: dict, sources: dict[str, Source],
     return Rule(
         id=raw["id"], title=raw["title"], severity=raw["severity"], scope=raw["scope"],
         message=raw["message"].strip(), remediation=raw["remediation"].strip(), citations=tuple(citations),
-        basis=tuple(sources[s] for s in basis_ids), effective_from=window.get("from"),
+        basis=basis, effective_from=window.get("from"),
         effective_until=window.get("until"), pack_id=doc.data["pack"]["id"], location=doc.locate(at),
         select=compile_condition(raw["select"], at + ("select",), ctx) if "select" in raw else always,
         when=compile_condition(raw["when"], at + ("when",), ctx) if "when" in raw else always,
@@ -370,7 +391,57 @@ def _compile_rule(ctx: Context, i: int, raw: dict, sources: dict[str, Source],
         anchor=tuple(anchor.split(".")) if anchor else None,
         description=(raw.get("description") or "").strip(), tests=tests,
         disabled_reason=disabled[0] if disabled else None,
+        headline=(raw.get("headline") or "").strip(), checks=checks, relies_on=(raw.get("relies_on") or "").strip(),
     )
+
+
+def _check_doctrine(ctx: Context, at: tuple, raw: dict, cited: tuple[Source, ...], basis: tuple[Source, ...]) -> str:
+    """Severity follows the weight of the source: refuse a rule heavier than what it checks and rests on allow.
+
+    A federal pack's rule declares what it checks; its severity may not exceed that declaration's ceiling
+    (an express condition: error; a prudence process: warning; a practice: info), nor the strongest ceiling
+    of the documents it rests on (a statute or regulation: error; guidance or a decided case: warning; a
+    proposal, a bill, an executive order or a pending case: watch). A sponsor's policy pack may be stricter,
+    but then its rules rest on the sponsor's own policy, never on a statute. Returns what the rule checks.
+    """
+    authority = ctx.doc.data["pack"].get("authority", "federal")
+    severity = raw["severity"]
+    if authority == "sponsor_policy":
+        checks = raw.get("checks", "sponsor_policy")
+        others = [s.id for s in cited if s.kind != "policy"]
+        if checks == "sponsor_policy" and others:
+            raise ctx.error(at + ("citations",), f"a sponsor-policy rule cites the sponsor's own policy as its basis, "
+                                                 f"never {', '.join(others)}; cite a source of kind policy (the "
+                                                 f"investment policy statement), or declare what the rule checks "
+                                                 f"(checks:) and keep within the federal ceilings")
+        if checks == "sponsor_policy":
+            return checks
+    else:
+        if "checks" not in raw:
+            raise ctx.error(at, "a federal rule declares what it checks: checks: express_condition, "
+                                "prudence_process or practice")
+        checks = raw["checks"]
+        if checks == "sponsor_policy":
+            raise ctx.error(at + ("checks",), "sponsor_policy belongs in a pack with authority: sponsor_policy")
+        if not raw.get("headline"):
+            raise ctx.error(at, "a federal rule needs a headline: the problem in a few words")
+        if any(s.kind == "policy" for s in basis):
+            raise ctx.error(at + ("citations",), "a federal rule cannot rest on a sponsor's policy")
+    ceiling = CHECKS_CEILING[checks]
+    if severity_rank(severity) > severity_rank(ceiling):
+        raise ctx.error(at + ("severity",), f"{severity} is above the ceiling for a rule that checks a "
+                                            f"{checks.replace('_', ' ')} ({ceiling}); see 'Severity follows the "
+                                            f"weight of the source' in docs/rule-packs.md")
+    strongest = max((s.ceiling() for s in basis), key=severity_rank)
+    if severity_rank(severity) > severity_rank(strongest):
+        kinds = ", ".join(f"{s.id} ({s.kind if s.ceiling() != 'watch' or s.kind != 'case' else 'pending case'})"
+                          for s in basis)
+        raise ctx.error(at + ("severity",), f"{severity} is above what its sources can support ({strongest}): "
+                                            f"it rests on {kinds}")
+    if severity == "error" and not raw.get("relies_on"):
+        raise ctx.error(at, "an error-level rule states what reliance gates it (relies_on: e.g. 'QDIA relief "
+                            "claimed'): an express condition is an error only where the plan relies on it")
+    return checks
 
 
 def _check_message_fields(message: str, at: tuple, ctx: Context) -> None:

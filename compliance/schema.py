@@ -30,8 +30,10 @@ VEHICLES = [
 ]
 DILIGENCE_FACTORS = [
     "performance", "fees", "liquidity", "valuation", "benchmark", "complexity",
-    "volatility", "custody", "participant_education", "allocation_cap", "regulatory_status",
+    "volatility", "custody", "participant_education", "allocation_cap", "regulatory_status", "prudence",
 ]
+DESIGNATIONS = ["none", "fund", "series", "managed_account"]
+DEFAULT_MANAGERS = ["registered_investment_company", "investment_manager", "trustee", "plan_sponsor"]
 
 
 def _s(kind: str, doc: str, **rules: Any) -> dict:
@@ -74,6 +76,9 @@ FUND_SCHEMA: dict = {
             "share_class": _s("string", "Name of that share class.", required=True),
             "expense_ratio": _s("number", "Its expense ratio as a fraction.", required=True, min=0, max=0.2),
             "available_to_plan": _s("boolean", "Whether the plan is eligible for it (minimums, platform)."),
+            "reason_not_used": _s("string", "The committee's documented reason for keeping the costlier class "
+                                            "(e.g. revenue sharing credited back to participants), with its record.",
+                                  empty=False),
         },
     ),
     "revenue_sharing": _s("number", "Revenue sharing paid to the recordkeeper, as a fraction.", min=0, max=0.05),
@@ -81,11 +86,14 @@ FUND_SCHEMA: dict = {
     "added_to_menu": _s("date", "Date the option was added to the plan menu."),
     "valuation_frequency": _s("string", "How often the option is valued.", allowed=FREQUENCIES),
     "liquidity": _s("string", "How often participants may redeem or exchange.", allowed=FREQUENCIES),
-    "qdia": _s("boolean", "True for the plan's qualified default investment alternative."),
+    "qdia": _s("boolean", "True for a fund designated as (part of) the plan's default; the same as listing it "
+                          "in default_investment.funds."),
     "diversified": _s("boolean", "Whether the option is itself diversified across issuers and sectors."),
     "professionally_managed": _s("boolean", "Whether a manager sets and rebalances the asset allocation."),
     "digital_asset_pct": _s("number", "Exposure to digital assets, percent of the option (0-100).", min=0, max=100),
     "private_market_pct": _s("number", "Exposure to private equity or credit, percent (0-100).", min=0, max=100),
+    "lifetime_income_pct": _s("number", "Lifetime-income component (an annuity sleeve), percent (0-100).",
+                              min=0, max=100),
     "leverage": _s("string", "Leveraged or inverse design, if any.", allowed=["none", "leveraged", "inverse"]),
     "custodian": _s("string", "Custodian of the option's assets."),
     "benchmark": _s("string", "Broad-based benchmark used in participant disclosures."),
@@ -149,6 +157,16 @@ PLAN_SCHEMA: dict = {
         "fees_disclosed": _s("boolean", "Window fees disclosed to participants under 404a-5."),
         "provider_last_reviewed": _s("date", "Date the committee last reviewed the window provider."),
     }),
+    "default_investment": _record("The default for participants who give no investment instructions.", {
+        "designation": _s("string", "What is designated: none, one fund, a series (each participant's vintage) or "
+                                    "a managed account.", required=True, allowed=DESIGNATIONS),
+        "funds": _s("list", "Menu ids of the designated default: the fund, every vintage of the series, or the "
+                            "managed-account option.", schema={"type": "string"}),
+        "series_basis": _s("string", "How a participant's vintage is chosen.", allowed=["age", "retirement_year"]),
+        "qdia_relief": _s("boolean", "Whether the plan relies on QDIA relief (29 CFR 2550.404c-5); taken as true "
+                                     "when a default is designated."),
+        "manager": _s("string", "Who manages the default.", allowed=DEFAULT_MANAGERS),
+    }),
     "menu": _s("list", "Designated investment alternatives.", required=True, minlength=1,
                schema={"type": "dict", "schema": FUND_SCHEMA}),
     "waivers": _s("list", "Committee determinations that a finding does not apply.", schema={
@@ -185,10 +203,60 @@ def validate_plan(doc: Document) -> dict:
     if (validator := PLAN_FORMAT.rejects(data)) is not None:
         problems = [_problem(doc, err) for err in leaf_errors(validator._errors)]
     problems += _duplicate_fund_ids(doc)
+    if not problems:
+        problems += _designate_default(doc, data)
     if problems:
         problems.sort(key=lambda p: (p.location.line, p.location.column))
         raise InputError(problems)
     return data
+
+
+def _designate_default(doc: Document, data: dict) -> list[Problem]:
+    """One view of the default, whichever way the file states it (v1's `qdia: true` or `default_investment`).
+
+    Every designated fund gets `qdia: true` and `default_investment` is filled in, with `qdia_relief` true when a
+    default is designated and the file does not say otherwise, so rules read one set of fields.
+    """
+    menu = data["menu"]
+    ids = {fund["id"]: i for i, fund in enumerate(menu)}
+    flagged = [fund["id"] for fund in menu if fund.get("qdia")]
+    default = data.get("default_investment")
+    if default is None:
+        if not flagged:
+            data["default_investment"] = {"designation": "none", "funds": [], "qdia_relief": False}
+            return []
+        default = data["default_investment"] = {"designation": "fund" if len(flagged) == 1 else "series",
+                                                "funds": flagged}
+    problems = []
+    at = ("default_investment",)
+    named = default.setdefault("funds", [])
+    for k, fid in enumerate(named):
+        if fid not in ids:
+            close = difflib.get_close_matches(fid, list(ids), n=1, cutoff=0.6)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            problems.append(Problem(doc.locate(at + ("funds", k)),
+                                    f"default_investment.funds[{k}]: {fid!r} is not a fund id on the menu{hint}"))
+    designation = default["designation"]
+    if designation == "none" and named:
+        problems.append(Problem(doc.locate(at + ("funds",)), "default_investment.funds: the designation is none, "
+                                                              "so no fund can be listed"))
+    elif designation != "none" and not named:
+        problems.append(Problem(doc.locate(at + ("designation",)), f"default_investment: a {designation} default "
+                                                                   f"lists its menu ids under funds"))
+    elif designation in ("fund", "managed_account") and len(named) != 1:
+        problems.append(Problem(doc.locate(at + ("funds",)), f"default_investment.funds: a {designation} default is "
+                                                              f"one option; use designation: series for a series"))
+    for fid in flagged:
+        if fid not in named:
+            problems.append(Problem(doc.locate(("menu", ids[fid], "qdia")),
+                                    f"menu[{ids[fid]}].qdia: {fid!r} is marked as the default, but "
+                                    f"default_investment.funds does not list it"))
+    if problems:
+        return problems
+    for fid in named:
+        menu[ids[fid]]["qdia"] = True
+    default.setdefault("qdia_relief", designation != "none")
+    return []
 
 
 def _duplicate_fund_ids(doc: Document) -> list[Problem]:
@@ -296,7 +364,7 @@ def field_catalog() -> dict[str, str]:
             if entry["type"] == "dict":
                 walk(path, entry.get("schema", {}))
 
-    for section in ("plan", "governance", "brokerage_window"):
+    for section in ("plan", "governance", "brokerage_window", "default_investment"):
         catalog[section] = "dict"
         walk(section, PLAN_SCHEMA[section]["schema"])
     catalog["fund"] = "dict"

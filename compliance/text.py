@@ -14,16 +14,44 @@ import re
 from datetime import date
 from typing import Any, Callable
 
-_PLACEHOLDER = re.compile(r"\{([a-z_][a-z0-9_.]*)\}")
+# {path}, {path|bp}, {path|pct}, {path - path|bp}: a value, optionally a difference, optionally as a fee
+_PATH = r"[a-z_][a-z0-9_.]*"
+_PLACEHOLDER = re.compile(r"\{(%s)(?: - (%s))?(?:\|(bp|pct))?\}" % (_PATH, _PATH))
 
 
 def placeholders(message: str) -> list[str]:
-    return _PLACEHOLDER.findall(message)
+    """Every field path a message names, so the pack loader can check each against the plan format."""
+    return [p for m in _PLACEHOLDER.finditer(message) for p in (m.group(1), m.group(2)) if p]
 
 
 def fill(message: str, lookup: Callable[[str], Any]) -> str:
     """Replace each placeholder with the plan's value, formatted for people; missing values say so."""
-    return _PLACEHOLDER.sub(lambda m: show(lookup(m.group(1))), message)
+    def value(m: re.Match) -> str:
+        left = lookup(m.group(1))
+        if m.group(2):
+            right = lookup(m.group(2))
+            left = left - right if _is_number(left) and _is_number(right) else None
+        if m.group(3) and _is_number(left):
+            return basis_points(left) if m.group(3) == "bp" else percent(left)
+        return show(left)
+
+    return _PLACEHOLDER.sub(value, message)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def percent(fraction: float) -> str:
+    """A fee as a committee reads it: 0.0089 -> 0.89%, 0.00015 -> 0.015% (never rounded away to 0.01%)."""
+    text = f"{fraction * 100:.4f}".rstrip("0").rstrip(".")
+    return f"{text or '0'}%"
+
+
+def basis_points(fraction: float) -> str:
+    """0.0037 -> 37 bp, 0.00015 -> 1.5 bp."""
+    text = f"{fraction * 10_000:.2f}".rstrip("0").rstrip(".")
+    return f"{text or '0'} bp"
 
 
 def show(value: Any) -> str:

@@ -6,7 +6,7 @@ from compliance.model import Report
 from compliance.text import printable
 
 STREAMING = True
-_COMMAND = {"error": "error", "warning": "warning", "info": "notice"}
+_COMMAND = {"error": "error", "warning": "warning", "info": "notice", "watch": "notice"}
 
 
 def _escape_data(text: str) -> str:

@@ -12,13 +12,15 @@ FORMAT_VERSION = 1
 
 def finding_dict(f: Finding) -> dict[str, Any]:
     out: dict[str, Any] = {
-        "rule": f.rule_id, "title": f.title, "severity": f.severity, "status": f.status, "message": f.message,
+        "rule": f.rule_id, "title": f.title, "headline": f.headline or f.title, "severity": f.severity, "status": f.status, "message": f.message,
         "file": f.location.file, "line": f.location.line, "column": f.location.column, "fund": f.fund_id,
         "citations": [{"source": c.source.id, "pinpoint": c.pinpoint, "url": c.source.url} for c in f.citations],
         "remediation": f.remediation, "fingerprint": f.fingerprint,
     }
     if f.note:
         out["note"] = f.note
+    if f.members:
+        out["members"] = list(f.members)  # the per-option findings a consolidated watch item stands for
     if f.waiver:
         w = f.waiver
         out["waiver"] = {"approved_by": w.approved_by, "approved_on": w.approved_on.isoformat(),
@@ -44,7 +46,9 @@ def document(reports: list[Report]) -> dict[str, Any]:
     return {
         "format_version": FORMAT_VERSION,
         "tool": {"name": "plan-compliance", "version": first.tool_version if first else None},
-        "packs": [{"id": p.id, "version": p.version, "sha256": p.sha256} for p in first.ruleset.packs] if first else [],
+        "packs": [{"id": p.id, "version": p.version, "sha256": p.sha256, "authority": p.authority,
+                   "current_to": p.current_to.isoformat() if p.current_to else None}
+                  for p in first.ruleset.packs] if first else [],
         "plans": [report_dict(r) for r in reports],
     }
 

@@ -6,7 +6,7 @@ from compliance.model import Finding, Report, Rule
 from compliance.text import json_text
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
-_LEVEL = {"error": "error", "warning": "warning", "info": "note"}
+_LEVEL = {"error": "error", "warning": "warning", "info": "note", "watch": "note"}
 
 
 def _rule_descriptor(rule: Rule) -> dict:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from compliance.model import Finding, Report
+from compliance.model import Finding, Report, severity_rank
 from compliance.text import lead, lead_path, printable
 
 STREAMING = True
@@ -24,6 +24,11 @@ def render(reports: list[Report], *, color: bool = False) -> str:
     return "".join(render_one(r, color) for r in reports) + render_end(len(reports), failing)
 
 
+def _order(f: Finding) -> tuple:
+    """Failing findings first, worst first; then waived; watch items last (a stable sort keeps rule order)."""
+    return ({"fail": 0, "waived": 1, "watch": 2}.get(f.status, 3), -severity_rank(f.severity))
+
+
 def _plan(report: Report, color: bool) -> list[str]:
     style = (lambda text, key: click.style(text, fg=_COLORS[key], bold=key == "error")) if color else (lambda t, k: t)
     lines = [f"{lead_path(report.plan_file)}: {printable(report.plan_name)} (as of {report.as_of.isoformat()})"]
@@ -32,9 +37,10 @@ def _plan(report: Report, color: bool) -> list[str]:
         groups.setdefault(f.fund_id, []).append(f)
     for fund_id in sorted(groups, key=lambda k: (k is not None, k or "")):
         lines.append(f"  {'plan' if fund_id is None else 'fund ' + printable(fund_id)}:")
-        for f in groups[fund_id]:
+        for f in sorted(groups[fund_id], key=_order):
             label = f.severity if f.status == "fail" else f.status
-            lines.append(f"    {style(label.upper().ljust(7), label)} {f.location}  [{printable(f.rule_id)}]")
+            lines.append(f"    {style(label.upper().ljust(7), label)} {f.location}  [{printable(f.rule_id)}] "
+                         f"{printable(f.headline or f.title)}")
             lines.append(f"            {lead(f.message)}")
             if f.note:
                 lines.append(f"            note: {printable(f.note)}")

@@ -31,7 +31,7 @@ def test_exit_1_on_findings_and_fail_on_controls_it(run_cli):
 
 
 def test_exit_1_on_warning_only_when_asked(tmp_path, run_cli):
-    plan = write_plan(tmp_path, {"governance": {"committee": {"minutes_kept": False}}})
+    plan = write_plan(tmp_path, {"governance": {"disclosures": {"service_provider_fees_reviewed": None}}})
     assert run_cli("check", str(plan), "--as-of", "2026-11-22").exit_code == 0
     assert run_cli("check", str(plan), "--as-of", "2026-11-22", "--fail-on", "warning").exit_code == 1
 
@@ -67,7 +67,7 @@ def test_json_output_is_documented_shape(run_cli, tmp_path):
 
 
 def test_config_file_sets_packs_fail_on_and_as_of(tmp_path, run_cli):
-    plan = write_plan(tmp_path, {"governance": {"committee": {"minutes_kept": False}}})
+    plan = write_plan(tmp_path, {"governance": {"disclosures": {"service_provider_fees_reviewed": None}}})
     (tmp_path / ".compliance.yaml").write_text("packs: [bundled]\nfail_on: warning\nas_of: 2026-11-22\n")
     result = run_cli("check", plan.name, cwd=tmp_path)
     assert result.exit_code == 1

@@ -15,6 +15,7 @@ sources:
     title: A release later rescinded
     issuer: DOL
     document: Test release
+    kind: guidance
     date: 2022-03-10
     url: https://example.invalid/release
     status:
@@ -24,6 +25,7 @@ sources:
     title: A proposal
     issuer: DOL
     document: Test proposal
+    kind: proposal
     date: 2026-03-31
     url: https://example.invalid/proposal
     status:
@@ -31,6 +33,9 @@ sources:
 rules:
   - id: test.windowed
     title: Windowed
+    headline: H
+    checks: express_condition
+    relies_on: r
     severity: error
     scope: plan
     effective: {from: 2020-01-01, until: 2021-01-01}
@@ -40,6 +45,8 @@ rules:
     citations: [{source: erisa-404a, pinpoint: "ERISA 404(a)"}]
   - id: test.rescinded
     title: Rests on a rescinded release
+    headline: H
+    checks: prudence_process
     severity: warning
     scope: plan
     require: {field: plan.type, eq: '403b'}
@@ -48,7 +55,9 @@ rules:
     citations: [{source: test-release, pinpoint: "Release"}]
   - id: test.pending
     title: Rests on a proposal
-    severity: error
+    headline: H
+    checks: prudence_process
+    severity: watch
     scope: plan
     require: {field: plan.type, eq: '403b'}
     message: m
@@ -88,21 +97,33 @@ def test_rescinded_source(outcome, day, status, reason):
     assert (result.status, result.reason) == (status, reason)
 
 
-def test_pending_source_gives_an_info_watch_item(outcome):
+def test_pending_source_gives_a_watch_item(outcome):
     result, report = outcome("test.pending", date(2026, 11, 22))
     assert result.status == "watch"
     assert result.reason == "test-proposal proposed since 2026-03-31"
     (finding,) = result.findings
-    assert (finding.severity, finding.status) == ("info", "watch")
+    assert (finding.severity, finding.status) == ("watch", "watch")
+    (item,) = [f for f in report.findings if f.rule_id == "watch.test-proposal"]  # consolidated per source
+    assert item.members == (finding.fingerprint,)
 
 
-def test_finalising_the_source_is_the_only_change_needed(tmp_path):
-    """Flipping the proposal to in force makes the same rule bite at its own severity."""
+def test_a_proposal_cannot_carry_a_warning_until_it_is_final(tmp_path, run_cli):
+    heavier = PACK.replace("    checks: prudence_process\n    severity: watch", "    checks: prudence_process\n    severity: warning")
+    result = run_cli("rules", "list", "--rules", "bundled", "--rules", str(write_pack(tmp_path, heavier)))
+    assert result.exit_code == 2
+    assert "severity: warning is above what its sources can support (watch): it rests on test-proposal (proposal)" \
+        in result.stderr
+
+
+def test_finalising_the_source_lets_the_same_rule_weigh_more(tmp_path):
+    """A final rule is one status line (with the document's new kind) and the rule's own severity."""
     final = PACK.replace("      - {status: proposed, since: 2026-03-31}",
-                         "      - {status: proposed, since: 2026-03-31}\n      - {status: in_force, since: 2026-10-01}")
+                         "      - {status: proposed, since: 2026-03-31}\n"
+                         "      - {status: in_force, since: 2026-10-01, kind: regulation}") \
+        .replace("    checks: prudence_process\n    severity: watch", "    checks: prudence_process\n    severity: warning")
     ruleset = api.load_rules(["bundled", str(write_pack(tmp_path, final))])
     report = api.check(write_plan(tmp_path), ruleset, date(2026, 11, 22))
     (finding,) = [f for f in report.findings if f.rule_id == "test.pending"]
-    assert (finding.severity, finding.status) == ("error", "fail")
+    assert (finding.severity, finding.status) == ("warning", "fail")
     before = api.check(write_plan(tmp_path), ruleset, date(2026, 9, 30))
-    assert [f.status for f in before.findings if f.rule_id == "test.pending"] == ["watch"]
+    assert [f.severity for f in before.findings if f.rule_id.startswith("watch.")] == ["watch"]

@@ -24,6 +24,9 @@ parameters:
 rules:
   - id: test.rule
     title: Test rule
+    headline: H
+    checks: express_condition
+    relies_on: r
     severity: error
     scope: {scope}
     require: {require}
@@ -137,6 +140,7 @@ def test_within_days_near_the_first_date_there_is(tmp_path):
             title: A source in force from the start of the calendar
             issuer: Test
             document: Test
+            kind: statute
             date: 0001-01-01
             url: https://example.invalid/ancient
             status:

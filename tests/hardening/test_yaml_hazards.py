@@ -117,7 +117,7 @@ def test_odd_keys_are_quoted_so_errors_stay_on_one_line():
     message = error_of(raw, validate=True)
     assert "\n" not in message
     assert message.endswith("['odd\\nkey']: unknown field; allowed here: schema_version, plan, governance, "
-                            "brokerage_window, menu, waivers")
+                            "brokerage_window, default_investment, menu, waivers")
 
 
 def test_control_characters_are_located_on_one_line():

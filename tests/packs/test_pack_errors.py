@@ -13,6 +13,9 @@ RULE = """\
 rules:
   - id: test.rule
     title: T
+    headline: H
+    checks: express_condition
+    relies_on: r
     severity: error
     scope: {scope}
     require: {require}
@@ -29,7 +32,7 @@ def rule(require="{field: plan.type, eq: '401k'}", scope="plan", message="m", so
 CASES = [
     ("unknown-operator", rule("{field: plan.type, equals: '401k'}"),
      "rules[0].require.equals: unknown operator 'equals'; operators are eq, ne, lt, le, gt, ge, in, not_in, exists, "
-     "matches, within_days; combinators are all, any, not"),
+     "matches, within_days, within_months; combinators are all, any, not"),
     ("unknown-field", rule("{field: plan.typ, eq: '401k'}"),
      "rules[0].require.field: 'plan.typ' is not a field of the plan format; did you mean 'plan.type'?"),
     ("fund-field-in-plan-scope", rule("{field: fund.expense_ratio, lt: 1}"),
@@ -48,16 +51,17 @@ CASES = [
     ("in-parameter-name-not-text", rule("{field: plan.type, in: {param: {a: b}}}"),
      "rules[0].require.in.param: unknown parameter {'a': 'b'} (declared: none declared)"),
     ("operand-with-unknown-key", rule("{field: plan.participants, gt: {param: n, bye: fund.name}}"),
-     "rules[0].require.gt: an operand is a literal, {param: NAME}, {param: NAME, by: PATH} or {field: PATH}"),
+     "rules[0].require.gt: an operand is a literal, {param: NAME}, {param: NAME, by: PATH}, {field: PATH} or "
+     "{field: PATH, plus_bp: N}"),
     ("parameter-of-the-wrong-kind", "parameters:\n  n: {value: lots, doc: d}\n" + rule(
         "{field: plan.participants, gt: {param: n}}"),
-     "parameters.n.value: 'lots' is used by rules[0].require.gt.param in PACK:14, which needs a number"),
+     "parameters.n.value: 'lots' is used by rules[0].require.gt.param in PACK:17, which needs a number"),
     ("table-entry-of-the-wrong-kind", "parameters:\n  t: {value: {default: 0.01, cit: 1%}, doc: d}\n" + rule(
         "{field: fund.expense_ratio, le: {param: t, by: fund.vehicle}}", scope="fund"),
-     "parameters.t.value.cit: '1%' is used by rules[0].require.le.param in PACK:14, which needs a number"),
+     "parameters.t.value.cit: '1%' is used by rules[0].require.le.param in PACK:17, which needs a number"),
     ("list-parameter-of-the-wrong-kind", "parameters:\n  l: {value: [1, 2], doc: d}\n" + rule(
         "{field: plan.type, in: {param: l}}"),
-     "parameters.l.value: [1, 2] is used by rules[0].require.in.param in PACK:14, which needs a non-empty list of "
+     "parameters.l.value: [1, 2] is used by rules[0].require.in.param in PACK:17, which needs a non-empty list of "
      "texts"),
     ("within-days-too-long", rule("{field: governance.committee.last_meeting, within_days: 1000000000000}"),
      "rules[0].require.within_days: must be a whole number of days from 0 to 36600 here (got 1000000000000)"),
@@ -65,7 +69,7 @@ CASES = [
      "rules[0].require.within_days: must be a whole number of days from 0 to 36600 here (got -1)"),
     ("within-days-parameter-too-long", "parameters:\n  d: {value: 99999999, doc: d}\n" + rule(
         "{field: governance.committee.last_meeting, within_days: {param: d}}"),
-     "parameters.d.value: 99999999 is used by rules[0].require.within_days.param in PACK:14, which needs a whole "
+     "parameters.d.value: 99999999 is used by rules[0].require.within_days.param in PACK:17, which needs a whole "
      "number of days from 0 to 36600"),
     ("within-days-field", rule("{field: governance.committee.last_meeting, within_days: {field: plan.participants}}"),
      "rules[0].require.within_days: within_days takes a number of days or {param: NAME}, not a field"),
@@ -75,13 +79,13 @@ CASES = [
      "rules[0].require.in: in cannot compare a group of fields; use exists, or name one field inside it"),
     ("two-operators", rule("{field: plan.type, eq: '401k', ne: '403b'}"),
      "rules[0].require: a comparison needs exactly one operator of eq, ne, lt, le, gt, ge, in, not_in, exists, "
-     "matches, within_days (found 2)"),
+     "matches, within_days, within_months (found 2)"),
     ("unknown-parameter", rule("{field: plan.participants, gt: {param: nope}}"),
      "rules[0].require.gt.param: unknown parameter 'nope' (declared: none declared)"),
     ("message-field-typo", rule(message="{plan.nam}"),
      "rules[0].message.field: 'plan.nam' is not a field of the plan format; did you mean 'plan.name'?"),
     ("bad-severity", rule().replace("severity: error", "severity: critical"),
-     "rules[0].severity: 'critical' is not one of ['info', 'warning', 'error']"),
+     "rules[0].severity: 'critical' is not one of ['watch', 'info', 'warning', 'error']"),
 ]
 
 
@@ -122,10 +126,10 @@ def test_disabling_an_unknown_rule_is_refused(tmp_path, run_cli):
 
 
 def test_duplicate_rule_id_is_refused(tmp_path, run_cli):
-    pack = write_pack(tmp_path, rule().replace("id: test.rule", "id: erisa.qdia.exactly-one"))
+    pack = write_pack(tmp_path, rule().replace("id: test.rule", "id: erisa.qdia.qualifying-type"))
     result = run_cli("rules", "list", "--rules", "bundled", "--rules", str(pack))
     assert result.exit_code == 2
-    assert "'erisa.qdia.exactly-one' is already defined in rules/erisa-menu.yaml" in result.stderr
+    assert "'erisa.qdia.qualifying-type' is already defined in rules/erisa-menu.yaml" in result.stderr
 
 
 OVERRIDE_CASES = [
