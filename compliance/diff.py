@@ -11,7 +11,7 @@ from pathlib import Path
 
 from compliance.errors import InputError
 from compliance.model import Finding, Report, severity_rank
-from compliance.text import json_text, lead, lead_path, printable, show
+from compliance.text import counted, json_text, lead, lead_path, printable, show
 
 
 @dataclass(frozen=True)
@@ -91,13 +91,14 @@ def summary(d: PlanDiff) -> str:
     errors = sum(1 for f in d.new_findings if f.status == "fail" and f.severity == "error")
     parts = []
     if d.added:
-        parts.append(f"adds {len(d.added)} fund(s) ({', '.join(printable(c.fund_id) for c in d.added)})")
+        parts.append(f"adds {counted(len(d.added), 'fund')} ({', '.join(printable(c.fund_id) for c in d.added)})")
     if d.removed:
-        parts.append(f"removes {len(d.removed)} fund(s) ({', '.join(printable(c.fund_id) for c in d.removed)})")
+        parts.append(f"removes {counted(len(d.removed), 'fund')} ({', '.join(printable(c.fund_id) for c in d.removed)})")
     if d.changed:
-        parts.append(f"changes {len(d.changed)} fund(s)")
+        parts.append(f"changes {counted(len(d.changed), 'fund')}")
     what = ", ".join(parts) or "changes no fund"
-    return (f"This change {what}, introduces {len(d.new_findings)} new finding(s) ({errors} error(s)) "
+    return (f"This change {what}, introduces {counted(len(d.new_findings), 'new finding')} "
+            f"({counted(errors, 'error')}) "
             f"and resolves {len(d.resolved)}.")
 
 

@@ -38,6 +38,11 @@ def fill(message: str, lookup: Callable[[str], Any]) -> str:
     return _PLACEHOLDER.sub(value, message)
 
 
+def counted(n: int, noun: str, plural: str | None = None) -> str:
+    """`1 error`, `2 errors`: a count with its noun agreeing."""
+    return f"{n} {noun if n == 1 else plural or noun + 's'}"
+
+
 def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 

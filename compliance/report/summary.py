@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from compliance.model import Report
-from compliance.text import printable
+from compliance.text import counted, printable
 
 STREAMING = True
 
@@ -11,12 +11,13 @@ STREAMING = True
 def render_one(report: Report, color: bool = False) -> str:
     c = report.counts()
     status = "FAIL" if c["error"] else ("WARN" if c["warning"] else "ok")
-    return (f"{status:<4} {printable(report.plan_file)}: {c['error']} errors, {c['warning']} warnings, {c['info']} info, "
+    return (f"{status:<4} {printable(report.plan_file)}: {counted(c['error'], 'error')}, "
+            f"{counted(c['warning'], 'warning')}, {c['info']} info, "
             f"{c['watch']} watch, {c['waived']} waived\n")
 
 
 def render_end(reports_seen: int, failing: int) -> str:
-    return f"{reports_seen} plans checked, {failing} with failing findings.\n"
+    return f"{counted(reports_seen, 'plan')} checked, {failing} with failing findings.\n"
 
 
 def render(reports: list[Report], *, color: bool = False) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from compliance.model import Finding, Report, severity_rank
-from compliance.text import lead, lead_path, printable
+from compliance.text import counted, lead, lead_path, printable
 
 STREAMING = True
 _COLORS = {"error": "red", "warning": "yellow", "info": "cyan", "waived": "green", "watch": "blue"}
@@ -55,7 +55,8 @@ def _plan(report: Report, color: bool) -> list[str]:
         statuses[o.status] = statuses.get(o.status, 0) + 1
     c = report.counts()
     lines.append(
-        f"  {c['error']} errors, {c['warning']} warnings, {c['info']} info, {c['waived']} waived, {c['watch']} watch"
+        f"  {counted(c['error'], 'error')}, {counted(c['warning'], 'warning')}, {c['info']} info, {c['waived']} waived,"
+        f" {c['watch']} watch"
         f" | checklist: {statuses.get('pass', 0)} pass, {statuses.get('fail', 0)} fail,"
         f" {statuses.get('waived', 0)} waived, {statuses.get('watch', 0)} watch,"
         f" {statuses.get('not_applicable', 0)} not applicable"

@@ -26,8 +26,8 @@ def test_diff_of_two_real_versions(run_cli):
     ]
     resolved = sorted((f["rule"], f["fund"]) for f in body["findings"]["resolved"])
     assert resolved == [("erisa.fees.lower-cost-share-class", "lc-growth")]
-    assert body["summary"] == ("This change adds 1 fund(s) (btc-etp), changes 2 fund(s), introduces 3 new finding(s) "
-                               "(0 error(s)) and resolves 1.")
+    assert body["summary"] == ("This change adds 1 fund (btc-etp), changes 2 funds, introduces 3 new findings "
+                               "(0 errors) and resolves 1.")
     assert result.exit_code == 0  # warnings only: the default --fail-on is error
     strict = run_cli("diff", str(BEFORE), str(AFTER), "--as-of", "2026-11-22", "--fail-on", "warning")
     assert strict.exit_code == 1
@@ -83,3 +83,18 @@ def test_bad_baseline_is_an_input_error(tmp_path, run_cli):
     bad.write_text("{not json")
     result = run_cli("check", str(EXAMPLE_PLAN), "--baseline", str(bad))
     assert result.exit_code == 2 and f"{bad}: not a readable baseline" in result.stderr
+
+
+def test_a_baseline_written_before_consolidation_still_hides_the_watch_item(tmp_path, run_cli):
+    """Baselines from before watch items were consolidated list one fingerprint per option and factor."""
+    plan, baseline = tmp_path / "acme.yaml", tmp_path / "baseline.json"
+    shutil.copy(AFTER, plan)
+    report = json.loads(run_cli("check", str(plan), "--as-of", "2026-11-22", "--format", "json").stdout)
+    (item,) = [f for f in report["plans"][0]["findings"] if f["rule"] == "watch.dol-dia-proposal-2026"]
+    others = [f["fingerprint"] for f in report["plans"][0]["findings"] if f["rule"] != item["rule"]]
+    baseline.write_text(json.dumps({"format_version": 1, "fingerprints": item["members"] + others}))
+    hidden = run_cli("check", str(plan), "--as-of", "2026-11-22", "--baseline", str(baseline), "--format", "json")
+    assert [f["rule"] for f in json.loads(hidden.stdout)["plans"][0]["findings"]] == []
+    baseline.write_text(json.dumps({"format_version": 1, "fingerprints": item["members"][:1] + others}))
+    partly = run_cli("check", str(plan), "--as-of", "2026-11-22", "--baseline", str(baseline), "--format", "json")
+    assert [f["rule"] for f in json.loads(partly.stdout)["plans"][0]["findings"]] == [item["rule"]]
