@@ -58,29 +58,54 @@ def expand_plan_paths(arguments: list[str]) -> list[str]:
         elif path.exists():
             found.append(str(path))
         elif any(ch in arg for ch in "*?["):
-            matches = sorted(str(Path(m)) for m in glob.glob(arg, recursive=True) if Path(m).is_file())
+            matches = sorted(str(Path(m)) for m in glob.iglob(arg, recursive=True) if os.path.isfile(m))
             if not matches:
                 raise InputError.at(arg, 0, 0, "the pattern matches no file")
             found += matches
         else:
             raise InputError.at(arg, 0, 0, "no such file or directory")
-    return list(dict.fromkeys(found))
+    return _once_each(found)
 
 
-def _plans_in(folder: str) -> list[str]:
-    """Plan files under `folder`, depth first in name order; hidden names and symlinked folders are skipped."""
-    try:
-        names = sorted(os.listdir(folder))
-    except OSError as exc:
-        raise InputError.at(folder, 0, 0, f"cannot read this folder: {exc.strerror or exc}") from None
+def _once_each(paths: list[str]) -> list[str]:
+    """Each file once, however many names reach it (a symlink loop under a glob names one file many times)."""
+    seen: set[str] = set()
+    out = []
+    for path in paths:
+        real = os.path.realpath(path)
+        if real not in seen:
+            seen.add(real)
+            out.append(path)
+    return out
+
+
+def _plans_in(top: str) -> list[str]:
+    """Plan files under `top`, depth first in name order; hidden names and symlinked folders are skipped.
+
+    The walk keeps its own stack, so a deeply nested tree cannot exhaust Python's recursion limit.
+    """
     found: list[str] = []
-    for name in names:
-        if name.startswith("."):
-            continue
-        full = name if folder == "." else os.path.join(folder, name)
-        if os.path.isdir(full):
-            if not os.path.islink(full):
-                found += _plans_in(full)
-        elif name.endswith(PLAN_SUFFIXES) and os.path.isfile(full):
-            found.append(full)
-    return found
+    stack = [top]
+    while stack:
+        folder = stack.pop()
+        try:
+            names = sorted(os.listdir(folder))
+        except OSError as exc:
+            raise InputError.at(folder, 0, 0, f"cannot read this folder: {exc.strerror or exc}") from None
+        subfolders = []
+        for name in names:
+            if name.startswith("."):
+                continue
+            full = name if folder == "." else os.path.join(folder, name)
+            if os.path.isdir(full):
+                if not os.path.islink(full):
+                    subfolders.append(full)
+            elif name.endswith(PLAN_SUFFIXES) and os.path.isfile(full):
+                found.append(full)
+        stack += reversed(subfolders)
+    return sorted(found, key=_path_order)
+
+
+def _path_order(path: str) -> tuple[str, ...]:
+    """Depth first in name order, as the recursive walk listed them: compare path components, not strings."""
+    return tuple(path.split(os.sep))

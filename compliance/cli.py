@@ -18,6 +18,7 @@ import click
 
 from compliance import __version__
 from compliance.errors import InputError
+from compliance.text import printable
 
 EXIT_OK, EXIT_FINDINGS, EXIT_INPUT = 0, 1, 2
 
@@ -64,8 +65,11 @@ def _options_common(func):
 def _settings(config_path: Path | None, rules: tuple[str, ...], as_of: date | None):
     from compliance.config import find_config, load_config
 
-    config = load_config(config_path or find_config())
+    found = None if config_path else find_config()
+    config = load_config(config_path or found)
     packs = list(rules) if rules else list(config.packs)
+    if found is not None:  # settings nobody named on the command line: say where they came from
+        click.echo(f"compliance: settings from {printable(found)} (packs: {printable(', '.join(packs))})", err=True)
     return config, packs, as_of or config.as_of or date.today()
 
 
@@ -106,12 +110,13 @@ def check(paths, rules, as_of, config_path, fmt, output, fail_on, baseline, writ
         raise click.UsageError("name at least one plan file or directory (or list plans in .compliance.yaml)")
     ruleset = api.load_rules(packs)
     plans = api.expand_plan_paths(targets)
+    _refuse_overwriting_inputs([output, write_baseline], [*plans, baseline, *packs])
     known = read_baseline(baseline) if baseline else None
     formatter = module(fmt)
     streaming = getattr(formatter, "STREAMING", False)
     color = output is None and fmt == "text" and sys.stdout.isatty()
     threshold = fail_on or config.fail_on
-    problems, collected, fingerprints = [], [], set()
+    problems, collected, fingerprints = [], [], {}
     seen = failing = 0
     findings_fail = False
     with _writer(output) as write, _progress(plans) as bar:
@@ -121,7 +126,7 @@ def check(paths, rules, as_of, config_path, fmt, output, fail_on, baseline, writ
                 problems += item.problems
                 continue
             if write_baseline:
-                fingerprints |= {f.fingerprint for f in item.findings if f.status in ("fail", "watch")}
+                fingerprints |= {f.fingerprint: f.severity for f in item.findings if f.status in ("fail", "watch")}
             if known is not None:
                 item = filter_new([item], known)[0]
             seen += 1
@@ -178,6 +183,15 @@ def exit_code(reports, fail_on: str) -> int:
     return EXIT_FINDINGS if failing else EXIT_OK
 
 
+def _refuse_overwriting_inputs(outputs: list, inputs: list) -> None:
+    """An output named like an input (`check plan.yaml -o plan.yaml`) would destroy the input: refuse it."""
+    real = {os.path.realpath(p) for p in inputs if p and p != "bundled" and os.path.isfile(p)}
+    for output in outputs:
+        if output is not None and str(output) != "-" and os.path.realpath(output) in real:
+            raise InputError.at(str(output), 0, 0, "cannot write: this file is also an input of the run; "
+                                                   "name another output")
+
+
 def _emit(text: str, output: Path | None) -> None:
     if output is None:
         click.echo(text, nl=False)
@@ -211,8 +225,10 @@ def memo(paths, rules, as_of, config_path, output, fmt, prepared_by, committee, 
     if not single:
         if output.exists() and not output.is_dir():
             raise click.UsageError(f"{output} is a file; several plans need an output folder")
-        output.mkdir(parents=True, exist_ok=True)
-    targets = [(plan, output if single else output / f"{Path(plan).stem}.{fmt}") for plan in plans]
+    targets = [(plan, output) for plan in plans] if single else _memo_targets(plans, output, fmt)
+    _refuse_overwriting_inputs([t for _, t in targets], [*plans, *packs])
+    for _, target in targets:
+        target.parent.mkdir(parents=True, exist_ok=True)
     options = MemoOptions(prepared_by=prepared_by, committee=committee,
                           command=f"compliance memo --as-of {as_of.isoformat()}")
     failed = 0
@@ -226,6 +242,24 @@ def memo(paths, rules, as_of, config_path, output, fmt, prepared_by, committee, 
     sys.exit(EXIT_INPUT if failed else EXIT_OK)
 
 
+def _memo_targets(plans: list[str], folder: Path, fmt: str) -> list[tuple[str, Path]]:
+    """One memo per plan under `folder`, mirroring the plans' folders below their common parent, so two plans
+    with the same name in different folders never share a memo; names that would still collide are refused."""
+    parents = [os.path.dirname(os.path.abspath(p)) for p in plans]
+    root = os.path.commonpath(parents) if parents else ""
+    targets: list[tuple[str, Path]] = []
+    seen: dict[Path, str] = {}
+    for plan, parent in zip(plans, parents, strict=True):
+        target = folder / os.path.relpath(parent, root) / f"{Path(plan).stem}.{fmt}"
+        target = Path(os.path.normpath(target))
+        if target in seen:
+            raise InputError.at(plan, 0, 0, f"its memo would be {target}, like the memo of {seen[target]}; "
+                                            f"rename one of them")
+        seen[target] = plan
+        targets.append((plan, target))
+    return targets
+
+
 @cli.command()
 @click.argument("paths", nargs=-1, required=True)
 @_options_common
@@ -235,7 +269,9 @@ def memo(paths, rules, as_of, config_path, output, fmt, prepared_by, committee, 
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None)
 @click.option("--fail-on", type=click.Choice(["error", "warning", "info", "never"]), default=None)
 @click.option("--fail-on-new", is_flag=True, help="Only new findings (not already in the base) fail the run.")
-def diff(paths, rules, as_of, config_path, base_ref, fmt, output, fail_on, fail_on_new):
+@click.option("--fail-on-new-waivers", is_flag=True,
+              help="A finding the base had that the new version waives also fails the run (waivers get reviewed).")
+def diff(paths, rules, as_of, config_path, base_ref, fmt, output, fail_on, fail_on_new, fail_on_new_waivers):
     """Compare two versions of a plan: `diff BASE NEW`, or `diff --base REF PLAN` with git."""
     from compliance import api
     from compliance.diff import diff_reports, git_show, render_json, render_text
@@ -256,7 +292,8 @@ def diff(paths, rules, as_of, config_path, base_ref, fmt, output, fail_on, fail_
     result = diff_reports(base, api.check(new_path, ruleset, as_of))
     _emit(render_json(result) if fmt == "json" else render_text(result), output)
     judged = [replace(result.new, findings=result.new_findings)] if fail_on_new else [result.new]
-    sys.exit(exit_code(judged, fail_on or config.fail_on))
+    code = exit_code(judged, fail_on or config.fail_on)
+    sys.exit(EXIT_FINDINGS if fail_on_new_waivers and result.newly_waived else code)
 
 
 @cli.command()
@@ -386,7 +423,11 @@ EXIT_INTERRUPTED = 130
 
 
 def main() -> None:
-    """Entry point. Like click's standalone mode, but Ctrl-C exits 130 (not 1, which means findings)."""
+    """Entry point. Like click's standalone mode, but Ctrl-C exits 130 (not 1, which means findings), and a
+    SIGTERM unwinds like Ctrl-C, so no temporary output file is left behind."""
+    import signal
+
+    signal.signal(signal.SIGTERM, _terminated)
     try:
         code = cli.main(prog_name="compliance", standalone_mode=False)
     except click.exceptions.Abort:
@@ -396,3 +437,7 @@ def main() -> None:
         exc.show()
         sys.exit(exc.exit_code)
     sys.exit(code if isinstance(code, int) else EXIT_OK)
+
+
+def _terminated(signum, frame) -> None:
+    raise SystemExit(128 + signum)

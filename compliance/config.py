@@ -1,4 +1,8 @@
-"""`.compliance.yaml`: per-repository defaults, found from the working directory upward."""
+"""`.compliance.yaml`: per-repository defaults, found from the working directory up to the checkout's root.
+
+The search never leaves the checkout (or, outside one, the working directory): a config in a shared parent
+folder such as /tmp or a reused CI runner's workspace could otherwise swap the packs or set `fail_on: never`.
+"""
 
 from __future__ import annotations
 
@@ -34,11 +38,16 @@ class Config:
 
 
 def find_config(start: Path | None = None) -> Path | None:
+    from compliance.worktree import working_tree
+
     here = (start or Path.cwd()).resolve()
+    top = working_tree(here) or here
     for folder in (here, *here.parents):
         candidate = folder / CONFIG_NAME
         if candidate.is_file():
             return candidate
+        if folder == top:
+            break
     return None
 
 

@@ -31,6 +31,7 @@ class PlanDiff:
     new_findings: tuple[Finding, ...]
     resolved: tuple[Finding, ...]
     unchanged: tuple[Finding, ...]
+    newly_waived: tuple[Finding, ...] = ()  # active in the base, waived now: a new determination to review
 
 
 def _key(f: Finding) -> tuple[str, str | None]:
@@ -61,6 +62,7 @@ def diff_reports(base: Report, new: Report) -> PlanDiff:
         if fields:
             changed.append(FundChange(fund_id, new_funds[fund_id]["name"], fields))
     old_active, new_active = _active(base), _active(new)
+    new_waived = {_key(f): f for f in new.findings if f.status == "waived"}
     order = lambda f: (-severity_rank(f.severity), f.rule_id, f.fund_id or "")  # noqa: E731
     return PlanDiff(
         base=base, new=new,
@@ -68,20 +70,25 @@ def diff_reports(base: Report, new: Report) -> PlanDiff:
         removed=tuple(FundChange(i, old_funds[i]["name"]) for i in old_funds if i not in new_funds),
         changed=tuple(sorted(changed, key=lambda c: c.fund_id)),
         new_findings=tuple(sorted((f for k, f in new_active.items() if k not in old_active), key=order)),
-        resolved=tuple(sorted((f for k, f in old_active.items() if k not in new_active), key=order)),
+        resolved=tuple(sorted((f for k, f in old_active.items() if k not in new_active and k not in new_waived),
+                              key=order)),
         unchanged=tuple(sorted((f for k, f in new_active.items() if k in old_active), key=order)),
+        newly_waived=tuple(sorted((f for k, f in new_waived.items() if k in old_active), key=order)),
     )
 
 
 def git_show(ref: str, path: Path) -> bytes:
-    """The file's bytes at a git revision, for `--base REF`."""
+    """The file's bytes at a git revision, for `--base REF`. A ref is never read as an option of git's."""
+    if not ref or ref.startswith("-") or any(c in ref for c in "\0\n"):
+        raise InputError.at(f"{ref}:{path}", 0, 0, "--base takes a revision (a branch, tag or commit); "
+                                                   "it may not start with '-'")
     try:
         top = subprocess.run(["git", "rev-parse", "--show-toplevel"], cwd=path.parent or ".", capture_output=True,
                              text=True, check=True).stdout.strip()
         relative = path.resolve().relative_to(Path(top).resolve())
-        return subprocess.run(["git", "show", f"{ref}:{relative.as_posix()}"], cwd=top, capture_output=True,
+        return subprocess.run(["git", "show", "--end-of-options", f"{ref}:{relative.as_posix()}"], cwd=top, capture_output=True,
                               check=True).stdout
-    except (subprocess.CalledProcessError, ValueError, FileNotFoundError) as exc:
+    except (subprocess.CalledProcessError, ValueError, OSError) as exc:
         detail = getattr(exc, "stderr", b"") or b""
         detail = detail.decode(errors="replace").strip() if isinstance(detail, bytes) else str(detail).strip()
         raise InputError.at(f"{ref}:{path}", 0, 0, f"cannot read the base version from git ({detail or exc})") from None
@@ -97,9 +104,10 @@ def summary(d: PlanDiff) -> str:
     if d.changed:
         parts.append(f"changes {counted(len(d.changed), 'fund')}")
     what = ", ".join(parts) or "changes no fund"
+    waived = f", and waives {len(d.newly_waived)}" if d.newly_waived else ""
     return (f"This change {what}, introduces {counted(len(d.new_findings), 'new finding')} "
             f"({counted(errors, 'error')}) "
-            f"and resolves {len(d.resolved)}.")
+            f"and resolves {len(d.resolved)}{waived}.")
 
 
 def render_text(d: PlanDiff) -> str:
@@ -110,13 +118,21 @@ def render_text(d: PlanDiff) -> str:
     for c in d.changed:
         changes = "; ".join(f"{printable(k)}: {printable(show(a))} -> {printable(show(b))}" for k, a, b in c.fields)
         lines.append(f"  ~ {printable(c.fund_id)}  {changes}")
-    lines.append(f"Findings: {len(d.new_findings)} new, {len(d.resolved)} resolved, {len(d.unchanged)} unchanged")
+    lines.append(f"Findings: {len(d.new_findings)} new, {len(d.resolved)} resolved, {len(d.unchanged)} unchanged"
+                 + (f", {len(d.newly_waived)} newly waived" if d.newly_waived else ""))
     for label, group in (("NEW", d.new_findings), ("RESOLVED", d.resolved)):
         for f in group:
             what = f.severity if f.status == "fail" else f.status
             fund = f" ({f.fund_id})" if f.fund_id else ""
             lines.append(f"  {label:<8} {what.upper():<7} {printable(f.rule_id)}{printable(fund)}  {f.location}")
             lines.append(f"           {lead(f.message)}")
+    for f in d.newly_waived:
+        w = f.waiver
+        fund = f" ({f.fund_id})" if f.fund_id else ""
+        lines.append(f"  WAIVED   {f.severity.upper():<7} {printable(f.rule_id)}{printable(fund)}  {f.location}")
+        if w is not None:
+            lines.append(f"           waived by {printable(w.approved_by)} on {w.approved_on} until {w.expires}: "
+                         f"{printable(w.reason)}")
     lines.append(summary(d))
     return "\n".join(lines) + "\n"
 
@@ -131,7 +147,8 @@ def render_json(d: PlanDiff) -> str:
                               for c in d.changed}},
         "findings": {"new": [finding_dict(f) for f in d.new_findings],
                      "resolved": [finding_dict(f) for f in d.resolved],
-                     "unchanged": [finding_dict(f) for f in d.unchanged]},
+                     "unchanged": [finding_dict(f) for f in d.unchanged],
+                     "newly_waived": [finding_dict(f) for f in d.newly_waived]},
         "summary": summary(d),
     }
     return json_text(body)

@@ -13,7 +13,7 @@ import functools
 import math
 import re
 from collections.abc import Mapping, Sequence
-from datetime import date
+from datetime import date, datetime
 from typing import Any, Callable
 
 Check = Callable[[Any], bool]
@@ -56,8 +56,11 @@ def _cerberus_class() -> type:
     class Validator(cerberus.Validator):
         # Cerberus counts True and False as integers (bool subclasses int); a plan's `participants: yes` is a
         # mistake to report, and the fast check already refuses it, so both must agree.
+        # Likewise a timestamp (`2026-03-18T10:00:00+05:00`) is a datetime, which subclasses date: a date field
+        # takes a calendar date only.
         types_mapping = {**cerberus.Validator.types_mapping,
-                         "integer": cerberus.TypeDefinition("integer", (int,), (bool,))}
+                         "integer": cerberus.TypeDefinition("integer", (int,), (bool,)),
+                         "date": cerberus.TypeDefinition("date", (date,), (datetime,))}
 
         def _check_with_finite(self, field: str, value: Any) -> None:
             if isinstance(value, float) and not math.isfinite(value):
@@ -70,7 +73,7 @@ _TYPES: dict[str, Check] = {
     "integer": lambda v: isinstance(v, int) and not isinstance(v, bool),
     "number": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
     "boolean": lambda v: isinstance(v, bool),
-    "date": lambda v: isinstance(v, date),
+    "date": lambda v: isinstance(v, date) and not isinstance(v, datetime),  # a timestamp is not a date
     "dict": lambda v: isinstance(v, Mapping),
     "list": lambda v: isinstance(v, Sequence) and not isinstance(v, str),
 }

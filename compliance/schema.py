@@ -7,6 +7,7 @@ paths that rule conditions may name (checked when a pack loads), and the JSON Sc
 from __future__ import annotations
 
 import difflib
+from datetime import date, datetime
 from typing import Any
 
 from compliance.errors import InputError, Problem
@@ -173,7 +174,7 @@ PLAN_SCHEMA: dict = {
         "type": "dict",
         "schema": {
             "rule": _s("string", "Rule id the waiver answers.", required=True, empty=False),
-            "fund": _s("string", "Fund id, if the waiver covers one fund only."),
+            "fund": _s("string", "Fund id, if the waiver covers one fund only.", empty=False),
             "reason": _s("string", "The committee's reasons.", required=True, empty=False),
             "approved_by": _s("string", "Who decided.", required=True, empty=False),
             "approved_on": _s("date", "When.", required=True),
@@ -203,6 +204,7 @@ def validate_plan(doc: Document) -> dict:
     if (validator := PLAN_FORMAT.rejects(data)) is not None:
         problems = [_problem(doc, err) for err in leaf_errors(validator._errors)]
     problems += _duplicate_fund_ids(doc)
+    problems += _waiver_dates(doc)
     if not problems:
         problems += _designate_default(doc, data)
     if problems:
@@ -257,6 +259,21 @@ def _designate_default(doc: Document, data: dict) -> list[Problem]:
         menu[ids[fid]]["qdia"] = True
     default.setdefault("qdia_relief", designation != "none")
     return []
+
+
+def _waiver_dates(doc: Document) -> list[Problem]:
+    """A waiver must lapse after it was approved; one that expires first would never have been in effect."""
+    problems = []
+    waivers = doc.data.get("waivers")
+    for i, w in enumerate(waivers if isinstance(waivers, list) else ()):
+        if not isinstance(w, dict):
+            continue
+        approved, expires = w.get("approved_on"), w.get("expires")
+        if type(approved) is date and type(expires) is date and expires <= approved:
+            problems.append(Problem(doc.locate(("waivers", i, "expires")),
+                                    f"waivers[{i}].expires: {expires.isoformat()} is not after approved_on "
+                                    f"({approved.isoformat()}); a waiver must lapse after it is approved"))
+    return problems
 
 
 def _duplicate_fund_ids(doc: Document) -> list[Problem]:
@@ -320,6 +337,8 @@ _TYPE_WORDS = {"number": "a number", "integer": "a whole number", "string": "tex
 def _type_message(expected: str, value: Any) -> str:
     if isinstance(value, bool):
         got = f"got {str(value).lower()}"
+    elif isinstance(value, datetime):
+        got = f"got the timestamp {value.isoformat()}"
     elif isinstance(value, (dict, list)):
         got = f"got a {type(value).__name__}"
     else:
@@ -332,7 +351,8 @@ def _type_message(expected: str, value: Any) -> str:
         except ValueError:
             pass
     elif expected == "date":
-        message += "; write YYYY-MM-DD"
+        message += "; a date takes no time of day: write YYYY-MM-DD" if isinstance(value, datetime) \
+            else "; write YYYY-MM-DD"
     elif expected == "boolean" and isinstance(value, str):
         message += "; write true or false without quotes"
     elif isinstance(value, bool):

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from compliance.model import Finding, Report, Rule
 from compliance.text import json_text
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+
+
+def file_uri(path: str) -> str:
+    """A file name as a SARIF `uri` (a URI reference): percent-encoded, relative names kept relative."""
+    return quote(path.replace("\\", "/"), safe="/")
 _LEVEL = {"error": "error", "warning": "warning", "info": "note", "watch": "note"}
 
 
@@ -34,7 +41,8 @@ def _result(f: Finding, index: dict[str, int]) -> dict:
         "ruleId": f.rule_id,
         "level": _LEVEL[f.severity],
         "message": {"text": f.message + (f" ({f.note})" if f.note else "")},
-        "locations": [{"physicalLocation": {"artifactLocation": {"uri": f.location.file}, "region": region}}],
+        "locations": [{"physicalLocation": {"artifactLocation": {"uri": file_uri(f.location.file)},
+                                            "region": region}}],
         "partialFingerprints": {"planCompliance/v1": f.fingerprint},
         "properties": {"status": f.status, "fund": f.fund_id},
     }
