@@ -136,7 +136,8 @@ def check(paths, rules, as_of, config_path, fmt, output, fail_on, baseline, writ
                 write(formatter.render_one(item, color=color))
             else:
                 collected.append(item)
-        write(formatter.render_end(seen, failing) if streaming else formatter.render(collected, color=color))
+        extra = {"problems": tuple(problems)} if getattr(formatter, "REPORTS_PROBLEMS", False) else {}
+        write(formatter.render_end(seen, failing) if streaming else formatter.render(collected, color=color, **extra))
     if write_baseline:
         write_baseline_file(write_baseline, fingerprints)
     for problem in problems:

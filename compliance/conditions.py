@@ -10,15 +10,9 @@ Every field path is checked against the plan format when the pack loads, so a ty
 from __future__ import annotations
 
 import difflib
-import re
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import Any, Callable
-
-try:
-    import re._parser as _sre  # Python 3.11+
-except ImportError:  # pragma: no cover
-    import sre_parse as _sre  # type: ignore[no-redef]
 
 from compliance.errors import InputError, Location, Problem
 from compliance.loader import Document, format_path
@@ -345,38 +339,19 @@ def _compile_operator(op: str, arg: Any, get: Callable, kind: str, at: tuple, ct
     return predicate
 
 
-def _compile_pattern(arg: Any, at: tuple, ctx: Context) -> re.Pattern:
+def _compile_pattern(arg: Any, at: tuple, ctx: Context) -> Any:
+    """A pack's pattern, compiled by RE2: matching takes time linear in the text, whatever the pattern, so no
+    pattern in an untrusted pack can make a check run for hours (backtracking engines can, e.g. `^(a|aa)*b$`)."""
     if not isinstance(arg, str) or not arg or len(arg) > MAX_PATTERN:
         raise ctx.error(at, f"matches takes a regular expression of 1-{MAX_PATTERN} characters")
+    import re2  # only packs that use `matches` pay for the import
+
+    options = re2.Options()
+    options.log_errors = False  # the error comes back as an exception, located; nothing goes to stderr
+    options.max_mem = 8 << 20
     try:
-        parsed = _sre.parse(arg)
-        pattern = re.compile(arg)
-    except re.error as exc:
-        raise ctx.error(at, f"invalid regular expression: {exc}") from None
-    if _nested_repeat(parsed, inside_repeat=False):
-        raise ctx.error(at, "regular expression nests a repeat inside a repeat (such as (a+)+), "
-                            "which can take exponential time; rewrite it without the nesting")
-    return pattern
-
-
-def _nested_repeat(parsed: Any, inside_repeat: bool) -> bool:
-    """True when an unbounded repeat sits inside another repeat: the shape of catastrophic backtracking."""
-    for op, av in parsed:
-        name = str(op)
-        if name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"):
-            low, high, body = av
-            unbounded = high == _sre.MAXREPEAT or high > 100
-            if inside_repeat and unbounded:
-                return True
-            if _nested_repeat(body, inside_repeat or unbounded):
-                return True
-        elif name == "SUBPATTERN":
-            if _nested_repeat(av[-1], inside_repeat):
-                return True
-        elif name == "BRANCH":
-            if any(_nested_repeat(branch, inside_repeat) for branch in av[1]):
-                return True
-        elif name in ("ASSERT", "ASSERT_NOT"):
-            if _nested_repeat(av[1], inside_repeat):
-                return True
-    return False
+        return re2.compile(arg, options)
+    except re2.error as exc:
+        detail = exc.args[0].decode("utf-8", "replace") if exc.args and isinstance(exc.args[0], bytes) else exc
+        raise ctx.error(at, f"invalid regular expression: {detail} (patterns use RE2 syntax: no backreferences "
+                            f"or lookaround)") from None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import jinja2
@@ -9,6 +10,9 @@ import jinja2.sandbox
 import markupsafe
 
 from compliance.errors import InputError
+from compliance.text import printable
+
+_HIDDEN = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -18,7 +22,16 @@ def environment(template_dir: Path | None = None) -> jinja2.Environment:
     folders = [str(template_dir), str(TEMPLATES)] if template_dir else [str(TEMPLATES)]
     cls = jinja2.sandbox.ImmutableSandboxedEnvironment if template_dir else jinja2.Environment
     return cls(loader=jinja2.FileSystemLoader(folders), autoescape=True, undefined=jinja2.StrictUndefined,
-               trim_blocks=True, lstrip_blocks=True)
+               trim_blocks=True, lstrip_blocks=True, finalize=_visible)
+
+
+def _visible(value):
+    """Every value a template prints: controls and bidirectional overrides shown as escapes, so a plan value
+    cannot reorder the memo's text (a right-to-left override) or hide part of it. Markup (our stylesheet) and
+    ordinary line breaks pass as they are."""
+    if isinstance(value, str) and not isinstance(value, markupsafe.Markup) and _HIDDEN.search(value):
+        return _HIDDEN.sub(lambda m: printable(m.group()), value)
+    return value
 
 
 def render_html(context: dict, template_dir: Path | None = None, standalone: bool = True) -> str:

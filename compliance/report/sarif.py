@@ -55,7 +55,20 @@ def _result(f: Finding, index: dict[str, int]) -> dict:
     return result
 
 
-def render(reports: list[Report], *, color: bool = False) -> str:
+REPORTS_PROBLEMS = True  # bad input becomes results too, so code scanning shows the broken file
+INPUT_ERROR = "input-error"
+
+
+def _problem_result(problem) -> dict:
+    loc = problem.location
+    region = {"startLine": max(loc.line, 1)}
+    if loc.column:
+        region["startColumn"] = loc.column
+    return {"ruleId": INPUT_ERROR, "level": "error", "message": {"text": problem.message},
+            "locations": [{"physicalLocation": {"artifactLocation": {"uri": file_uri(loc.file)}, "region": region}}]}
+
+
+def render(reports: list[Report], *, color: bool = False, problems: tuple = ()) -> str:
     rules = list(reports[0].ruleset.rules) if reports else []
     index = {rule.id: i for i, rule in enumerate(rules)}
     version = reports[0].tool_version if reports else ""
@@ -66,7 +79,8 @@ def render(reports: list[Report], *, color: bool = False) -> str:
             "tool": {"driver": {"name": "plan-compliance", "version": version,
                                 "informationUri": "https://pypi.org/project/plan-compliance/",
                                 "rules": [_rule_descriptor(r) for r in rules]}},
-            "results": [_result(f, index) for r in reports for f in r.findings],
+            "results": [_result(f, index) for r in reports for f in r.findings]
+            + [_problem_result(p) for p in problems],
             "properties": {"asOf": reports[0].as_of.isoformat() if reports else None},
         }],
     }

@@ -160,3 +160,24 @@ def test_docs_memo_images_exist():
     images = sorted((ROOT / "docs" / "memo-images").glob("page-*.png"))
     assert len(images) >= 3
     assert all(hashlib.sha256(p.read_bytes()).hexdigest() for p in images)
+
+
+def test_a_huge_unbroken_name_wraps_on_the_page_and_bidi_overrides_show_as_text(tmp_path, run_cli):
+    import yaml
+
+    plan = yaml.safe_load(EXAMPLE_PLAN.read_text())
+    plan["menu"][0]["name"] = "X" * 3000
+    plan["menu"][1]["name"] = "Income \u202eFund gnitsrevid\u202c Trust"
+    path = tmp_path / "plan.yaml"
+    path.write_text(yaml.safe_dump(plan, allow_unicode=True))
+    out = tmp_path / "memo.pdf"
+    assert run_cli("memo", str(path), "-o", str(out), "--as-of", "2026-11-22").exit_code == 0
+    pdf = pypdfium2.PdfDocument(str(out))
+    text = ""
+    for page in pdf:
+        width, _ = page.get_size()
+        chars = page.get_textpage()
+        text += chars.get_text_range()
+        rights = [chars.get_charbox(i)[2] for i in range(chars.count_chars())]
+        assert max(rights, default=0) <= width, "text runs off the page"
+    assert "\u202e" not in text and "\\u202e" in text  # shown, never applied

@@ -1,0 +1,57 @@
+"""The composite GitHub Action's shell step, run as the runner runs it (bash -eo pipefail) with its environment."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+from tests.conftest import EXAMPLE_PLAN, ROOT
+
+
+def run_step(tmp_path: Path, paths: str, fail_on: str = "error") -> tuple[subprocess.CompletedProcess, Path, Path]:
+    step = next(s for s in yaml.safe_load((ROOT / "action.yml").read_text())["runs"]["steps"] if s.get("id") == "check")
+    runner_temp, workspace = tmp_path / "runner-temp", tmp_path / "workspace"
+    runner_temp.mkdir(exist_ok=True)
+    sarif = runner_temp / "plan-compliance.sarif"
+    outputs, summary = tmp_path / "github-output", tmp_path / "summary.md"
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+           "PC_PATHS": paths, "PC_PACKS": "", "PC_FAIL_ON": fail_on, "PC_FORMAT": "github", "PC_AS_OF": "2026-11-22",
+           "PC_SARIF": str(sarif), "GITHUB_OUTPUT": str(outputs), "GITHUB_STEP_SUMMARY": str(summary)}
+    result = subprocess.run(["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", step["run"]], cwd=workspace,
+                            env=env, capture_output=True, text=True, timeout=300)
+    return result, sarif, outputs
+
+
+def test_a_stale_sarif_is_replaced_by_one_that_reports_the_broken_plan(tmp_path):
+    workspace = tmp_path / "workspace" / "plans"
+    workspace.mkdir(parents=True)
+    (workspace / "broken.yaml").write_text("schema_version: 1\nplan:\n  name: [unclosed\n")
+    (tmp_path / "runner-temp").mkdir()
+    stale = tmp_path / "runner-temp" / "plan-compliance.sarif"
+    stale.write_text('{"stale": true}')
+    result, sarif, outputs = run_step(tmp_path, "plans/")
+    assert result.returncode == 2, result.stderr
+    log = json.loads(sarif.read_text())
+    (found,) = log["runs"][0]["results"]
+    assert found["ruleId"] == "input-error" and "YAML syntax error" in found["message"]["text"]
+    assert found["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "plans/broken.yaml"
+    assert f"sarif={sarif}" in outputs.read_text()
+
+
+def test_findings_fail_the_step_after_the_summary_and_sarif_are_written(tmp_path):
+    workspace = tmp_path / "workspace" / "plans"
+    workspace.mkdir(parents=True)
+    shutil.copy(EXAMPLE_PLAN, workspace / "acme.yaml")
+    result, sarif, outputs = run_step(tmp_path, "plans/")
+    assert result.returncode == 1  # the example has an error-level finding
+    assert "::error file=plans/acme.yaml,line=32" in result.stdout
+    assert json.loads(sarif.read_text())["runs"][0]["results"]
+    assert "plan-compliance: 1 plan(s)" in (tmp_path / "summary.md").read_text()
+    passed, _, _ = run_step(tmp_path, "plans/", fail_on="never")
+    assert passed.returncode == 0
