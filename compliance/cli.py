@@ -108,7 +108,7 @@ def check(paths, rules, as_of, config_path, fmt, output, fail_on, baseline, writ
     targets = list(paths) or list(config.plans)
     if not targets:
         raise click.UsageError("name at least one plan file or directory (or list plans in .compliance.yaml)")
-    ruleset = api.load_rules(packs)
+    ruleset = replace(api.load_rules(packs), settings_file=config.file)
     plans = api.expand_plan_paths(targets)
     _refuse_overwriting_inputs([output, write_baseline], [*plans, baseline, *packs])
     known = read_baseline(baseline) if baseline else None
@@ -219,7 +219,7 @@ def memo(paths, rules, as_of, config_path, output, fmt, prepared_by, committee, 
     from compliance.memo.context import MemoOptions
     from compliance.memo.writer import ruleset_for, write_memos
 
-    _, packs, as_of = _settings(config_path, rules, as_of)
+    config, packs, as_of = _settings(config_path, rules, as_of)
     ruleset_for(tuple(packs))  # a broken pack is reported once, before any work; the writer reuses it
     plans = api.expand_plan_paths(list(paths))
     single = len(plans) == 1 and not output.is_dir() and output.suffix.lower() in (".pdf", ".html", ".htm")
@@ -230,8 +230,9 @@ def memo(paths, rules, as_of, config_path, output, fmt, prepared_by, committee, 
     _refuse_overwriting_inputs([t for _, t in targets], [*plans, *packs])
     for _, target in targets:
         target.parent.mkdir(parents=True, exist_ok=True)
+    settings = f" (settings: {config.file})" if config.file else ""
     options = MemoOptions(prepared_by=prepared_by, committee=committee,
-                          command=f"compliance memo --as-of {as_of.isoformat()}")
+                          command=f"compliance memo --as-of {as_of.isoformat()}{settings}")
     failed = 0
     for _plan, written, error in write_memos(targets, tuple(packs), as_of, options, fmt, template_dir, jobs):
         if error:

@@ -182,6 +182,7 @@ class RuleSet:
     rules: tuple[Rule, ...]
     sources: dict[str, Source]
     parameters: dict[str, Any]
+    settings_file: str | None = None  # the .compliance.yaml the run's settings came from, if any (provenance)
 
     def rule(self, rule_id: str) -> Rule | None:
         return next((r for r in self.rules if r.id == rule_id), None)

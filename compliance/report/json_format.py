@@ -46,7 +46,8 @@ def document(reports: list[Report]) -> dict[str, Any]:
     return {
         "format_version": FORMAT_VERSION,
         "tool": {"name": "plan-compliance", "version": first.tool_version if first else None},
-        "packs": [{"id": p.id, "version": p.version, "sha256": p.sha256, "authority": p.authority,
+        "settings": first.ruleset.settings_file if first else None,
+        "packs": [{"id": p.id, "version": p.version, "file": p.file, "sha256": p.sha256, "authority": p.authority,
                    "current_to": p.current_to.isoformat() if p.current_to else None}
                   for p in first.ruleset.packs] if first else [],
         "plans": [report_dict(r) for r in reports],

@@ -174,10 +174,13 @@ def test_deep_folders_and_symlink_loops_are_walked_once(tmp_path, run_cli):
     deep = tmp_path / "deep"
     folder = deep / "/".join(["d"] * 1200)
     subprocess.run(["mkdir", "-p", str(folder)], check=True)  # pathlib's own mkdir recurses too deep here
-    write_plan(folder)
-    result = run_cli("check", str(deep), *AS_OF, "--format", "summary")
-    assert result.exit_code == 0, result.stderr[-300:]
-    assert result.stdout.count("plan.yaml") == 1
+    try:
+        write_plan(folder)
+        result = run_cli("check", str(deep), *AS_OF, "--format", "summary")
+        assert result.exit_code == 0, result.stderr[-300:]
+        assert result.stdout.count("plan.yaml") == 1
+    finally:  # Python's rmtree recurses too, so pytest could not clean this tree up
+        subprocess.run(["rm", "-rf", str(deep)], check=True)
     loop = tmp_path / "loop"
     loop.mkdir()
     write_plan(loop)

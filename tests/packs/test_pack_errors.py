@@ -42,7 +42,7 @@ CASES = [
     ("invalid-regex", rule("{field: plan.name, matches: '(unclosed'}"),
      "rules[0].require.matches: invalid regular expression: missing ): (unclosed (patterns use RE2 syntax: no "
      "backreferences or lookaround)"),
-    ("backreference", rule("{field: plan.name, matches: '(a)\\\\1'}"),
+    ("backreference", rule("{field: plan.name, matches: '(a)\\1'}"),
      "rules[0].require.matches: invalid regular expression: invalid escape sequence: \\1 (patterns use RE2 syntax: "
      "no backreferences or lookaround)"),
     ("type-mismatch", rule("{field: plan.participants, gt: 'many'}"),
