@@ -11,6 +11,7 @@ import hashlib
 import os
 from datetime import date
 from pathlib import Path
+from typing import Sequence
 
 from compliance import __version__
 from compliance.engine import evaluate
@@ -24,7 +25,7 @@ from compliance.waivers import read_waivers
 PLAN_SUFFIXES = (".yaml", ".yml")
 
 
-def load_rules(packs: list[str | Path] | tuple = ("bundled",)) -> RuleSet:
+def load_rules(packs: Sequence[str | Path] = ("bundled",)) -> RuleSet:
     return load_ruleset(list(packs))
 
 

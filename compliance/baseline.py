@@ -12,7 +12,7 @@ from pathlib import Path
 
 from compliance.atomic import write_atomic
 from compliance.errors import InputError
-from compliance.model import SEVERITIES, Report, severity_rank
+from compliance.model import SEVERITIES, Finding, Report, severity_rank
 
 BASELINE_VERSION = 1
 
@@ -42,7 +42,7 @@ def read_baseline(path: Path) -> dict[str, str | None]:
     if not isinstance(body, dict) or body.get("format_version") != BASELINE_VERSION or not isinstance(
             body.get("fingerprints"), list):
         raise InputError.at(str(path), 0, 0, f"not a baseline of format_version {BASELINE_VERSION}")
-    severities = body.get("severities") if isinstance(body.get("severities"), dict) else {}
+    severities: dict = body["severities"] if isinstance(body.get("severities"), dict) else {}
     return {str(f): severities.get(f) if severities.get(f) in SEVERITIES else None for f in body["fingerprints"]}
 
 
@@ -51,7 +51,7 @@ def filter_new(reports: list[Report], known: dict[str, str | None]) -> list[Repo
     return [replace(r, findings=tuple(f for f in r.findings if not is_known(f, known))) for r in reports]
 
 
-def is_known(finding, known: dict[str, str | None]) -> bool:
+def is_known(finding: Finding, known: dict[str, str | None]) -> bool:
     """In the baseline at no lower severity: by its own fingerprint, or (a consolidated watch item) by all of
     its members'."""
     if finding.fingerprint in known:

@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable, Iterator, TypeVar
 
 import click
 
@@ -20,13 +21,18 @@ from compliance import __version__
 from compliance.errors import InputError
 from compliance.text import printable
 
+if TYPE_CHECKING:
+    from compliance.config import Config
+    from compliance.model import Report
+
 EXIT_OK, EXIT_FINDINGS, EXIT_INPUT = 0, 1, 2
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 class _Group(click.Group):
     """Turns InputError into located lines on stderr and exit code 2, for every command."""
 
-    def invoke(self, ctx: click.Context):
+    def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except InputError as exc:
@@ -38,7 +44,7 @@ class _Group(click.Group):
 class _Date(click.ParamType):
     name = "YYYY-MM-DD"
 
-    def convert(self, value, param, ctx):
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> date:
         if isinstance(value, date):
             return value
         try:
@@ -50,7 +56,7 @@ class _Date(click.ParamType):
 DATE = _Date()
 
 
-def _options_common(func):
+def _options_common(func: F) -> F:
     """The flags that mean the same thing on every command."""
     func = click.option("--rules", "rules", multiple=True, metavar="PATH",
                         help="Rule pack file or directory; repeatable. Replaces the configured packs "
@@ -62,7 +68,8 @@ def _options_common(func):
     return func
 
 
-def _settings(config_path: Path | None, rules: tuple[str, ...], as_of: date | None):
+def _settings(config_path: Path | None, rules: tuple[str, ...], as_of: date | None
+              ) -> tuple[Config, list[str], date]:
     from compliance.config import find_config, load_config
 
     found = None if config_path else find_config()
@@ -97,7 +104,9 @@ def cli() -> None:
               help="Record the current findings as the baseline in FILE.")
 @click.option("--jobs", "-j", type=click.IntRange(1, 64), default=1, show_default=True,
               help="Check plans in this many processes.")
-def check(paths, rules, as_of, config_path, fmt, output, fail_on, baseline, write_baseline, jobs):
+def check(paths: tuple[str, ...], rules: tuple[str, ...], as_of: date | None, config_path: Path | None, fmt: str,
+          output: Path | None, fail_on: str | None, baseline: Path | None, write_baseline: Path | None,
+          jobs: int) -> None:
     """Check plan files (files, directories or globs) and report findings with file:line and citations."""
     from compliance import api
     from compliance.baseline import filter_new, read_baseline, write_baseline_file
@@ -116,7 +125,9 @@ def check(paths, rules, as_of, config_path, fmt, output, fail_on, baseline, writ
     streaming = getattr(formatter, "STREAMING", False)
     color = output is None and fmt == "text" and sys.stdout.isatty()
     threshold = fail_on or config.fail_on
-    problems, collected, fingerprints = [], [], {}
+    problems: list = []
+    collected: list = []
+    fingerprints: dict[str, str] = {}
     seen = failing = 0
     findings_fail = False
     with _writer(output) as write, _progress(plans) as bar:
@@ -152,7 +163,7 @@ def check(paths, rules, as_of, config_path, fmt, output, fail_on, baseline, writ
 
 
 @contextmanager
-def _writer(output: Path | None):
+def _writer(output: Path | None) -> Iterator[Callable[[str], object]]:
     """A write(text) function: to standard output as it comes, or into FILE, replaced atomically at the end."""
     if output is None:
         yield lambda text: click.echo(text, nl=False)
@@ -164,7 +175,7 @@ def _writer(output: Path | None):
 
 
 @contextmanager
-def _progress(plans: list[str]):
+def _progress(plans: list[str]) -> Iterator[Any]:
     """A progress bar on an interactive terminal for batches; silent in CI and when stderr is redirected."""
     show = len(plans) > 1 and sys.stderr.isatty() and not os.environ.get("CI")
     if not show:
@@ -174,7 +185,7 @@ def _progress(plans: list[str]):
         yield bar
 
 
-def exit_code(reports, fail_on: str) -> int:
+def exit_code(reports: list[Report], fail_on: str) -> int:
     from compliance.model import severity_rank
 
     if fail_on == "never":
@@ -213,7 +224,8 @@ def _emit(text: str, output: Path | None) -> None:
 @click.option("--jobs", "-j", type=click.IntRange(1, 64), default=1, show_default=True, help="Plans rendered in parallel.")
 @click.option("--template-dir", type=click.Path(file_okay=False, exists=True, path_type=Path), default=None,
               help="Folder with a memo.html.j2 that overrides the bundled one (rendered in Jinja's sandbox).")
-def memo(paths, rules, as_of, config_path, output, fmt, prepared_by, committee, jobs, template_dir):
+def memo(paths: tuple[str, ...], rules: tuple[str, ...], as_of: date | None, config_path: Path | None, output: Path,
+         fmt: str, prepared_by: str, committee: str, jobs: int, template_dir: Path | None) -> None:
     """Write a fiduciary review memo (PDF/A-3b, or HTML) for each plan."""
     from compliance import api
     from compliance.memo.context import MemoOptions
@@ -273,7 +285,9 @@ def _memo_targets(plans: list[str], folder: Path, fmt: str) -> list[tuple[str, P
 @click.option("--fail-on-new", is_flag=True, help="Only new findings (not already in the base) fail the run.")
 @click.option("--fail-on-new-waivers", is_flag=True,
               help="A finding the base had that the new version waives also fails the run (waivers get reviewed).")
-def diff(paths, rules, as_of, config_path, base_ref, fmt, output, fail_on, fail_on_new, fail_on_new_waivers):
+def diff(paths: tuple[str, ...], rules: tuple[str, ...], as_of: date | None, config_path: Path | None,
+         base_ref: str | None, fmt: str, output: Path | None, fail_on: str | None, fail_on_new: bool,
+         fail_on_new_waivers: bool) -> None:
     """Compare two versions of a plan: `diff BASE NEW`, or `diff --base REF PLAN` with git."""
     from compliance import api
     from compliance.diff import diff_reports, git_show, render_json, render_text
@@ -301,7 +315,7 @@ def diff(paths, rules, as_of, config_path, base_ref, fmt, output, fail_on, fail_
 @cli.command()
 @_options_common
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
-def posture(rules, as_of, config_path, fmt):
+def posture(rules: tuple[str, ...], as_of: date | None, config_path: Path | None, fmt: str) -> None:
     """Print each source document with its status on the as-of date, as a timeline."""
     from compliance import api
     from compliance.posture import posture_rows
@@ -325,7 +339,7 @@ def schema() -> None:
 @schema.command("plan")
 @click.option("--format", "fmt", type=click.Choice(["json", "markdown"]), default="json", show_default=True)
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None)
-def schema_plan(fmt, output):
+def schema_plan(fmt: str, output: Path | None) -> None:
     """The plan file format: JSON Schema for editors (YAML language server), or a Markdown field reference."""
     if fmt == "markdown":
         from compliance.reference import plan_fields_markdown
@@ -344,7 +358,7 @@ def rules() -> None:
 
 @rules.command("list")
 @_options_common
-def rules_list(rules, as_of, config_path):
+def rules_list(rules: tuple[str, ...], as_of: date | None, config_path: Path | None) -> None:
     """One line per rule: id, severity, scope, and whether it applies on the as-of date."""
     from compliance import api
     from compliance.engine import applicability
@@ -361,7 +375,7 @@ def rules_list(rules, as_of, config_path):
 @rules.command("show")
 @click.argument("rule_id")
 @_options_common
-def rules_show(rule_id, rules, as_of, config_path):
+def rules_show(rule_id: str, rules: tuple[str, ...], as_of: date | None, config_path: Path | None) -> None:
     """A rule's text, citations with URLs, and its status on the as-of date."""
     from compliance import api
     from compliance.engine import applicability
@@ -390,7 +404,7 @@ def rules_show(rule_id, rules, as_of, config_path):
 
 @rules.command("test")
 @_options_common
-def rules_test(rules, as_of, config_path):
+def rules_test(rules: tuple[str, ...], as_of: date | None, config_path: Path | None) -> None:
     """Run every rule's own test cases (a plan fragment that must fire it, one that must not)."""
     from compliance import api
     from compliance.packtest import run_rule_tests
@@ -412,7 +426,7 @@ def rules_test(rules, as_of, config_path):
 @rules.command("docs")
 @_options_common
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None)
-def rules_docs(rules, as_of, config_path, output):
+def rules_docs(rules: tuple[str, ...], as_of: date | None, config_path: Path | None, output: Path | None) -> None:
     """Write the rule catalogue as Markdown (docs/rules.md is generated by this)."""
     from compliance import api
     from compliance.reference import rules_markdown
@@ -441,5 +455,5 @@ def main() -> None:
     sys.exit(code if isinstance(code, int) else EXIT_OK)
 
 
-def _terminated(signum, frame) -> None:
+def _terminated(signum: int, frame: object) -> None:
     raise SystemExit(128 + signum)

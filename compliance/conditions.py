@@ -12,7 +12,7 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 from compliance.errors import InputError, Location, Problem
 from compliance.loader import Document, format_path
@@ -118,7 +118,7 @@ def _compile_subject(node: dict, subject: str, at: tuple, ctx: Context) -> tuple
     inner = replace(ctx, in_where=True)
     where = compile_condition(node["where"], at + ("where",), inner) if "where" in node else always
 
-    def matching(s: Scope):
+    def matching(s: Scope) -> Iterator[tuple[dict, dict | None]]:
         selected = s.fund
         for fund in s.plan["menu"]:
             if where(Scope(s.plan, s.as_of, fund, selected)):

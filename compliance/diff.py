@@ -8,6 +8,7 @@ from __future__ import annotations
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from compliance.errors import InputError
 from compliance.model import Finding, Report, severity_rank
@@ -42,7 +43,7 @@ def _active(report: Report) -> dict[tuple, Finding]:
     return {_key(f): f for f in report.findings if f.status in ("fail", "watch")}
 
 
-def _flatten(value, prefix: str = "") -> dict[str, object]:
+def _flatten(value: Any, prefix: str = "") -> dict[str, object]:
     if isinstance(value, dict):
         out: dict[str, object] = {}
         for key, inner in value.items():
@@ -52,8 +53,8 @@ def _flatten(value, prefix: str = "") -> dict[str, object]:
 
 
 def diff_reports(base: Report, new: Report) -> PlanDiff:
-    old_funds = {f["id"]: f for f in base.plan["menu"]}
-    new_funds = {f["id"]: f for f in new.plan["menu"]}
+    old_funds = {f["id"]: f for f in base.plan_data()["menu"]}
+    new_funds = {f["id"]: f for f in new.plan_data()["menu"]}
     changed = []
     for fund_id in old_funds.keys() & new_funds.keys():
         before, after = _flatten(old_funds[fund_id]), _flatten(new_funds[fund_id])

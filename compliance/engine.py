@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from compliance.conditions import Scope
+from compliance.errors import Location
 from compliance.loader import Document
 from compliance.model import ENDED, Finding, Outcome, Rule, RuleSet, severity_rank
 from compliance.text import fill
@@ -26,7 +28,7 @@ def applicability(rule: Rule, as_of: date) -> tuple[str, str]:
     for source in rule.basis:
         status = source.status_on(as_of)
         if status is None:
-            return "not_applicable", f"{source.id} did not exist yet (dated {source.date.isoformat()})"
+            return "not_applicable", f"{source.id} did not exist yet (dated {source.dated.isoformat()})"
         if status.kind == ENDED:
             return "not_applicable", f"{source.id} {status.describe()}"
     if effective_severity(rule, as_of) == "watch":
@@ -144,8 +146,9 @@ def _run(rule: Rule, plan: dict, doc: Document, as_of: date, parameters: dict, s
     return checked, findings
 
 
-def _finding(rule: Rule, scope: Scope, location, fund_id: str | None, parameters: dict, severity: str) -> Finding:
-    def lookup(name: str):
+def _finding(rule: Rule, scope: Scope, location: Location, fund_id: str | None, parameters: dict, severity: str
+             ) -> Finding:
+    def lookup(name: str) -> Any:
         root, *rest = name.split(".")
         value = parameters if root == "param" else (scope.fund if root == "fund" else scope.plan.get(root))
         for part in rest:

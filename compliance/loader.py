@@ -204,8 +204,8 @@ def _walk_nesting(text: str, name: str) -> None:
             depth += 1
             if depth > MAX_DEPTH:
                 mark = event.start_mark
-                raise InputError.at(name, mark.line + 1, mark.column + 1,
-                                    f"nesting deeper than {MAX_DEPTH} levels; refused")
+                line, column = (mark.line + 1, mark.column + 1) if mark is not None else (0, 0)
+                raise InputError.at(name, line, column, f"nesting deeper than {MAX_DEPTH} levels; refused")
         elif isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
             depth -= 1
 
@@ -255,6 +255,7 @@ class _Builder:
         if node.tag != _MAP:
             raise self.fail(node, f"YAML tag {_short(node.tag)} is not allowed; plan files use plain YAML values")
         start = self.nodes
+        assert isinstance(node, yaml.MappingNode)  # composed YAML is a scalar, a sequence or a mapping
         value = self.build_mapping(node, path, depth)
         self.built[id(node)] = (value, self.nodes - start)
         return value
@@ -300,7 +301,7 @@ def _short(tag: str) -> str:
     return "!!" + tag[len(_TAG):] if tag.startswith(_TAG) else tag
 
 
-def _codepoint(character) -> str:
+def _codepoint(character: int | str) -> str:
     code = character if isinstance(character, int) else ord(character)
     return f"U+{code:04X}"
 

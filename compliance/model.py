@@ -69,7 +69,7 @@ class Source:
     title: str
     issuer: str
     document: str
-    date: date
+    dated: date  # the document's own date (named so as not to shadow datetime.date in this class)
     url: str
     history: tuple[StatusChange, ...]
     summary: str = ""
@@ -188,6 +188,9 @@ class RuleSet:
         return next((r for r in self.rules if r.id == rule_id), None)
 
 
+NO_RULES = RuleSet(packs=(), rules=(), sources={}, parameters={})  # what a worker's report carries back
+
+
 @dataclass(frozen=True)
 class Waiver:
     """A committee's documented decision to accept a rule's finding, for a fund or the plan, until it expires."""
@@ -266,6 +269,17 @@ class Report:
     ruleset: RuleSet
     tool_version: str
     waivers: tuple[Waiver, ...] = field(default=())
+
+    def plan_data(self) -> dict:
+        """The validated plan, which a full check keeps (a memo or a diff needs it; batch reports leave it out)."""
+        if self.plan is None:
+            raise ValueError(f"the report of {self.plan_file} was made without the plan's data (a batch check)")
+        return self.plan
+
+    def plan_bytes(self) -> bytes:
+        if self.plan_text is None:
+            raise ValueError(f"the report of {self.plan_file} was made without the plan file's bytes (a batch check)")
+        return self.plan_text
 
     def counts(self) -> dict[str, int]:
         """Failing findings by severity, plus waived and watch totals."""

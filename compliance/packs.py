@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 from compliance import packcache
 from compliance.conditions import Context, always, compile_condition
@@ -111,7 +111,7 @@ PACK_SCHEMA = {
 PACK_FORMAT = Format(PACK_SCHEMA)
 
 
-def discover(references: list[str | Path]) -> list[Path]:
+def discover(references: Sequence[str | Path]) -> list[Path]:
     """Pack files named by paths (files, or directories holding *.yaml) in a stable order; 'bundled' = ours."""
     files: list[Path] = []
     for ref in references:
@@ -131,7 +131,7 @@ def discover(references: list[str | Path]) -> list[Path]:
     return list(unique)
 
 
-def load_ruleset(references: list[str | Path]) -> RuleSet:
+def load_ruleset(references: Sequence[str | Path]) -> RuleSet:
     """Load, validate, layer and compile every pack; any defect is an InputError naming file and line."""
     docs = [_load_pack_doc(path) for path in discover(references)]
     by_id: dict[str, Document] = {}

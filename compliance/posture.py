@@ -9,11 +9,11 @@ from compliance.model import RuleSet
 
 def posture_rows(ruleset: RuleSet, as_of: date) -> list[dict]:
     rows = []
-    for source in sorted(ruleset.sources.values(), key=lambda s: (s.date, s.id)):
+    for source in sorted(ruleset.sources.values(), key=lambda s: (s.dated, s.id)):
         status = source.status_on(as_of)
         rows.append({
             "id": source.id, "title": source.title, "document": source.document, "issuer": source.issuer,
-            "date": source.date.isoformat(), "url": source.url,
+            "date": source.dated.isoformat(), "url": source.url,
             "status": status.status if status else "not_yet_issued",
             "status_text": status.describe() if status else "not yet issued",
             "note": status.note if status and status.note else "",

@@ -24,9 +24,9 @@ def rules_markdown(ruleset: RuleSet) -> str:
             lines.append(f"| `{r.id}` | {r.severity} | {r.scope} | {table_cell(r.title)} | {table_cell(cites)} | {window} |")
         lines.append("")
     lines += ["## Sources", "", "| id | document | date | status history |", "|---|---|---|---|"]
-    for s in sorted(ruleset.sources.values(), key=lambda s: (s.date, s.id)):
+    for s in sorted(ruleset.sources.values(), key=lambda s: (s.dated, s.id)):
         history = "; ".join(h.describe() for h in s.history)
-        lines.append(f"| `{s.id}` | [{table_cell(s.document)}]({s.url}) | {s.date} | {table_cell(history)} |")
+        lines.append(f"| `{s.id}` | [{table_cell(s.document)}]({s.url}) | {s.dated} | {table_cell(history)} |")
     return "\n".join(lines) + "\n"
 
 

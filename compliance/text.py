@@ -71,7 +71,7 @@ def show(value: Any) -> str:
     return str(value)
 
 
-def table_cell(text) -> str:
+def table_cell(text: Any) -> str:
     """Text for one Markdown table cell: a single line, with pipes escaped."""
     return " ".join(str(text).split()).replace("|", "\\|")
 

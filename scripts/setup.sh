@@ -28,7 +28,7 @@ fi
 python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "setup: Python 3.11+ is required" >&2; exit 1; }
 venv_dir="${VENV:-.venv}"
 [ -x "$venv_dir/bin/python" ] || python3 -m venv "$venv_dir"
-"$venv_dir/bin/python" -m pip install -q --disable-pip-version-check ${CONSTRAINTS:+-c "$CONSTRAINTS"} -e '.[test]'
+"$venv_dir/bin/python" -m pip install -q --disable-pip-version-check ${CONSTRAINTS:+-c "$CONSTRAINTS"} -e '.[test,lint]'
 # pip compiles a wheel's modules to bytecode when it installs them; an editable install does not, and with
 # PYTHONDONTWRITEBYTECODE set Python never writes it either, so every run would recompile the package.
 "$venv_dir/bin/python" -m compileall -q compliance

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from compliance.model import Finding, Outcome, Report, Rule, severity_rank
 from compliance.posture import posture_rows
@@ -20,7 +21,7 @@ class MemoOptions:
 _STATUS_ORDER = {"fail": 0, "watch": 1, "waived": 2, "pass": 3, "not_applicable": 4}
 
 
-def _percent(value) -> str:
+def _percent(value: Any) -> str:
     return "—" if value is None else f"{value * 100:.2f}%"
 
 
@@ -52,7 +53,7 @@ def _finding(f: Finding) -> dict:
 
 
 def build_context(report: Report, options: MemoOptions) -> dict:
-    plan = report.plan
+    plan = report.plan_data()
     counts = report.counts()
     by_fund: dict[str | None, list[Finding]] = {}
     for f in report.findings:

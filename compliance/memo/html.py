@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import jinja2
 import jinja2.sandbox
@@ -25,7 +26,7 @@ def environment(template_dir: Path | None = None) -> jinja2.Environment:
                trim_blocks=True, lstrip_blocks=True, finalize=_visible)
 
 
-def _visible(value):
+def _visible(value: Any) -> Any:
     """Every value a template prints: controls and bidirectional overrides shown as escapes, so a plan value
     cannot reorder the memo's text (a right-to-left override) or hide part of it. Markup (our stylesheet) and
     ordinary line breaks pass as they are."""

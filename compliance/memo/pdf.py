@@ -10,6 +10,7 @@ import os
 from contextlib import contextmanager
 from datetime import date, datetime, timezone
 from pathlib import Path
+from typing import Iterator
 
 import weasyprint
 from weasyprint.urls import URLFetcher, URLFetcherResponse
@@ -24,7 +25,7 @@ class BundledOnlyFetcher(URLFetcher):
         super().__init__(allowed_protocols=("file",))
         self.refused: list[str] = []
 
-    def fetch(self, url, headers=None):
+    def fetch(self, url: str, headers: dict | None = None) -> URLFetcherResponse:
         if url.startswith("file://"):
             path = Path(url[len("file://"):].split("?")[0]).resolve()
             if path.is_relative_to(TEMPLATES.resolve()) and path.is_file():
@@ -34,7 +35,7 @@ class BundledOnlyFetcher(URLFetcher):
 
 
 @contextmanager
-def _fixed_clock(day: date):
+def _fixed_clock(day: date) -> Iterator[None]:
     """Font subsetting stamps the current time unless SOURCE_DATE_EPOCH is set: pin it to the memo date."""
     epoch = str(int(datetime(day.year, day.month, day.day, tzinfo=timezone.utc).timestamp()))
     old = os.environ.get("SOURCE_DATE_EPOCH")

@@ -7,12 +7,14 @@ from concurrent.futures import ProcessPoolExecutor
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
+from typing import Iterator, Sequence
 
 from compliance import api
 from compliance.atomic import write_atomic
+from compliance.errors import InputError
 from compliance.memo.context import MemoOptions, build_context
 from compliance.memo.html import render_html
-from compliance.model import Report
+from compliance.model import Report, RuleSet
 from compliance.report.json_format import document
 
 
@@ -22,13 +24,13 @@ def memo_bytes(report: Report, options: MemoOptions, fmt: str = "pdf", template_
         return html.encode("utf-8")
     from compliance.memo.pdf import render_pdf
 
-    attachments = {"plan.yaml": report.plan_text.decode("utf-8-sig"),
+    attachments = {"plan.yaml": report.plan_bytes().decode("utf-8-sig"),
                    "findings.json": json.dumps(document([report]), indent=2)}
     return render_pdf(html, report.as_of, attachments)
 
 
 @lru_cache(maxsize=4)
-def ruleset_for(packs: tuple[str, ...]):
+def ruleset_for(packs: tuple[str, ...]) -> RuleSet:
     """Packs compiled once per process, shared by the CLI's up-front check and every memo it writes."""
     return api.load_rules(list(packs))
 
@@ -41,8 +43,9 @@ def write_memo(plan: str | Path, output: Path, packs: tuple[str, ...], as_of: da
     return output
 
 
-def write_memos(jobs: list[tuple[str | Path, Path]], packs: tuple[str, ...], as_of: date, options: MemoOptions,
-                fmt: str, template_dir: Path | None, workers: int):
+def write_memos(jobs: Sequence[tuple[str | Path, Path]], packs: tuple[str, ...], as_of: date, options: MemoOptions,
+                fmt: str, template_dir: Path | None, workers: int
+                ) -> Iterator[tuple[str | Path, Path, InputError | None]]:
     """Yields (plan, output, error) in order as memos finish; an InputError stays with its plan."""
     args = (packs, as_of, options, fmt, template_dir)
     if workers <= 1 or len(jobs) <= 1:
@@ -54,7 +57,8 @@ def write_memos(jobs: list[tuple[str | Path, Path]], packs: tuple[str, ...], as_
             yield result
 
 
-def _memo_or_error(plan, output, packs, as_of, options, fmt, template_dir):
+def _memo_or_error(plan: str | Path, output: Path, packs: tuple[str, ...], as_of: date, options: MemoOptions, fmt: str,
+                   template_dir: Path | None) -> tuple[str | Path, Path, InputError | None]:
     from compliance.errors import InputError
 
     try:

@@ -7,6 +7,7 @@ Formats that can stream (print each plan as it is checked, so memory stays flat)
 from __future__ import annotations
 
 import importlib
+from types import ModuleType
 from typing import Callable
 
 FORMATS = {
@@ -24,5 +25,5 @@ def renderer(name: str) -> Callable[..., str]:
     return module(name).render
 
 
-def module(name: str):
+def module(name: str) -> ModuleType:
     return importlib.import_module(FORMATS[name])

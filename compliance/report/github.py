@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from compliance.errors import Problem
 from compliance.model import Report
 from compliance.text import printable
 
@@ -19,7 +20,7 @@ def _escape_property(text: str) -> str:
     return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
 
 
-def problem_line(problem) -> str:
+def problem_line(problem: Problem) -> str:
     """A bad-input problem (file:line:column: message) as an error annotation on that line."""
     loc = problem.location
     return (f"::error file={_escape_property(loc.file)},line={loc.line},col={loc.column},"

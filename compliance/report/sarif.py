@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import quote
 
+from compliance.errors import Problem
 from compliance.model import Finding, Report, Rule
 from compliance.text import json_text
 
@@ -33,11 +35,11 @@ def _rule_descriptor(rule: Rule) -> dict:
     }
 
 
-def _result(f: Finding, index: dict[str, int]) -> dict:
+def _result(f: Finding, index: dict[str, int]) -> dict[str, Any]:
     region = {"startLine": max(f.location.line, 1)}
     if f.location.column:
         region["startColumn"] = f.location.column
-    result = {
+    result: dict[str, Any] = {
         "ruleId": f.rule_id,
         "level": _LEVEL[f.severity],
         "message": {"text": f.message + (f" ({f.note})" if f.note else "")},
@@ -59,7 +61,7 @@ REPORTS_PROBLEMS = True  # bad input becomes results too, so code scanning shows
 INPUT_ERROR = "input-error"
 
 
-def _problem_result(problem) -> dict:
+def _problem_result(problem: Problem) -> dict[str, Any]:
     loc = problem.location
     region = {"startLine": max(loc.line, 1)}
     if loc.column:

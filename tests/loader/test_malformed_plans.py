@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 
-
 CORPUS = Path(__file__).resolve().parents[1] / "fixtures" / "malformed"
 
 EXPECTED = {

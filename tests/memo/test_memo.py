@@ -13,8 +13,8 @@ import pytest
 from compliance import api
 from compliance.memo.context import MemoOptions
 from compliance.memo.pdf import BundledOnlyFetcher, render_pdf
-from compliance.packtest import load_base
 from compliance.memo.writer import memo_bytes
+from compliance.packtest import load_base
 from tests.conftest import EXAMPLE_PLAN, ROOT, TODAY, write_plan
 
 

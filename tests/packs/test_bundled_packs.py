@@ -7,8 +7,8 @@ from datetime import date
 import pytest
 
 from compliance import api
-from compliance.reference import rules_markdown
 from compliance.packtest import run_rule_tests
+from compliance.reference import rules_markdown
 from tests.conftest import EXAMPLE_PLAN, ROOT, TODAY, write_plan
 
 BUNDLED = api.load_rules(["bundled"])
@@ -45,7 +45,7 @@ def test_a_wrong_expectation_is_reported(tmp_path, run_cli):
 def test_every_source_has_a_date_a_url_and_history():
     for source in BUNDLED.sources.values():
         assert source.url.startswith("https://")
-        assert isinstance(source.date, date)
+        assert isinstance(source.dated, date)
         assert source.history and source.history[0].since <= TODAY
 
 

@@ -111,7 +111,7 @@ def test_fixed_citations_and_source_dates():
     text = "\n".join(p.read_text() for p in (ROOT / "rules").glob("*.yaml"))
     assert "Q&A 30\"" not in text and "Q&A 30)" not in text  # withdrawn by the revised bulletin
     sources = api.load_rules(["bundled"]).sources
-    assert sources["erisa-404a"].date == date(1974, 9, 2)
+    assert sources["erisa-404a"].dated == date(1974, 9, 2)
     assert sources["dol-404c-5"].history[0].since == date(2007, 12, 24)
     assert sources["dol-404a-5"].history[0].since == date(2010, 12, 20)
     assert sources["dol-408b-2"].history[0].since == date(2012, 7, 1)
