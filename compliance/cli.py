@@ -92,11 +92,11 @@ def cli() -> None:
 @cli.command()
 @click.argument("paths", nargs=-1)
 @_options_common
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "sarif", "junit", "github", "markdown", "summary"]),
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "sarif", "junit", "github", "markdown", "summary"], case_sensitive=False),
               default="text", show_default=True, help="Output format.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write the report to FILE (atomically) instead of standard output.")
-@click.option("--fail-on", type=click.Choice(["error", "warning", "info", "never"]), default=None,
+@click.option("--fail-on", type=click.Choice(["error", "warning", "info", "never"], case_sensitive=False), default=None,
               help="Lowest severity that makes the exit code 1 (default: config, else error).")
 @click.option("--baseline", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Report and fail only on findings not recorded in this baseline file.")
@@ -104,9 +104,11 @@ def cli() -> None:
               help="Record the current findings as the baseline in FILE.")
 @click.option("--jobs", "-j", type=click.IntRange(1, 64), default=1, show_default=True,
               help="Check plans in this many processes.")
+@click.option("--color/--no-color", default=None,
+              help="Colour the text format (default: on a terminal, unless NO_COLOR is set).")
 def check(paths: tuple[str, ...], rules: tuple[str, ...], as_of: date | None, config_path: Path | None, fmt: str,
           output: Path | None, fail_on: str | None, baseline: Path | None, write_baseline: Path | None,
-          jobs: int) -> None:
+          jobs: int, color: bool | None) -> None:
     """Check plan files (files, directories or globs) and report findings with file:line and citations."""
     from compliance import api
     from compliance.baseline import filter_new, read_baseline, write_baseline_file
@@ -123,14 +125,16 @@ def check(paths: tuple[str, ...], rules: tuple[str, ...], as_of: date | None, co
     known = read_baseline(baseline) if baseline else None
     formatter = module(fmt)
     streaming = getattr(formatter, "STREAMING", False)
-    color = output is None and fmt == "text" and sys.stdout.isatty()
+    if color is None:  # https://no-color.org: a set, non-empty NO_COLOR turns colour off by default
+        color = output is None and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+    color = color and fmt == "text"
     threshold = fail_on or config.fail_on
     problems: list = []
     collected: list = []
     fingerprints: dict[str, str] = {}
     seen = failing = 0
     findings_fail = False
-    with _writer(output) as write, _progress(plans) as bar:
+    with _writer(output, color) as write, _progress(plans) as bar:
         for item in check_many(plans, packs, ruleset, as_of, jobs):
             bar.update(1)
             if isinstance(item, InputError):
@@ -163,10 +167,10 @@ def check(paths: tuple[str, ...], rules: tuple[str, ...], as_of: date | None, co
 
 
 @contextmanager
-def _writer(output: Path | None) -> Iterator[Callable[[str], object]]:
+def _writer(output: Path | None, color: bool = False) -> Iterator[Callable[[str], object]]:
     """A write(text) function: to standard output as it comes, or into FILE, replaced atomically at the end."""
     if output is None:
-        yield lambda text: click.echo(text, nl=False)
+        yield lambda text: click.echo(text, nl=False, color=color)
         return
     from compliance.atomic import atomic_writer
 
@@ -218,7 +222,7 @@ def _emit(text: str, output: Path | None) -> None:
 @_options_common
 @click.option("--output", "-o", type=click.Path(path_type=Path), required=True,
               help="Memo file for one plan; a folder (one memo per plan) for several.")
-@click.option("--format", "fmt", type=click.Choice(["pdf", "html"]), default="pdf", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["pdf", "html"], case_sensitive=False), default="pdf", show_default=True)
 @click.option("--prepared-by", default="Plan consultant", show_default=True, help="Author shown in From and the signature block.")
 @click.option("--for", "committee", default="Investment Committee", show_default=True, help="Addressee (To).")
 @click.option("--jobs", "-j", type=click.IntRange(1, 64), default=1, show_default=True, help="Plans rendered in parallel.")
@@ -279,9 +283,9 @@ def _memo_targets(plans: list[str], folder: Path, fmt: str) -> list[tuple[str, P
 @_options_common
 @click.option("--base", "base_ref", default=None, metavar="REF",
               help="Take the base version of the (single) plan file from this git revision.")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["text", "json"], case_sensitive=False), default="text", show_default=True)
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None)
-@click.option("--fail-on", type=click.Choice(["error", "warning", "info", "never"]), default=None)
+@click.option("--fail-on", type=click.Choice(["error", "warning", "info", "never"], case_sensitive=False), default=None)
 @click.option("--fail-on-new", is_flag=True, help="Only new findings (not already in the base) fail the run.")
 @click.option("--fail-on-new-waivers", is_flag=True,
               help="A finding the base had that the new version waives also fails the run (waivers get reviewed).")
@@ -314,7 +318,7 @@ def diff(paths: tuple[str, ...], rules: tuple[str, ...], as_of: date | None, con
 
 @cli.command()
 @_options_common
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["text", "json"], case_sensitive=False), default="text", show_default=True)
 def posture(rules: tuple[str, ...], as_of: date | None, config_path: Path | None, fmt: str) -> None:
     """Print each source document with its status on the as-of date, as a timeline."""
     from compliance import api
@@ -337,7 +341,7 @@ def schema() -> None:
 
 
 @schema.command("plan")
-@click.option("--format", "fmt", type=click.Choice(["json", "markdown"]), default="json", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["json", "markdown"], case_sensitive=False), default="json", show_default=True)
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None)
 def schema_plan(fmt: str, output: Path | None) -> None:
     """The plan file format: JSON Schema for editors (YAML language server), or a Markdown field reference."""

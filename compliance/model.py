@@ -187,6 +187,13 @@ class RuleSet:
     def rule(self, rule_id: str) -> Rule | None:
         return next((r for r in self.rules if r.id == rule_id), None)
 
+    def currency_notice(self, as_of: date) -> str | None:
+        """When judging a date after the packs' posture was last checked, say so: later law is not in them."""
+        dates = [p.current_to for p in self.packs if p.current_to is not None]
+        if not dates or as_of <= min(dates):
+            return None
+        return f"rule packs current to {min(dates).isoformat()}; later developments are not reflected"
+
 
 NO_RULES = RuleSet(packs=(), rules=(), sources={}, parameters={})  # what a worker's report carries back
 

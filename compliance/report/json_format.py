@@ -33,6 +33,7 @@ def report_dict(report: Report) -> dict[str, Any]:
         "file": report.plan_file,
         "plan": report.plan_name,
         "as_of": report.as_of.isoformat(),
+        "notice": report.ruleset.currency_notice(report.as_of),
         "sha256": report.plan_sha256,
         "counts": report.counts(),
         "checklist": [{"rule": o.rule_id, "status": o.status, "reason": o.reason, "checked": o.checked}

@@ -32,6 +32,8 @@ def _order(f: Finding) -> tuple:
 def _plan(report: Report, color: bool) -> list[str]:
     style = (lambda text, key: click.style(text, fg=_COLORS[key], bold=key == "error")) if color else (lambda t, k: t)
     lines = [f"{lead_path(report.plan_file)}: {printable(report.plan_name)} (as of {report.as_of.isoformat()})"]
+    if notice := report.ruleset.currency_notice(report.as_of):
+        lines.append(f"  note: {notice}")
     groups: dict[str | None, list[Finding]] = {}
     for f in report.findings:
         groups.setdefault(f.fund_id, []).append(f)

@@ -158,3 +158,26 @@ def test_plan_folders_expand_in_path_order_without_hidden_or_linked_folders(tmp_
     monkeypatch.chdir(tmp_path)
     assert expand_plan_paths(["."]) == expected
     assert expand_plan_paths(["./a/", "a/z.yaml", "b.yaml"]) == ["a/b/y.yaml", "a/z.yaml", "b.yaml"]
+
+
+def test_format_is_case_insensitive_and_colour_follows_no_color(run_cli, monkeypatch):
+    upper = run_cli("check", str(EXAMPLE_PLAN), "--as-of", "2026-11-22", "--format", "JSON")
+    assert upper.stdout.lstrip().startswith("{")
+    forced = run_cli("check", str(EXAMPLE_PLAN), "--as-of", "2026-11-22", "--color")
+    assert "\x1b[" in forced.stdout
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert "\x1b[" not in run_cli("check", str(EXAMPLE_PLAN), "--as-of", "2026-11-22").stdout
+    assert "\x1b[" not in run_cli("check", str(EXAMPLE_PLAN), "--as-of", "2026-11-22", "--no-color").stdout
+
+
+def test_a_review_date_after_the_packs_posture_says_so_in_every_output(run_cli, tmp_path):
+    later = ("--as-of", "2027-03-01")
+    notice = "rule packs current to 2026-11-25; later developments are not reflected"
+    assert f"  note: {notice}" in run_cli("check", str(EXAMPLE_PLAN), *later).stdout
+    body = json.loads(run_cli("check", str(EXAMPLE_PLAN), *later, "--format", "json").stdout)
+    assert body["plans"][0]["notice"] == notice
+    html = tmp_path / "memo.html"
+    assert run_cli("memo", str(EXAMPLE_PLAN), "-o", str(html), "--format", "html", *later).exit_code == 0
+    assert notice in html.read_text()
+    on_time = json.loads(run_cli("check", str(EXAMPLE_PLAN), "--as-of", "2026-11-22", "--format", "json").stdout)
+    assert on_time["plans"][0]["notice"] is None
