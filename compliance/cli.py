@@ -316,6 +316,57 @@ def diff(paths: tuple[str, ...], rules: tuple[str, ...], as_of: date | None, con
     sys.exit(EXIT_FINDINGS if fail_on_new_waivers and result.newly_waived else code)
 
 
+@cli.command(name="import")
+@click.argument("lineup", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="Plan file to write (atomically); `-` for standard output.")
+@click.option("--map", "map_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="YAML mapping of line-up fields (name, ticker, category, expense_ratio, ...) to this sheet's "
+                   "column headers, for layouts the default headers do not match.")
+@click.option("--numbers", type=click.Choice(["fraction", "percent"], case_sensitive=False), default=None,
+              help="How to read bare fee numbers such as 0.45 (a cell formatted as a percent, '0.45%' and "
+                   "'45 bp' need no help).")
+@click.option("--plan-name", default=None, help="The plan's name as on Form 5500 (else left to fill in).")
+def import_lineup(lineup: Path, output: Path, map_file: Path | None, numbers: str | None,
+                  plan_name: str | None) -> None:
+    """Write a plan file from a recordkeeper line-up (.csv or .xlsx); what it lacks is left as TODO comments."""
+    from compliance.atomic import write_atomic
+    from compliance.lineup import plan_yaml, read_lineup, todo_lines
+    from compliance.loader import load_file
+
+    mapping = None
+    if map_file is not None:
+        doc = load_file(map_file)
+        if not isinstance(doc.data, dict) or not all(isinstance(v, str) for v in doc.data.values()):
+            raise InputError.at(str(map_file), 1, 1, "a --map file maps field names to column headers, e.g. "
+                                                     "{name: Investment Name, expense_ratio: Net ER}")
+        mapping = {str(k): v for k, v in doc.data.items()}
+    _refuse_overwriting_inputs([output], [str(lineup)] + ([str(map_file)] if map_file else []))
+    read = read_lineup(lineup, mapping, numbers)
+    write_atomic(output, plan_yaml(read, plan_name).encode("utf-8"))
+    todos = todo_lines(read)
+    for line in todos:
+        click.echo(printable(line), err=True)
+    click.echo(f"compliance: wrote {printable(output)}: {len(read.funds)} funds"
+               + (f"; {len(todos)} with facts to fill in (TODO comments)" if todos else ""), err=True)
+
+
+@cli.command()
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=Path("plan.yaml"),
+              show_default=True, help="Where to write the starter plan; an existing file is never replaced.")
+def init(output: Path) -> None:
+    """Write a commented starter plan (plan, governance, a three-option menu, a default) to edit."""
+    from compliance.atomic import write_atomic
+    from compliance.starter import STARTER_PLAN
+
+    if str(output) != "-" and output.exists():
+        raise InputError.at(str(output), 0, 0, "already exists; name another file with -o")
+    write_atomic(output, STARTER_PLAN.encode("utf-8"))
+    if str(output) != "-":
+        click.echo(f"compliance: wrote {printable(output)}; edit it, then run: compliance check {printable(output)}",
+                   err=True)
+
+
 @cli.command()
 @_options_common
 @click.option("--format", "fmt", type=click.Choice(["text", "json"], case_sensitive=False), default="text", show_default=True)

@@ -106,12 +106,12 @@ def consolidate_watch(findings: list[Finding], rules: dict[str, Rule], as_of: da
 
 def _watch_item(key: tuple[str, ...], members: list[Finding], rules: dict[str, Rule], as_of: date) -> Finding:
     sources = [s for s in rules[members[0].rule_id].basis]
-    affected: dict[str, list[str]] = {}
+    by_check: dict[str, list[str]] = {}  # one line per check, naming the options it concerns (shorter than per fund)
     for f in members:
-        affected.setdefault(f.fund_id or "the plan", []).append(rules[f.rule_id].headline or f.title)
+        by_check.setdefault(rules[f.rule_id].headline or f.title, []).append(f.fund_id or "the plan")
     status = "; ".join(f"{s.document}: {s.status_on(as_of).describe()}" for s in sources)  # type: ignore[union-attr]
-    where = "; ".join(f"{who}: {', '.join(dict.fromkeys(items))}" for who, items in affected.items())
-    count = len([k for k in affected if k != "the plan"])
+    where = "; ".join(f"{check}: {', '.join(dict.fromkeys(who))}" for check, who in by_check.items())
+    count = len({f.fund_id for f in members if f.fund_id})
     scope = f"{count} option{'s' if count != 1 else ''}" if count else "the plan"
     citations = tuple({c.pinpoint: c for f in members for c in f.citations}.values())
     remediation = " ".join(dict.fromkeys(f.remediation for f in members))

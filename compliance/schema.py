@@ -7,6 +7,7 @@ paths that rule conditions may name (checked when a pack loads), and the JSON Sc
 from __future__ import annotations
 
 import difflib
+import re
 from datetime import date, datetime
 from typing import Any
 
@@ -213,6 +214,12 @@ def validate_plan(doc: Document) -> dict:
     return data
 
 
+def did_you_mean(word: str, choices: Any) -> str:
+    """"; did you mean 'x'?" for the closest of `choices`, or nothing: the one suggestion helper."""
+    close = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1, cutoff=0.6)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
 def _designate_default(doc: Document, data: dict) -> list[Problem]:
     """One view of the default, whichever way the file states it (v1's `qdia: true` or `default_investment`).
 
@@ -234,8 +241,7 @@ def _designate_default(doc: Document, data: dict) -> list[Problem]:
     named = default.setdefault("funds", [])
     for k, fid in enumerate(named):
         if fid not in ids:
-            close = difflib.get_close_matches(fid, list(ids), n=1, cutoff=0.6)
-            hint = f"; did you mean {close[0]!r}?" if close else ""
+            hint = did_you_mean(fid, ids)
             problems.append(Problem(doc.locate(at + ("funds", k)),
                                     f"default_investment.funds[{k}]: {fid!r} is not a fund id on the menu{hint}"))
     designation = default["designation"]
@@ -290,13 +296,39 @@ def _duplicate_fund_ids(doc: Document) -> list[Problem]:
     return problems
 
 
+def _fund_named(doc: Document, path: tuple, where: str) -> str:
+    """`menu[3].expense_ratio` -> `menu[fund lc-growth].expense_ratio`: errors name the fund, not its position."""
+    if len(path) >= 2 and path[0] == "menu" and isinstance(path[1], int):
+        menu = doc.data.get("menu") if isinstance(doc.data, dict) else None
+        fund = menu[path[1]] if isinstance(menu, list) and path[1] < len(menu) else None
+        fid = fund.get("id") if isinstance(fund, dict) else None
+        if isinstance(fid, str) and re.fullmatch(r"[a-z0-9][a-z0-9._-]{0,63}", fid):
+            return where.replace(f"menu[{path[1]}]", f"menu[fund {fid}]", 1)
+    return where
+
+
+def _raw_scalar(doc: Document, path: tuple) -> str | None:
+    """The value as written in the file (`001`, not the 1 YAML made of it), for messages."""
+    loc = doc.locate(path)
+    lines = doc.text.decode("utf-8", "replace").splitlines()
+    if not loc.line or loc.line > len(lines):
+        return None
+    match = re.match(r"[^\s,#\]}]+", lines[loc.line - 1][loc.column - 1:])
+    return match.group() if match else None
+
+
 def _problem(doc: Document, err: Any) -> Problem:
     """One Cerberus error (a cerberus.errors.ValidationError) as a located message in our words."""
     from cerberus.errors import UNKNOWN_FIELD  # only reached for invalid plans, after Cerberus has run
 
     path = tuple(err.document_path)
-    where = format_path(path)
+    where = _fund_named(doc, path, format_path(path))
     value = err.value
+    if err.rule == "type" and err.constraint == "string" and isinstance(value, (int, float)) \
+            and not isinstance(value, bool):
+        raw = _raw_scalar(doc, path) or str(value)
+        return Problem(doc.locate(path), f"{where}: must be text (got the number {raw}, which YAML reads as "
+                                         f"{value!r}); quote it: \"{raw}\"")
     if err.code == UNKNOWN_FIELD.code:
         allowed = list(_schema_at(path[:-1]))
         hint = difflib.get_close_matches(str(path[-1]), allowed, n=1, cutoff=0.6)

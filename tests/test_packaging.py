@@ -85,6 +85,7 @@ def test_sdist_and_wheel_carry_the_packs_templates_and_licence(dist):
         for pack in packs:
             assert whl.read(f"compliance/rules/{pack}") == (ROOT / "rules" / pack).read_bytes()
     assert {f"compliance/memo/templates/{t}" for t in templates} <= names
+    assert "compliance/lineup_categories.yaml" in names
     assert any(n.endswith(".dist-info/licenses/LICENSE") for n in names)
     assert "License-Expression: Apache-2.0" in metadata
     assert "Apache License" in (ROOT / "LICENSE").read_text()

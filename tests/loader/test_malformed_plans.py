@@ -23,19 +23,19 @@ EXPECTED = {
     "missing-schema-version.yaml": "2:1: schema_version: required field is missing",
     "menu-not-a-list.yaml": "8:7: menu: must be a list (got 5)",
     "misspelled-key.yaml": "7:3: plan.partcipants: unknown field; did you mean 'participants'?",
-    "nan-expense-ratio.yaml": "12:20: menu[0].expense_ratio: must be a finite number (got NaN or infinity)",
+    "nan-expense-ratio.yaml": "12:20: menu[fund core].expense_ratio: must be a finite number (got NaN or infinity)",
     "not-a-mapping.yaml": "1:1: a plan file must be a YAML mapping with schema_version, plan and menu",
-    "odd-date.yaml": "13:21: menu[0].inception_date: must be a date (got '06/30/2024'; write YYYY-MM-DD)",
-    "pct-over-100.yaml": "13:24: menu[0].digital_asset_pct: must be at most 100 (got 150); percentages are written as numbers 0-100",
-    "percent-expense-ratio.yaml": "12:20: menu[0].expense_ratio: must be a number (got '0.5%'; write 0.005)",
+    "odd-date.yaml": "13:21: menu[fund core].inception_date: must be a date (got '06/30/2024'; write YYYY-MM-DD)",
+    "pct-over-100.yaml": "13:24: menu[fund core].digital_asset_pct: must be at most 100 (got 150); percentages are written as numbers 0-100",
+    "percent-expense-ratio.yaml": "12:20: menu[fund core].expense_ratio: must be a number (got '0.5%'; write 0.005)",
     "python-tag.yaml": "13:15: YAML tag !!python/object:os.system is not allowed; plan files use plain YAML values",
-    "quoted-boolean.yaml": "13:11: menu[0].qdia: must be true or false (got 'yes'; write true or false without quotes)",
-    "ratio-as-percent.yaml": "12:20: menu[0].expense_ratio: must be at most 0.2 (got 0.45); write ratios as fractions "
+    "quoted-boolean.yaml": "13:11: menu[fund core].qdia: must be true or false (got 'yes'; write true or false without quotes)",
+    "ratio-as-percent.yaml": "12:20: menu[fund core].expense_ratio: must be at most 0.2 (got 0.45); write ratios as fractions "
                              "(0.45 looks like a percentage: 0.45% is 0.0045)",
     "tab-indent.yaml": "10:1: YAML syntax error: found a tab character that violates indentation "
                        "(a tab: YAML indentation must use spaces)",
     "unclosed-bracket.yaml": "4:6: YAML syntax error: did not find expected ',' or ']'",
-    "unknown-asset-class.yaml": "11:18: menu[0].asset_class: 'bitcoin' is not one of: ",
+    "unknown-asset-class.yaml": "11:18: menu[fund core].asset_class: 'bitcoin' is not one of: ",
     "wrong-schema-version.yaml": "1:17: schema_version: 2 is not supported (this version of the tool reads 1)",
 }
 

@@ -98,7 +98,7 @@ def test_github_format_annotates_bad_input(run_cli):
     corpus = Path(__file__).resolve().parents[1] / "fixtures" / "malformed" / "percent-expense-ratio.yaml"
     result = run_cli("check", str(corpus), "--format", "github")
     assert result.exit_code == 2
-    assert result.stdout.strip() == (f"::error file={corpus},line=12,col=20,title=invalid input::menu[0].expense_ratio: "
+    assert result.stdout.strip() == (f"::error file={corpus},line=12,col=20,title=invalid input::menu[fund core].expense_ratio: "
                                      "must be a number (got '0.5%25'; write 0.005)")
 
 
