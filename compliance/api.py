@@ -15,7 +15,7 @@ from typing import Sequence
 
 from compliance import __version__
 from compliance.engine import evaluate
-from compliance.errors import InputError
+from compliance.errors import InputError, NotAPlan
 from compliance.loader import load_bytes, load_file
 from compliance.model import Report, RuleSet
 from compliance.packs import load_ruleset
@@ -33,6 +33,9 @@ def check(plan_path: str | Path, ruleset: RuleSet, as_of: date, text: bytes | No
           display_name: str | None = None) -> Report:
     """Load, validate and evaluate one plan file (or its given bytes). Bad input raises InputError with file and line."""
     doc = load_bytes(text, display_name or str(plan_path)) if text is not None else load_file(plan_path, display_name)
+    if isinstance(doc.data, dict) and "pack" in doc.data and "menu" not in doc.data:
+        raise NotAPlan.at(doc.file, 0, 0, f"is a rule pack, not a plan file: load it with --rules {doc.file} (or "
+                                          f"list it under packs: in .compliance.yaml)")
     plan = validate_plan(doc)
     outcomes, findings = evaluate(ruleset, doc, as_of)
     return Report(

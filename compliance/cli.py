@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING, Any, Callable, Iterator, TypeVar
 import click
 
 from compliance import __version__
-from compliance.errors import InputError
+from compliance.errors import InputError, NotAPlan
+from compliance.model import severity_rank
 from compliance.text import printable
 
 if TYPE_CHECKING:
@@ -80,7 +81,7 @@ def _settings(config_path: Path | None, rules: tuple[str, ...], as_of: date | No
     return config, packs, as_of or config.as_of or date.today()
 
 
-@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="compliance")
 def cli() -> None:
     """Check retirement-plan fund menus against cited, time-aware ERISA rule packs.
@@ -89,7 +90,7 @@ def cli() -> None:
     """
 
 
-@cli.command()
+@cli.command(short_help="Check plans and report findings with file:line and citations.")
 @click.argument("paths", nargs=-1)
 @_options_common
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "sarif", "junit", "github", "markdown", "summary"], case_sensitive=False),
@@ -104,11 +105,14 @@ def cli() -> None:
               help="Record the current findings as the baseline in FILE.")
 @click.option("--jobs", "-j", type=click.IntRange(1, 64), default=1, show_default=True,
               help="Check plans in this many processes.")
+@click.option("--min-severity", type=click.Choice(["watch", "info", "warning", "error"], case_sensitive=False),
+              default="watch", show_default=True,
+              help="Show only findings at or above this severity (the exit code still follows --fail-on).")
 @click.option("--color/--no-color", default=None,
               help="Colour the text format (default: on a terminal, unless NO_COLOR is set).")
 def check(paths: tuple[str, ...], rules: tuple[str, ...], as_of: date | None, config_path: Path | None, fmt: str,
           output: Path | None, fail_on: str | None, baseline: Path | None, write_baseline: Path | None,
-          jobs: int, color: bool | None) -> None:
+          jobs: int, min_severity: str, color: bool | None) -> None:
     """Check plan files (files, directories or globs) and report findings with file:line and citations."""
     from compliance import api
     from compliance.baseline import filter_new, read_baseline, write_baseline_file
@@ -132,13 +136,17 @@ def check(paths: tuple[str, ...], rules: tuple[str, ...], as_of: date | None, co
     problems: list = []
     collected: list = []
     fingerprints: dict[str, str] = {}
-    seen = failing = 0
+    seen = failing = broken = 0
     findings_fail = False
     with _writer(output, color) as write, _progress(plans) as bar:
         for item in check_many(plans, packs, ruleset, as_of, jobs):
             bar.update(1)
+            if isinstance(item, NotAPlan):  # a pack in a folder of plans: say so, and how to use it
+                click.echo(f"compliance: skipped {item.problems[0]}", err=True)
+                continue
             if isinstance(item, InputError):
                 problems += item.problems
+                broken += 1
                 continue
             if write_baseline:
                 fingerprints |= {f.fingerprint: f.severity for f in item.findings if f.status in ("fail", "watch")}
@@ -147,12 +155,18 @@ def check(paths: tuple[str, ...], rules: tuple[str, ...], as_of: date | None, co
             seen += 1
             failing += item.worst() is not None
             findings_fail = findings_fail or exit_code([item], threshold) == EXIT_FINDINGS
+            if min_severity != "watch":
+                floor = severity_rank(min_severity)
+                item = replace(item, findings=tuple(f for f in item.findings if severity_rank(f.severity) >= floor))
             if streaming:
                 write(formatter.render_one(item, color=color))
             else:
                 collected.append(item)
         extra = {"problems": tuple(problems)} if getattr(formatter, "REPORTS_PROBLEMS", False) else {}
-        write(formatter.render_end(seen, failing) if streaming else formatter.render(collected, color=color, **extra))
+        write(formatter.render_end(seen, failing, broken) if streaming
+              else formatter.render(collected, color=color, **extra))
+    if not seen and not broken:
+        raise InputError.at(" ".join(targets), 0, 0, "no plan file among these (only rule packs)")
     if write_baseline:
         write_baseline_file(write_baseline, fingerprints)
     for problem in problems:
@@ -222,7 +236,8 @@ def _emit(text: str, output: Path | None) -> None:
 @_options_common
 @click.option("--output", "-o", type=click.Path(path_type=Path), required=True,
               help="Memo file for one plan; a folder (one memo per plan) for several.")
-@click.option("--format", "fmt", type=click.Choice(["pdf", "html"], case_sensitive=False), default="pdf", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["pdf", "html"], case_sensitive=False), default="pdf", show_default=True,
+              help="PDF/A-3b with the plan and findings attached, or the HTML it is laid out from.")
 @click.option("--prepared-by", default="Plan consultant", show_default=True, help="Author shown in From and the signature block.")
 @click.option("--for", "committee", default="Investment Committee", show_default=True, help="Addressee (To).")
 @click.option("--jobs", "-j", type=click.IntRange(1, 64), default=1, show_default=True, help="Plans rendered in parallel.")
@@ -278,14 +293,17 @@ def _memo_targets(plans: list[str], folder: Path, fmt: str) -> list[tuple[str, P
     return targets
 
 
-@cli.command()
+@cli.command(short_help="Compare two versions of a plan (or a plan and its git base).")
 @click.argument("paths", nargs=-1, required=True)
 @_options_common
 @click.option("--base", "base_ref", default=None, metavar="REF",
               help="Take the base version of the (single) plan file from this git revision.")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"], case_sensitive=False), default="text", show_default=True)
-@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None)
-@click.option("--fail-on", type=click.Choice(["error", "warning", "info", "never"], case_sensitive=False), default=None)
+@click.option("--format", "fmt", type=click.Choice(["text", "json"], case_sensitive=False), default="text", show_default=True,
+              help="Text for people, or JSON (funds and findings added, removed, changed).")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write the comparison to FILE (atomically) instead of standard output.")
+@click.option("--fail-on", type=click.Choice(["error", "warning", "info", "never"], case_sensitive=False), default=None,
+              help="Lowest severity that makes the exit code 1 (default: config, else error).")
 @click.option("--fail-on-new", is_flag=True, help="Only new findings (not already in the base) fail the run.")
 @click.option("--fail-on-new-waivers", is_flag=True,
               help="A finding the base had that the new version waives also fails the run (waivers get reviewed).")
@@ -316,7 +334,7 @@ def diff(paths: tuple[str, ...], rules: tuple[str, ...], as_of: date | None, con
     sys.exit(EXIT_FINDINGS if fail_on_new_waivers and result.newly_waived else code)
 
 
-@cli.command(name="import")
+@cli.command(name="import", short_help="Write a plan file from a recordkeeper line-up (CSV or Excel).")
 @click.argument("lineup", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), required=True,
               help="Plan file to write (atomically); `-` for standard output.")
@@ -351,7 +369,7 @@ def import_lineup(lineup: Path, output: Path, map_file: Path | None, numbers: st
                + (f"; {len(todos)} with facts to fill in (TODO comments)" if todos else ""), err=True)
 
 
-@cli.command()
+@cli.command(short_help="Write a commented starter plan to edit.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=Path("plan.yaml"),
               show_default=True, help="Where to write the starter plan; an existing file is never replaced.")
 def init(output: Path) -> None:
@@ -367,9 +385,10 @@ def init(output: Path) -> None:
                    err=True)
 
 
-@cli.command()
+@cli.command(short_help="Print each source document's status on the as-of date.")
 @_options_common
-@click.option("--format", "fmt", type=click.Choice(["text", "json"], case_sensitive=False), default="text", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["text", "json"], case_sensitive=False), default="text",
+              show_default=True, help="A timeline for people, or JSON.")
 def posture(rules: tuple[str, ...], as_of: date | None, config_path: Path | None, fmt: str) -> None:
     """Print each source document with its status on the as-of date, as a timeline."""
     from compliance import api
@@ -392,8 +411,10 @@ def schema() -> None:
 
 
 @schema.command("plan")
-@click.option("--format", "fmt", type=click.Choice(["json", "markdown"], case_sensitive=False), default="json", show_default=True)
-@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None)
+@click.option("--format", "fmt", type=click.Choice(["json", "markdown"], case_sensitive=False), default="json",
+              show_default=True, help="JSON Schema (for editors) or a Markdown field table.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write to FILE (atomically) instead of standard output.")
 def schema_plan(fmt: str, output: Path | None) -> None:
     """The plan file format: JSON Schema for editors (YAML language server), or a Markdown field reference."""
     if fmt == "markdown":
@@ -480,7 +501,8 @@ def rules_test(rules: tuple[str, ...], as_of: date | None, config_path: Path | N
 
 @rules.command("docs")
 @_options_common
-@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None)
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write the catalogue to FILE (atomically) instead of standard output.")
 def rules_docs(rules: tuple[str, ...], as_of: date | None, config_path: Path | None, output: Path | None) -> None:
     """Write the rule catalogue as Markdown (docs/rules.md is generated by this)."""
     from compliance import api

@@ -43,3 +43,7 @@ class InputError(Exception):
     @classmethod
     def at(cls, file: str, line: int, column: int, message: str) -> "InputError":
         return cls(Problem(Location(file, line, column), message))
+
+
+class NotAPlan(InputError):
+    """A rule pack found where a plan file belongs (a folder holding both): a note for the user, not a defect."""

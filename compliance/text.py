@@ -43,6 +43,14 @@ def counted(n: int, noun: str, plural: str | None = None) -> str:
     return f"{n} {noun if n == 1 else plural or noun + 's'}"
 
 
+def batch_total(checked: int, failing: int, broken: int) -> str:
+    """The last line of a batch: `3 plans: 2 checked, 1 with input errors; 1 with failing findings.`"""
+    if not broken:
+        return f"{counted(checked, 'plan')} checked, {failing} with failing findings.\n"
+    return (f"{counted(checked + broken, 'plan')}: {checked} checked, {broken} with input errors; "
+            f"{failing} with failing findings.\n")
+
+
 def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 

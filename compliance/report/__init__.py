@@ -1,7 +1,7 @@
 """Output formats. Each is one module with `render(reports, *, color=False) -> str`; adding one is one line here.
 
 Formats that can stream (print each plan as it is checked, so memory stays flat) also define `STREAMING = True`,
-`render_one(report)` and `render_end(plans_seen, plans_failing)`.
+`render_one(report)` and `render_end(plans_seen, plans_failing, plans_broken)`.
 """
 
 from __future__ import annotations

@@ -31,7 +31,7 @@ def render_one(report: Report, color: bool = False) -> str:
     return render([report])
 
 
-def render_end(reports_seen: int, failing: int) -> str:
+def render_end(reports_seen: int, failing: int, broken: int = 0) -> str:
     return ""
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from compliance.model import Report
-from compliance.text import counted, printable
+from compliance.text import batch_total, counted, printable
 
 STREAMING = True
 
@@ -16,8 +16,8 @@ def render_one(report: Report, color: bool = False) -> str:
             f"{c['watch']} watch, {c['waived']} waived\n")
 
 
-def render_end(reports_seen: int, failing: int) -> str:
-    return f"{counted(reports_seen, 'plan')} checked, {failing} with failing findings.\n"
+def render_end(reports_seen: int, failing: int, broken: int = 0) -> str:
+    return batch_total(reports_seen, failing, broken)
 
 
 def render(reports: list[Report], *, color: bool = False) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from compliance.model import Finding, Report, severity_rank
-from compliance.text import counted, lead, lead_path, printable
+from compliance.text import batch_total, counted, lead, lead_path, printable
 
 STREAMING = True
 _COLORS = {"error": "red", "warning": "yellow", "info": "cyan", "waived": "green", "watch": "blue"}
@@ -15,8 +15,10 @@ def render_one(report: Report, color: bool = False) -> str:
     return "\n".join(_plan(report, color)) + "\n"
 
 
-def render_end(reports_seen: int, failing: int) -> str:
-    return f"{reports_seen} plans checked, {failing} with failing findings.\n" if reports_seen > 1 else ""
+def render_end(reports_seen: int, failing: int, broken: int = 0) -> str:
+    if reports_seen + broken <= 1:
+        return ""
+    return batch_total(reports_seen, failing, broken)
 
 
 def render(reports: list[Report], *, color: bool = False) -> str:

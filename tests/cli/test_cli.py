@@ -181,3 +181,37 @@ def test_a_review_date_after_the_packs_posture_says_so_in_every_output(run_cli, 
     assert notice in html.read_text()
     on_time = json.loads(run_cli("check", str(EXAMPLE_PLAN), "--as-of", "2026-11-22", "--format", "json").stdout)
     assert on_time["plans"][0]["notice"] is None
+
+
+def test_a_mixed_batch_counts_broken_files_and_skips_packs_with_a_note(tmp_path, run_cli):
+    import shutil
+
+    shutil.copy(EXAMPLE_PLAN, tmp_path / "a.yaml")
+    (tmp_path / "b.yaml").write_text("schema_version: 1\nplan: [\n")
+    shutil.copy(EXAMPLE_PLAN.parent / "starter-pack.yaml", tmp_path / "c-pack.yaml")
+    result = run_cli("check", str(tmp_path), "--as-of", "2026-11-22", "--format", "summary")
+    assert result.exit_code == 2
+    assert result.stdout.splitlines()[-1] == "2 plans: 1 checked, 1 with input errors; 1 with failing findings."
+    assert f"compliance: skipped {tmp_path / 'c-pack.yaml'}: is a rule pack, not a plan file: load it with --rules" \
+        in result.stderr
+    only_packs = run_cli("check", str(tmp_path / "c-pack.yaml"))
+    assert only_packs.exit_code == 2 and "no plan file among these" in only_packs.stderr
+
+
+def test_min_severity_shows_only_what_was_asked_and_help_is_complete(run_cli):
+    import click
+
+    from compliance.cli import cli
+
+    shown = run_cli("check", str(EXAMPLE_PLAN), "--as-of", "2026-11-22", "--min-severity", "warning").stdout
+    assert "  WARNING " in shown and "  INFO " not in shown and "  WATCH " not in shown
+
+    def undocumented(cmd, name):
+        if isinstance(cmd, click.Group):
+            for sub, child in cmd.commands.items():
+                yield from undocumented(child, f"{name} {sub}")
+        else:
+            yield from ((name, p.opts) for p in cmd.params if isinstance(p, click.Option) and not p.help)
+    assert list(undocumented(cli, "compliance")) == []
+    commands = run_cli("--help").stdout.split("Commands:", 1)[1]
+    assert "..." not in commands  # no command's summary is cut off
