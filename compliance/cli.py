@@ -105,6 +105,9 @@ def cli() -> None:
               help="Record the current findings as the baseline in FILE.")
 @click.option("--jobs", "-j", type=click.IntRange(1, 64), default=1, show_default=True,
               help="Check plans in this many processes.")
+@click.option("--also", "also", multiple=True, metavar="FORMAT=FILE",
+              help="Also write this format to FILE from the same run (repeatable), e.g. --also sarif=out.sarif "
+                   "--also markdown=summary.md: one check, several reports.")
 @click.option("--min-severity", type=click.Choice(["watch", "info", "warning", "error"], case_sensitive=False),
               default="watch", show_default=True,
               help="Show only findings at or above this severity (the exit code still follows --fail-on).")
@@ -112,7 +115,7 @@ def cli() -> None:
               help="Colour the text format (default: on a terminal, unless NO_COLOR is set).")
 def check(paths: tuple[str, ...], rules: tuple[str, ...], as_of: date | None, config_path: Path | None, fmt: str,
           output: Path | None, fail_on: str | None, baseline: Path | None, write_baseline: Path | None,
-          jobs: int, min_severity: str, color: bool | None) -> None:
+          jobs: int, also: tuple[str, ...], min_severity: str, color: bool | None) -> None:
     """Check plan files (files, directories or globs) and report findings with file:line and citations."""
     from compliance import api
     from compliance.baseline import filter_new, read_baseline, write_baseline_file
@@ -125,7 +128,8 @@ def check(paths: tuple[str, ...], rules: tuple[str, ...], as_of: date | None, co
         raise click.UsageError("name at least one plan file or directory (or list plans in .compliance.yaml)")
     ruleset = replace(api.load_rules(packs), settings_file=config.file)
     plans = api.expand_plan_paths(targets)
-    _refuse_overwriting_inputs([output, write_baseline], [*plans, baseline, *packs])
+    extra_outputs = [_also(spec) for spec in also]
+    _refuse_overwriting_inputs([output, write_baseline, *(p for _, p in extra_outputs)], [*plans, baseline, *packs])
     known = read_baseline(baseline) if baseline else None
     formatter = module(fmt)
     streaming = getattr(formatter, "STREAMING", False)
@@ -160,13 +164,19 @@ def check(paths: tuple[str, ...], rules: tuple[str, ...], as_of: date | None, co
                 item = replace(item, findings=tuple(f for f in item.findings if severity_rank(f.severity) >= floor))
             if streaming:
                 write(formatter.render_one(item, color=color))
-            else:
+            if not streaming or extra_outputs:
                 collected.append(item)
         extra = {"problems": tuple(problems)} if getattr(formatter, "REPORTS_PROBLEMS", False) else {}
         write(formatter.render_end(seen, failing, broken) if streaming
               else formatter.render(collected, color=color, **extra))
     if not seen and not broken:
         raise InputError.at(" ".join(targets), 0, 0, "no plan file among these (only rule packs)")
+    for extra_fmt, extra_path in extra_outputs:
+        from compliance.atomic import write_atomic
+
+        extra_module = module(extra_fmt)
+        kwargs = {"problems": tuple(problems)} if getattr(extra_module, "REPORTS_PROBLEMS", False) else {}
+        write_atomic(extra_path, extra_module.render(collected, **kwargs).encode("utf-8"))
     if write_baseline:
         write_baseline_file(write_baseline, fingerprints)
     for problem in problems:
@@ -211,6 +221,17 @@ def exit_code(reports: list[Report], fail_on: str) -> int:
     threshold = severity_rank(fail_on)
     failing = any(f.status == "fail" and severity_rank(f.severity) >= threshold for r in reports for f in r.findings)
     return EXIT_FINDINGS if failing else EXIT_OK
+
+
+def _also(spec: str) -> tuple[str, Path]:
+    """`sarif=out.sarif` -> ("sarif", Path("out.sarif")), checked against the known formats."""
+    from compliance.report import FORMATS
+
+    fmt, sep, path = spec.partition("=")
+    if not sep or not path or fmt.lower() not in FORMATS:
+        raise click.BadParameter(f"{spec!r}: write FORMAT=FILE with FORMAT one of {', '.join(FORMATS)}",
+                                 param_hint="--also")
+    return fmt.lower(), Path(path)
 
 
 def _refuse_overwriting_inputs(outputs: list, inputs: list) -> None:

@@ -22,7 +22,8 @@ def run_step(tmp_path: Path, paths: str, fail_on: str = "error") -> tuple[subpro
     outputs, summary = tmp_path / "github-output", tmp_path / "summary.md"
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
            "PC_PATHS": paths, "PC_PACKS": "", "PC_FAIL_ON": fail_on, "PC_FORMAT": "github", "PC_AS_OF": "2026-11-22",
-           "PC_SARIF": str(sarif), "GITHUB_OUTPUT": str(outputs), "GITHUB_STEP_SUMMARY": str(summary)}
+           "PC_SARIF": str(sarif), "GITHUB_OUTPUT": str(outputs), "GITHUB_STEP_SUMMARY": str(summary),
+           "RUNNER_TEMP": str(runner_temp)}
     result = subprocess.run(["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", step["run"]], cwd=workspace,
                             env=env, capture_output=True, text=True, timeout=300)
     return result, sarif, outputs
@@ -55,3 +56,17 @@ def test_findings_fail_the_step_after_the_summary_and_sarif_are_written(tmp_path
     assert "plan-compliance: 1 plan(s)" in (tmp_path / "summary.md").read_text()
     passed, _, _ = run_step(tmp_path, "plans/", fail_on="never")
     assert passed.returncode == 0
+
+
+def test_the_action_checks_the_configured_plans_once(tmp_path):
+    workspace = tmp_path / "workspace"
+    (workspace / "plans").mkdir(parents=True)
+    shutil.copy(EXAMPLE_PLAN, workspace / "plans" / "acme.yaml")
+    (workspace / ".compliance.yaml").write_text("plans: [plans/]\n")
+    (workspace / "other.yaml").write_text("not: a plan\n")  # outside the configured plans: never read
+    result, sarif, _ = run_step(tmp_path, "")
+    assert result.returncode == 1, result.stderr
+    assert "settings from" in result.stderr and "other.yaml" not in result.stdout + result.stderr
+    assert json.loads(sarif.read_text())["runs"][0]["results"]
+    step = next(s for s in yaml.safe_load((ROOT / "action.yml").read_text())["runs"]["steps"] if s.get("id") == "check")
+    assert step["run"].count("compliance check") == 1
