@@ -282,9 +282,12 @@ def memo(paths: tuple[str, ...], rules: tuple[str, ...], as_of: date | None, con
     _refuse_overwriting_inputs([t for _, t in targets], [*plans, *packs])
     for _, target in targets:
         target.parent.mkdir(parents=True, exist_ok=True)
+    # What reproduces the memo's content: the date, the packs and the settings (not --jobs or output paths, so
+    # a memo is byte-identical however it was run).
+    pack_args = "".join(f" --rules {p}" for p in packs) if list(packs) != ["bundled"] else ""
     settings = f" (settings: {config.file})" if config.file else ""
     options = MemoOptions(prepared_by=prepared_by, committee=committee,
-                          command=f"compliance memo --as-of {as_of.isoformat()}{settings}")
+                          command=f"compliance memo --as-of {as_of.isoformat()}{pack_args}{settings}")
     failed = 0
     for _plan, written, error in write_memos(targets, tuple(packs), as_of, options, fmt, template_dir, jobs):
         if error:

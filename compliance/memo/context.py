@@ -8,7 +8,7 @@ from typing import Any
 from compliance.model import Finding, Outcome, Report, Rule, severity_rank
 from compliance.posture import posture_rows
 from compliance.report.json_format import finding_dict
-from compliance.text import show
+from compliance.text import percent, show
 
 
 @dataclass(frozen=True)
@@ -22,7 +22,8 @@ _STATUS_ORDER = {"fail": 0, "watch": 1, "waived": 2, "pass": 3, "not_applicable"
 
 
 def _percent(value: Any) -> str:
-    return "—" if value is None else f"{value * 100:.2f}%"
+    """A fee as the findings write it (one formatting for text, JSON, Markdown and memo): 0.00015 is 0.015%."""
+    return "—" if value is None else percent(value)
 
 
 def _rule_columns(rule: Rule | None, outcome: Outcome) -> dict[str, str]:

@@ -181,3 +181,21 @@ def test_a_huge_unbroken_name_wraps_on_the_page_and_bidi_overrides_show_as_text(
         rights = [chars.get_charbox(i)[2] for i in range(chars.count_chars())]
         assert max(rights, default=0) <= width, "text runs off the page"
     assert "\u202e" not in text and "\\u202e" in text  # shown, never applied
+
+
+def test_memo_fees_keep_their_precision_and_the_command_names_the_packs(tmp_path, run_cli):
+    import yaml
+
+    plan = yaml.safe_load(EXAMPLE_PLAN.read_text())
+    plan["menu"][4]["expense_ratio"] = 0.00015  # an index fund at 1.5 bp
+    path = tmp_path / "plan.yaml"
+    path.write_text(yaml.safe_dump(plan))
+    out = tmp_path / "memo.html"
+    policy = str(ROOT / "examples" / "sponsor-policy.yaml")
+    result = run_cli("memo", str(path), "-o", str(out), "--format", "html", "--as-of", "2026-11-22", "--jobs", "2",
+                     "--rules", "bundled", "--rules", policy)
+    assert result.exit_code == 0, result.stderr
+    html = out.read_text()
+    assert "0.015%" in html and ">0.01%<" not in html
+    assert f"compliance memo --as-of 2026-11-22 --rules bundled --rules {policy}" in html
+    assert "--jobs" not in html and str(out) not in html
