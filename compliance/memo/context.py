@@ -117,6 +117,7 @@ def build_context(report: Report, options: MemoOptions) -> dict:
         "overall": overall, "counts": counts, "action": [_finding(f) for f in action],
         "posture": [row for row in posture_rows(report.ruleset, report.as_of) if row["status"] != "not_yet_issued"],
         "currency_notice": report.ruleset.currency_notice(report.as_of),
+        "glyph_notice": None,  # set for PDFs by the writer (compliance.memo.glyphs)
         "overview": [(k, show(v)) for k, v in overview], "menu": menu, "checklist": checklist, "groups": groups,
         "waivers": [{"rule": w.rule, "fund": w.fund or "all funds", "reason": w.reason, "approved_by": w.approved_by,
                      "approved_on": w.approved_on.isoformat(), "expires": w.expires.isoformat(),

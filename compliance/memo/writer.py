@@ -19,7 +19,12 @@ from compliance.report.json_format import document
 
 
 def memo_bytes(report: Report, options: MemoOptions, fmt: str = "pdf", template_dir: Path | None = None) -> bytes:
-    html = render_html(build_context(report, options), template_dir)
+    context = build_context(report, options)
+    if fmt == "pdf":  # a browser reading the HTML has its own fonts; the PDF has only the machine's
+        from compliance.memo.glyphs import glyph_notice
+
+        context["glyph_notice"] = glyph_notice(report.plan_bytes().decode("utf-8-sig"))
+    html = render_html(context, template_dir)
     if fmt == "html":
         return html.encode("utf-8")
     from compliance.memo.pdf import render_pdf

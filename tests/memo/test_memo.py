@@ -199,3 +199,23 @@ def test_memo_fees_keep_their_precision_and_the_command_names_the_packs(tmp_path
     assert "0.015%" in html and ">0.01%<" not in html
     assert f"compliance memo --as-of 2026-11-22 --rules bundled --rules {policy}" in html
     assert "--jobs" not in html and str(out) not in html
+
+
+def test_characters_no_installed_font_can_draw_are_named_on_the_memo(tmp_path, run_cli):
+    import yaml
+
+    from compliance.memo.glyphs import missing_glyphs
+
+    plan = yaml.safe_load(EXAMPLE_PLAN.read_text())
+    plan["menu"][0]["name"] = "Acme 目标 Trust"
+    path = tmp_path / "plan.yaml"
+    path.write_text(yaml.safe_dump(plan, allow_unicode=True))
+    out = tmp_path / "memo.pdf"
+    assert run_cli("memo", str(path), "-o", str(out), "--as-of", "2026-11-22").exit_code == 0
+    first = pypdfium2.PdfDocument(str(out))[0].get_textpage().get_text_range()
+    expected = missing_glyphs("目标")  # what this machine's fonts cannot draw (all of it, with DejaVu alone)
+    if expected:
+        assert "cannot be drawn with the installed fonts" in first and "U+76EE" in first
+    else:
+        assert "cannot be drawn" not in first
+    assert missing_glyphs("Plain Latin, café, Ελληνικά") == []  # DejaVu covers these
