@@ -305,23 +305,17 @@ def _compile_operator(op: str, arg: Any, get: Callable, kind: str, at: tuple, ct
             raise ctx.error(at, f"matches needs a text field, not {kind}")
         pattern = _compile_pattern(arg, at, ctx)
         return lambda s: isinstance(v := get(s), str) and pattern.search(v[:MAX_MATCH_TEXT]) is not None
-    if op == "within_days":
+    if op in ("within_days", "within_months"):
+        unit = op.split("_")[1]
         if kind != "date":
-            raise ctx.error(at, f"within_days needs a date field, not {kind}")
+            raise ctx.error(at, f"{op} needs a date field, not {kind}")
         if isinstance(arg, dict) and "field" in arg:
-            raise ctx.error(at, "within_days takes a number of days or {param: NAME}, not a field")
-        days = _compile_operand(arg, "days", at, ctx)
+            raise ctx.error(at, f"{op} takes a number of {unit} or {{param: NAME}}, not a field")
+        count = _compile_operand(arg, unit, at, ctx)
+        before = _days_before if unit == "days" else _months_before
         # a table parameter looked up `by` a field may have no entry and no default: then nothing is within
-        return lambda s: (isinstance(v := get(s), date) and (n := days(s)) is not None
-                          and _days_before(s.as_of, n) <= v <= s.as_of)
-    if op == "within_months":
-        if kind != "date":
-            raise ctx.error(at, f"within_months needs a date field, not {kind}")
-        if isinstance(arg, dict) and "field" in arg:
-            raise ctx.error(at, "within_months takes a number of months or {param: NAME}, not a field")
-        months = _compile_operand(arg, "months", at, ctx)
-        return lambda s: (isinstance(v := get(s), date) and (n := months(s)) is not None
-                          and _months_before(s.as_of, n) <= v <= s.as_of)
+        return lambda s: (isinstance(v := get(s), date) and (n := count(s)) is not None
+                          and before(s.as_of, n) <= v <= s.as_of)
     if op in ("lt", "le", "gt", "ge") and kind not in ("number", "integer", "date"):
         raise ctx.error(at, f"{op} orders numbers or dates, not {kind}")
     other = _compile_operand(arg, kind, at, ctx)
