@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import functools
 import io
+import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +21,7 @@ from typing import Any
 from compliance.errors import InputError, Location, Problem
 from compliance.loader import MAX_FILE_BYTES, read_file
 from compliance.schema import ASSET_CLASSES, VEHICLES, did_you_mean
+from compliance.text import printable
 
 # our field -> headers recordkeepers commonly use for it (compared without case, spaces or punctuation)
 DEFAULT_COLUMNS: dict[str, tuple[str, ...]] = {
@@ -41,6 +43,7 @@ FIELDS = tuple(DEFAULT_COLUMNS)
 CATEGORIES = Path(__file__).parent / "lineup_categories.yaml"  # category names -> asset classes (data)
 TRUE_WORDS = {"yes", "y", "x", "true", "1", "default", "qdia", "d"}
 NUMBERS = ("fraction", "percent")
+MAX_ROWS = 20_000  # a line-up has tens of funds; a sheet of millions of rows (or a zip bomb) is refused
 
 
 @dataclass
@@ -80,7 +83,9 @@ def read_rows(path: Path, name: str) -> list[list[Any]]:
             raise InputError.at(name, 0, 0, f"not a readable .xlsx workbook ({type(exc).__name__})") from None
         sheet = book.worksheets[0]
         rows = []
-        for cells in sheet.iter_rows():
+        for number, cells in enumerate(sheet.iter_rows(max_col=50), start=1):
+            if number > MAX_ROWS:
+                raise InputError.at(name, number, 1, f"more than {MAX_ROWS:,} rows; a line-up is refused past that")
             row = []
             for cell in cells:
                 value = cell.value
@@ -97,7 +102,16 @@ def read_rows(path: Path, name: str) -> list[list[Any]]:
         dialect: Any = csv.Sniffer().sniff(text[:4096], delimiters=",;\t|")
     except csv.Error:
         dialect = csv.excel
-    return [row for row in csv.reader(io.StringIO(text), dialect)]
+    rows = []
+    reader = csv.reader(io.StringIO(text), dialect)
+    try:
+        for number, row in enumerate(reader, start=1):
+            if number > MAX_ROWS:
+                raise InputError.at(name, number, 1, f"more than {MAX_ROWS:,} rows; a line-up is refused past that")
+            rows.append(row[:50])
+    except csv.Error as exc:
+        raise InputError.at(name, reader.line_num, 1, f"not a readable CSV line: {exc}") from None
+    return rows
 
 
 def find_columns(header: list[Any], mapping: dict[str, str] | None, name: str) -> dict[str, int]:
@@ -110,7 +124,7 @@ def find_columns(header: list[Any], mapping: dict[str, str] | None, name: str) -
                 raise InputError.at(name, 0, 0, f"--map names {fld!r}, which is not a line-up field "
                                                 f"({', '.join(FIELDS)}){did_you_mean(fld, FIELDS)}")
             if _norm(heading) not in normalised:
-                raise InputError.at(name, 1, 0, f"--map: no column {heading!r} in the header "
+                raise InputError.at(name, 1, 1, f"--map: no column {heading!r} in the header "
                                                 f"({', '.join(str(h) for h in header)})")
             columns[fld] = normalised.index(_norm(heading))
     for fld, aliases in DEFAULT_COLUMNS.items():
@@ -123,7 +137,7 @@ def find_columns(header: list[Any], mapping: dict[str, str] | None, name: str) -
         if found is not None and found not in columns.values():
             columns[fld] = found
     if "name" not in columns:
-        raise InputError.at(name, 1, 0, "no fund-name column found (looked for "
+        raise InputError.at(name, 1, 1, "no fund-name column found (looked for "
                                         f"{', '.join(repr(a) for a in DEFAULT_COLUMNS['name'])}); name it with --map")
     return columns
 
@@ -244,7 +258,7 @@ def _unique_id(fund_name: str, ticker: Any, seen: set[str]) -> str:
 
 def plan_yaml(lineup: Lineup, plan_name: str | None) -> str:
     """The plan file: what the line-up said as values, the rest as commented placeholders to fill in."""
-    out = [f"# Plan file written by `compliance import` from {Path(lineup.source).name}.",
+    out = [f"# Plan file written by `compliance import` from {printable(Path(lineup.source).name)}.",
            "# Lines marked TODO are facts the line-up does not give: fill them in (never guessed), then run",
            "# `compliance check` on this file. docs/plan-format.md describes every field.",
            "schema_version: 1", "", "plan:"]
@@ -289,9 +303,16 @@ def plan_yaml(lineup: Lineup, plan_name: str | None) -> str:
 
 
 def _quote(value: Any) -> str:
+    """A YAML scalar for any text: plain when it is safely plain, else a JSON string (valid YAML, every control
+    character escaped), so a hostile cell cannot break the file or smuggle in keys."""
     text = str(value)
-    return text if re.fullmatch(r"[A-Za-z][A-Za-z0-9 ._()&/-]*", text) and not text.lower() in (
-        "yes", "no", "on", "off", "true", "false", "null") else '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    plain = re.fullmatch(r"[A-Za-z][A-Za-z0-9 ._()&/-]*", text) and text.lower() not in (
+        "yes", "no", "on", "off", "true", "false", "null", "y", "n")
+    if plain:
+        return text
+    quoted = json.dumps(text, ensure_ascii=False)  # YAML reads a JSON string; escape what YAML will not take raw
+    return re.sub("[\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff\ud800-\udfff]",
+                  lambda m: f"\\u{ord(m.group()):04x}", quoted)
 
 
 def todo_lines(lineup: Lineup) -> list[str]:

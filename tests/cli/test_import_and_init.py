@@ -94,3 +94,26 @@ def test_init_writes_a_starter_plan_that_checks_and_never_overwrites(tmp_path, r
     assert checked.exit_code == 0, checked.stderr  # no input error, and no error-level finding
     again = run_cli("init", cwd=tmp_path)
     assert again.exit_code == 2 and "already exists" in again.stderr
+
+
+def test_hostile_cells_cannot_break_the_plan_file(tmp_path, run_cli):
+    sheet = tmp_path / "lineup.csv"
+    evil = 'Fund"\ninjected: true\n# \x9b\u2028 ::error:: x'
+    import csv
+
+    with sheet.open("w", newline="") as handle:
+        csv.writer(handle).writerows([["Fund Name", "Category", "Expense Ratio"], [evil, "Large Blend", "0.05%"],
+                                      ["yes", "Large Blend", "5 bp"]])
+    out = tmp_path / "plan.yaml"
+    assert run_cli("import", str(sheet), "-o", str(out)).exit_code == 0
+    plan = yaml.safe_load(out.read_text())
+    assert [f["name"] for f in plan["menu"]] == [evil, "yes"]
+    assert "injected" not in plan
+
+
+def test_a_broken_csv_is_a_located_error(tmp_path, run_cli):
+    sheet = tmp_path / "lineup.csv"
+    sheet.write_text('Fund Name,Category\n"' + "x" * 200_000 + '",Large Blend\n')  # past csv's field limit
+    result = run_cli("import", str(sheet), "-o", str(tmp_path / "plan.yaml"))
+    assert result.exit_code == 2 and "lineup.csv:2:1: not a readable CSV line: field larger than field limit" \
+        in result.stderr
