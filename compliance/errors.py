@@ -14,6 +14,7 @@ class Location:
     file: str
     line: int = 0
     column: int = 0
+    origin: int = 0  # for a value merged from a YAML anchor: the line where the anchor gives it
 
     def __str__(self) -> str:
         """As printed for people: a file name from any source cannot break the line or start a runner command."""
@@ -30,7 +31,8 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
-        return f"{self.location}: {printable(self.message)}"
+        origin = f" (the value comes from the anchor on line {self.location.origin})" if self.location.origin else ""
+        return f"{self.location}: {printable(self.message)}{origin}"
 
 
 class InputError(Exception):

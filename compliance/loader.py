@@ -44,6 +44,9 @@ class Document:
     text: bytes
     positions: dict[Path_, tuple[int, int]] = field(default_factory=dict)
     key_positions: dict[Path_, tuple[int, int]] = field(default_factory=dict)
+    # values a mapping took through a merge key (`<<: *core`): the line of the value in the anchored mapping;
+    # such a value's own position is the merge key's line in the mapping that uses it
+    origins: dict[Path_, int] = field(default_factory=dict)
 
     def locate(self, path: Path_, key: bool = False) -> Location:
         """Location of the value (or its key) at `path`, else of its nearest located ancestor."""
@@ -53,7 +56,7 @@ class Document:
         while path not in self.positions and path:
             path = path[:-1]
         line, column = self.positions.get(path, (1, 1))
-        return Location(self.file, line, column)
+        return Location(self.file, line, column, self.origins.get(path, 0))
 
 
 _PLAIN_KEY = re.compile(r"[A-Za-z0-9_\-]+")
@@ -262,8 +265,15 @@ class _Builder:
 
     def build_mapping(self, node: yaml.MappingNode, path: Path_, depth: int) -> dict:
         result: dict = {}
+        merge_mark = next((k.start_mark for k, _ in node.value if k.tag == _MERGE), None)
         for merged in self.merge_sources(node):
+            lines = {k.value: v.start_mark.line + 1 for k, v in merged.value if isinstance(k, yaml.ScalarNode)}
             for key, value in self.build(merged, path, depth + 1).items():
+                if key not in result and merge_mark is not None:
+                    # located at the `<<:` line of the mapping that uses it, with the anchor's line as its origin
+                    self.doc.positions[path + (key,)] = (merge_mark.line + 1, merge_mark.column + 1)
+                    if str(key) in lines:
+                        self.doc.origins[path + (key,)] = lines[str(key)]
                 result.setdefault(key, value)
         explicit: set = set()
         for key_node, value_node in node.value:
@@ -279,6 +289,7 @@ class _Builder:
                 raise self.fail(key_node, f"duplicate key {format_path(path + (key,))!s} (first defined on line {first}); YAML keeps only the last one, so remove one")
             explicit.add(key)
             self.doc.key_positions[path + (key,)] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+            self.doc.origins.pop(path + (key,), None)  # written here explicitly: no anchor behind it
             result[key] = self.build(value_node, path + (key,), depth + 1)
         self.doc.positions.pop(path + ("<key>",), None)
         return result
