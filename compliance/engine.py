@@ -89,19 +89,17 @@ def consolidate_watch(findings: list[Finding], rules: dict[str, Rule], as_of: da
     one item per source, which remembers its members' fingerprints so that older baselines still match it.
     """
     groups: dict[tuple[str, ...], list[Finding]] = {}
+    out: list[Finding | tuple[str, ...]] = []  # a source key holds the place of its item until the groups are full
     for f in findings:
-        if f.status == "watch" and f.rule_id in rules:
-            groups.setdefault(tuple(s.id for s in rules[f.rule_id].basis), []).append(f)
-    out: list[Finding] = []
-    done: set[tuple[str, ...]] = set()
-    for f in findings:
-        key = tuple(s.id for s in rules[f.rule_id].basis) if f.status == "watch" and f.rule_id in rules else None
-        if key is None:
+        if f.status != "watch" or f.rule_id not in rules:
             out.append(f)
-        elif key not in done:
-            done.add(key)
-            out.append(_watch_item(key, groups[key], rules, as_of))
-    return tuple(out)
+            continue
+        key = tuple(s.id for s in rules[f.rule_id].basis)
+        if key not in groups:
+            groups[key] = []
+            out.append(key)
+        groups[key].append(f)
+    return tuple(x if isinstance(x, Finding) else _watch_item(x, groups[x], rules, as_of) for x in out)
 
 
 def _watch_item(key: tuple[str, ...], members: list[Finding], rules: dict[str, Rule], as_of: date) -> Finding:

@@ -42,7 +42,6 @@ FIELDS = tuple(DEFAULT_COLUMNS)
 
 CATEGORIES = Path(__file__).parent / "lineup_categories.yaml"  # category names -> asset classes (data)
 TRUE_WORDS = {"yes", "y", "x", "true", "1", "default", "qdia", "d"}
-NUMBERS = ("fraction", "percent")
 MAX_ROWS = 20_000  # a line-up has tens of funds; a sheet of millions of rows (or a zip bomb) is refused
 
 
@@ -59,7 +58,6 @@ class Fund:
 class Lineup:
     funds: list[Fund]
     source: str
-    notes: list[str] = field(default_factory=list)
 
 
 def _norm(text: Any) -> str:

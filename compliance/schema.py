@@ -35,6 +35,7 @@ DILIGENCE_FACTORS = [
     "volatility", "custody", "participant_education", "allocation_cap", "regulatory_status", "prudence",
 ]
 DESIGNATIONS = ["none", "fund", "series", "managed_account"]
+FUND_ID = r"[a-z0-9][a-z0-9._-]{0,63}"
 DEFAULT_MANAGERS = ["registered_investment_company", "investment_manager", "trustee", "plan_sponsor"]
 
 
@@ -62,7 +63,7 @@ _DETERMINATION = _record(
 
 FUND_SCHEMA: dict = {
     "id": _s("string", "Stable identifier used by waivers and in findings.", required=True,
-             regex=r"[a-z0-9][a-z0-9._-]{0,63}"),
+             regex=FUND_ID),
     "name": _s("string", "Fund name as shown to participants.", required=True, empty=False),
     "ticker": _s("string", "Exchange ticker, if any.", regex=r"[A-Z0-9.]{1,10}"),
     "cusip": _s("string", "CUSIP, if any.", regex=r"[0-9A-Z]{9}"),
@@ -302,7 +303,7 @@ def _fund_named(doc: Document, path: tuple, where: str) -> str:
         menu = doc.data.get("menu") if isinstance(doc.data, dict) else None
         fund = menu[path[1]] if isinstance(menu, list) and path[1] < len(menu) else None
         fid = fund.get("id") if isinstance(fund, dict) else None
-        if isinstance(fid, str) and re.fullmatch(r"[a-z0-9][a-z0-9._-]{0,63}", fid):
+        if isinstance(fid, str) and re.fullmatch(FUND_ID, fid):
             return where.replace(f"menu[{path[1]}]", f"menu[fund {fid}]", 1)
     return where
 
