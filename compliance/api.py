@@ -19,7 +19,7 @@ from compliance.errors import InputError, NotAPlan
 from compliance.loader import load_bytes, load_file
 from compliance.model import Report, RuleSet
 from compliance.packs import load_ruleset
-from compliance.schema import validate_plan
+from compliance.schemas.plan import validate_plan
 from compliance.waivers import read_waivers
 
 PLAN_SUFFIXES = (".yaml", ".yml")
@@ -37,11 +37,12 @@ def check(plan_path: str | Path, ruleset: RuleSet, as_of: date, text: bytes | No
         raise NotAPlan.at(doc.file, 0, 0, f"is a rule pack, not a plan file: load it with --rules {doc.file} (or "
                                           f"list it under packs: in .compliance.yaml)")
     plan = validate_plan(doc)
-    outcomes, findings = evaluate(ruleset, doc, as_of)
+    waivers = read_waivers(plan, doc)
+    outcomes, findings = evaluate(ruleset, plan, doc, as_of, waivers)
     return Report(
         plan_file=doc.file, plan_name=plan["plan"]["name"], plan=plan, as_of=as_of, outcomes=outcomes,
         findings=findings, plan_sha256=hashlib.sha256(doc.text).hexdigest(), plan_text=doc.text, ruleset=ruleset,
-        tool_version=__version__, waivers=read_waivers(doc),
+        tool_version=__version__, waivers=waivers,
     )
 
 

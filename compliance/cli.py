@@ -446,7 +446,7 @@ def schema_plan(fmt: str, output: Path | None) -> None:
 
         _emit(plan_fields_markdown(), output)
         return
-    from compliance.schema import json_schema
+    from compliance.schemas.jsonschema import json_schema
 
     _emit(json.dumps(json_schema(), indent=2) + "\n", output)
 
@@ -484,11 +484,9 @@ def rules_show(rule_id: str, rules: tuple[str, ...], as_of: date | None, config_
     ruleset = api.load_rules(packs)
     rule = ruleset.rule(rule_id)
     if rule is None:
-        import difflib
+        from compliance.schemas.messages import did_you_mean
 
-        close = difflib.get_close_matches(rule_id, [r.id for r in ruleset.rules], n=3)
-        hint = f" Did you mean: {', '.join(close)}?" if close else ""
-        raise InputError.at(rule_id, 0, 0, f"no loaded rule has this id.{hint}")
+        raise InputError.at(rule_id, 0, 0, f"no loaded rule has this id{did_you_mean(rule_id, (r.id for r in ruleset.rules))}")
     state, why = applicability(rule, as_of)
     window = f"{rule.effective_from or 'always'} .. {rule.effective_until or 'open'}"
     click.echo(f"{rule.id}: {rule.title}\n  pack: {rule.pack_id} ({rule.location})\n  severity: {rule.severity}, "

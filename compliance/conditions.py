@@ -9,13 +9,13 @@ Every field path is checked against the plan format when the pack loads, so a ty
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import Any, Callable, Iterator
 
-from compliance.errors import InputError, Location, Problem
-from compliance.loader import Document, format_path
+from compliance.errors import InputError, Location, Problem, format_path
+from compliance.loader import Document
+from compliance.schemas.messages import did_you_mean
 
 Predicate = Callable[["Scope"], bool]
 
@@ -165,8 +165,7 @@ def _compile_path(path: Any, at: tuple, ctx: Context) -> tuple[Callable[[Scope],
         raise ctx.error(at, f"{path}: 'selected.' names the rule's own fund inside an aggregate of a fund-scope rule")
     catalog_key = ".".join(("fund",) + parts[1:]) if root == "selected" else path
     if catalog_key not in ctx.catalog:
-        close = difflib.get_close_matches(catalog_key, list(ctx.catalog), n=1, cutoff=0.7)
-        hint = f"; did you mean {close[0]!r}?" if close else "; see docs/plan-format.md for the fields"
+        hint = did_you_mean(catalog_key, ctx.catalog) or "; see docs/plan-format.md for the fields"
         raise ctx.error(at, f"{path!r} is not a field of the plan format{hint}")
     kind = ctx.catalog[catalog_key]
     rest = parts[1:]

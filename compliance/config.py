@@ -11,19 +11,12 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from compliance.errors import InputError, Problem
-from compliance.fastcheck import Format
-from compliance.loader import format_path, load_file
+from compliance.errors import InputError
+from compliance.loader import load_file
+from compliance.schemas.config import CONFIG_FORMAT
+from compliance.schemas.messages import problems
 
 CONFIG_NAME = ".compliance.yaml"
-FAIL_ON = ("error", "warning", "info", "never")
-
-_FORMAT = Format({
-    "packs": {"type": "list", "schema": {"type": "string", "empty": False}},
-    "fail_on": {"type": "string", "allowed": list(FAIL_ON)},
-    "as_of": {"type": "date"},
-    "plans": {"type": "list", "schema": {"type": "string", "empty": False}},
-})
 
 
 @dataclass(frozen=True)
@@ -59,11 +52,8 @@ def load_config(path: Path | None) -> Config:
     data = doc.data if doc.data is not None else {}
     if not isinstance(data, dict):
         raise InputError.at(doc.file, 1, 1, "the config file must be a YAML mapping")
-    if (validator := _FORMAT.rejects(data)) is not None:
-        problems = []
-        for p, errs in sorted(validator.errors.items()):
-            problems.append(Problem(doc.locate((p,), key=True), f"{format_path((p,))}: {errs[0]}"))
-        raise InputError(problems)
+    if found := problems(doc, CONFIG_FORMAT, data):
+        raise InputError(found)
     base = path.parent
     resolve = lambda p: p if p == "bundled" else os.path.relpath(base / p)  # noqa: E731
     return Config(

@@ -8,9 +8,9 @@ from typing import Any
 from compliance.conditions import Scope
 from compliance.errors import Location
 from compliance.loader import Document
-from compliance.model import ENDED, Finding, Outcome, Rule, RuleSet, severity_rank
+from compliance.model import ENDED, Finding, Outcome, Rule, RuleSet, Waiver, severity_rank
 from compliance.text import fill
-from compliance.waivers import apply_waivers, read_waivers
+from compliance.waivers import apply_waivers
 
 
 def applicability(rule: Rule, as_of: date) -> tuple[str, str]:
@@ -42,9 +42,12 @@ def effective_severity(rule: Rule, as_of: date) -> str:
     return min(rule.severity, strongest, key=severity_rank)
 
 
-def evaluate(ruleset: RuleSet, doc: Document, as_of: date) -> tuple[tuple[Outcome, ...], tuple[Finding, ...]]:
-    """Every rule's checklist row, and the findings (waivers applied) in rule order."""
-    plan = doc.data
+def evaluate(ruleset: RuleSet, plan: dict, doc: Document, as_of: date, waivers: tuple[Waiver, ...] = ()
+             ) -> tuple[tuple[Outcome, ...], tuple[Finding, ...]]:
+    """Every rule's checklist row, and the findings (waivers applied) in rule order.
+
+    `plan` is the validated data (`validate_plan`); `doc` locates its values in the file.
+    """
     raw: list[tuple[Rule, str, str, int, list[Finding]]] = []
     for rule in ruleset.rules:
         state, why = applicability(rule, as_of)
@@ -61,7 +64,7 @@ def evaluate(ruleset: RuleSet, doc: Document, as_of: date) -> tuple[tuple[Outcom
             raw.append((rule, "fail" if findings else "pass", why, checked, findings))
     known = {rule.id for rule in ruleset.rules}
     all_findings = [f for *_, fs in raw for f in fs]
-    waived = apply_waivers(all_findings, read_waivers(doc), as_of, known)
+    waived = apply_waivers(all_findings, waivers, as_of, known)
     by_rule: dict[str, list[Finding]] = {}
     for f in waived:
         by_rule.setdefault(f.rule_id, []).append(f)

@@ -1,10 +1,30 @@
-"""The one exception type for bad user input; the CLI turns it into exit code 2."""
+"""The one exception type for bad user input (the CLI turns it into exit code 2), and how its places are named."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from compliance.text import lead_path, printable
+
+_PLAIN_KEY = re.compile(r"[A-Za-z0-9_\-]+")
+
+
+def format_path(path: tuple) -> str:
+    """`('menu', 3, 'expense_ratio')` -> `menu[3].expense_ratio`, the form users see in errors.
+
+    Keys that are not plain names (spaces, newlines, dots, quotes...) are shown quoted, `['odd key']`, so an
+    error message always stays on one line and says exactly which key it means.
+    """
+    out = ""
+    for part in path:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif not _PLAIN_KEY.fullmatch(str(part)):
+            out += f"[{str(part)!r}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out or "(document)"
 
 
 @dataclass(frozen=True)

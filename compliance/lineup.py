@@ -20,7 +20,8 @@ from typing import Any
 
 from compliance.errors import InputError, Location, Problem
 from compliance.loader import MAX_FILE_BYTES, read_file
-from compliance.schema import ASSET_CLASSES, VEHICLES, did_you_mean
+from compliance.schemas.messages import did_you_mean
+from compliance.schemas.plan import ASSET_CLASSES, VEHICLES
 from compliance.text import printable
 
 # our field -> headers recordkeepers commonly use for it (compared without case, spaces or punctuation)

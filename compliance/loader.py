@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from compliance.errors import InputError, Location
+from compliance.errors import InputError, Location, format_path
 
 try:  # the C parser is several times faster; the pure-Python one gives identical nodes
     from yaml import CSafeLoader as _Parser
@@ -57,26 +57,6 @@ class Document:
             path = path[:-1]
         line, column = self.positions.get(path, (1, 1))
         return Location(self.file, line, column, self.origins.get(path, 0))
-
-
-_PLAIN_KEY = re.compile(r"[A-Za-z0-9_\-]+")
-
-
-def format_path(path: Path_) -> str:
-    """`('menu', 3, 'expense_ratio')` -> `menu[3].expense_ratio`, the form users see in errors.
-
-    Keys that are not plain names (spaces, newlines, dots, quotes...) are shown quoted, `['odd key']`, so an
-    error message always stays on one line and says exactly which key it means.
-    """
-    out = ""
-    for part in path:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        elif not _PLAIN_KEY.fullmatch(str(part)):
-            out += f"[{str(part)!r}]"
-        else:
-            out += f".{part}" if out else str(part)
-    return out or "(document)"
 
 
 def load_file(path: str | Path, display_name: str | None = None) -> Document:

@@ -17,7 +17,8 @@ from compliance.errors import InputError, Location
 from compliance.loader import load_bytes, load_file
 from compliance.model import Rule, RuleSet, RuleTest
 from compliance.packs import BUNDLED_RULES
-from compliance.schema import validate_plan
+from compliance.schemas.plan import validate_plan
+from compliance.waivers import read_waivers
 
 BASE_PLAN = BUNDLED_RULES / "testing" / "base-plan.yaml"
 
@@ -66,12 +67,12 @@ def run_case(rule: Rule, case: RuleTest, ruleset: RuleSet, base: tuple[dict, dic
     plan = build_plan(case, *base)
     doc = load_bytes(yaml.safe_dump(plan, sort_keys=False).encode(), f"{rule.id} test {case.name!r}")
     try:
-        validate_plan(doc)
+        data = validate_plan(doc)
     except InputError as exc:
         return TestResult(rule.id, case.name, case.expect, f"an invalid test plan ({exc.problems[0].message})",
                           case.location)
     enabled = replace(rule, disabled_reason=None)  # a sponsor may switch a rule off; its own tests still run
-    outcomes, _ = evaluate(replace(ruleset, rules=(enabled,)), doc, case.as_of)
+    outcomes, _ = evaluate(replace(ruleset, rules=(enabled,)), data, doc, case.as_of, read_waivers(data, doc))
     return TestResult(rule.id, case.name, case.expect, outcomes[0].status, case.location)
 
 

@@ -11,11 +11,12 @@ from compliance.model import Finding, Waiver
 UNMATCHED_RULE_ID = "waiver-unmatched"
 
 
-def read_waivers(doc: Document) -> tuple[Waiver, ...]:
+def read_waivers(plan: dict, doc: Document) -> tuple[Waiver, ...]:
+    """The validated plan's waivers, each located in its file."""
     return tuple(
         Waiver(w["rule"], w.get("fund"), " ".join(w["reason"].split()), w["approved_by"], w["approved_on"], w["expires"],
                w.get("reference"), doc.locate(("waivers", i)))
-        for i, w in enumerate(doc.data.get("waivers") or [])
+        for i, w in enumerate(plan.get("waivers") or [])
     )
 
 

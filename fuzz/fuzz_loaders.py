@@ -16,12 +16,13 @@ import atheris
 
 with atheris.instrument_imports():
     import cerberus  # noqa: F401  (imported lazily by compliance, only for invalid input; instrumented here too)
+
     from compliance import api
     from compliance.conditions import Context, compile_condition
     from compliance.engine import evaluate
     from compliance.errors import InputError
     from compliance.loader import load_bytes
-    from compliance.schema import field_catalog, validate_plan
+    from compliance.schemas.plan import field_catalog, validate_plan
 
 RULES = api.load_rules(["bundled"])
 CATALOG = field_catalog()
@@ -38,8 +39,7 @@ def test_one_input(data: bytes) -> None:
     # Plans: the whole check path.
     try:
         doc = load_bytes(data, "fuzz.yaml")
-        validate_plan(doc)
-        evaluate(RULES, doc, AS_OF)
+        evaluate(RULES, validate_plan(doc), doc, AS_OF)
     except InputError as exc:
         check_problems(exc)
     # Conditions: the same bytes read as a rule's `require:` tree.

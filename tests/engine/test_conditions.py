@@ -11,7 +11,7 @@ from compliance import api
 from compliance.conditions import Context, compile_condition
 from compliance.errors import InputError
 from compliance.loader import load_bytes
-from compliance.schema import field_catalog
+from compliance.schemas.plan import field_catalog
 from tests.conftest import TODAY, write_pack, write_plan
 
 RULE = """\

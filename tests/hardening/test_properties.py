@@ -17,8 +17,9 @@ from compliance import api
 from compliance.engine import evaluate
 from compliance.errors import InputError
 from compliance.loader import load_bytes
-from compliance.packs import BUNDLED_RULES, PACK_FORMAT
-from compliance.schema import PLAN_FORMAT, validate_plan
+from compliance.packs import BUNDLED_RULES
+from compliance.schemas.pack import PACK_FORMAT
+from compliance.schemas.plan import PLAN_FORMAT, validate_plan
 from tests.conftest import ROOT, TODAY, clean_plan
 
 RULES = api.load_rules(["bundled"])
@@ -108,8 +109,7 @@ def test_any_plan_is_checked_or_refused_with_located_errors(doc):
         return
     try:
         parsed = load_bytes(text, "gen.yaml")
-        validate_plan(parsed)
-        evaluate(RULES, parsed, TODAY)
+        evaluate(RULES, validate_plan(parsed), parsed, TODAY)
     except InputError as exc:
         for problem in exc.problems:
             assert problem.location.file == "gen.yaml"
@@ -122,8 +122,7 @@ def test_arbitrary_bytes_spliced_into_a_plan(noise, at):
     raw = (clean_plan_bytes[:at] + noise + clean_plan_bytes[at:])
     try:
         doc = load_bytes(raw, "noise.yaml")
-        validate_plan(doc)
-        evaluate(RULES, doc, TODAY)
+        evaluate(RULES, validate_plan(doc), doc, TODAY)
     except InputError as exc:
         assert all(p.location.file == "noise.yaml" for p in exc.problems)
 

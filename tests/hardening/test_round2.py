@@ -83,7 +83,7 @@ def test_a_timestamp_in_a_date_field_is_a_located_error(tmp_path, run_cli, where
 def test_a_timestamp_as_the_configured_date_is_a_located_error(tmp_path, run_cli):
     (tmp_path / ".compliance.yaml").write_text("as_of: 2026-03-18T10:00:00+05:00\n")
     result = run_cli("check", str(EXAMPLE_PLAN), cwd=tmp_path)
-    assert result.exit_code == 2 and ".compliance.yaml:1:1: as_of:" in result.stderr
+    assert result.exit_code == 2 and ".compliance.yaml:1:8: as_of: must be a date (got the timestamp" in result.stderr
 
 
 def test_waivers_that_cover_every_fund_or_expire_before_approval_are_refused(tmp_path, run_cli):

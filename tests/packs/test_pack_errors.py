@@ -86,7 +86,7 @@ CASES = [
     ("message-field-typo", rule(message="{plan.nam}"),
      "rules[0].message.field: 'plan.nam' is not a field of the plan format; did you mean 'plan.name'?"),
     ("bad-severity", rule().replace("severity: error", "severity: critical"),
-     "rules[0].severity: 'critical' is not one of ['watch', 'info', 'warning', 'error']"),
+     "rules[0].severity: 'critical' is not one of: watch, info, warning, error"),
 ]
 
 

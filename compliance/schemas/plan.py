@@ -1,4 +1,4 @@
-"""The plan file format (version 1): its Cerberus schema, located error messages, and its field catalog.
+"""The plan file format (version 1): its Cerberus schema, the checks a schema cannot state, and its field catalog.
 
 The same schema drives three things, so they cannot drift apart: validation of plan files, the list of field
 paths that rule conditions may name (checked when a pack loads), and the JSON Schema that editors use.
@@ -6,14 +6,14 @@ paths that rule conditions may name (checked when a pack loads), and the JSON Sc
 
 from __future__ import annotations
 
-import difflib
 import re
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
-from compliance.errors import InputError, Problem
-from compliance.fastcheck import Format, leaf_errors
-from compliance.loader import Document, format_path
+from compliance.errors import InputError, Problem, format_path
+from compliance.loader import Document
+from compliance.schemas.format import Format
+from compliance.schemas.messages import did_you_mean, problems
 
 SUPPORTED_SCHEMA_VERSIONS = (1,)
 EXTENSION_PREFIX = "x-"  # top-level keys like `x-core: &core` hold YAML anchors and are ignored
@@ -39,12 +39,31 @@ FUND_ID = r"[a-z0-9][a-z0-9._-]{0,63}"
 DEFAULT_MANAGERS = ["registered_investment_company", "investment_manager", "trustee", "plan_sponsor"]
 
 
-def _s(kind: str, doc: str, **rules: Any) -> dict:
-    """One schema entry: Cerberus type, a one-line description (for docs and JSON Schema), extra rules."""
+def _s(kind: str, doc: str, form: str | None = None, **rules: Any) -> dict:
+    """One schema entry: Cerberus type, a one-line description (for docs and JSON Schema), extra rules.
+
+    `form` says in words what a `regex` expects, for error messages.
+    """
     entry: dict[str, Any] = {"type": kind, "meta": {"doc": doc}}
+    if form:
+        entry["meta"]["form"] = form
     if kind == "number":
         entry["check_with"] = "finite"
     entry.update(rules)
+    return entry
+
+
+def _percent(doc: str, **rules: Any) -> dict:
+    """A percentage written as a number 0-100 (errors say so)."""
+    entry = _s("number", doc, min=0, max=100, **rules)
+    entry["meta"]["unit"] = "percent"
+    return entry
+
+
+def _fraction(doc: str, **rules: Any) -> dict:
+    """A ratio written as a fraction (0.0045 = 0.45%; errors point out a percentage written by mistake)."""
+    entry = _s("number", doc, min=0, **rules)
+    entry["meta"]["unit"] = "fraction"
     return entry
 
 
@@ -63,28 +82,28 @@ _DETERMINATION = _record(
 
 FUND_SCHEMA: dict = {
     "id": _s("string", "Stable identifier used by waivers and in findings.", required=True,
-             regex=FUND_ID),
+             regex=FUND_ID, form="lower-case letters, digits, '.', '_' or '-'"),
     "name": _s("string", "Fund name as shown to participants.", required=True, empty=False),
-    "ticker": _s("string", "Exchange ticker, if any.", regex=r"[A-Z0-9.]{1,10}"),
-    "cusip": _s("string", "CUSIP, if any.", regex=r"[0-9A-Z]{9}"),
+    "ticker": _s("string", "Exchange ticker, if any.", form="upper-case letters and digits", regex=r"[A-Z0-9.]{1,10}"),
+    "cusip": _s("string", "CUSIP, if any.", form="9 upper-case letters or digits", regex=r"[0-9A-Z]{9}"),
     "vehicle": _s("string", "Legal form of the option.", required=True, allowed=VEHICLES),
     "asset_class": _s("string", "Primary asset class.", required=True, allowed=ASSET_CLASSES),
     "management": _s("string", "Active or passive (index) management.", allowed=["active", "passive"]),
     "share_class": _s("string", "Share class offered to the plan."),
-    "expense_ratio": _s("number", "Total annual operating expense as a fraction (0.0045 = 0.45%).",
-                        required=True, min=0, max=0.2),
+    "expense_ratio": _fraction("Total annual operating expense as a fraction (0.0045 = 0.45%).",
+                               required=True, max=0.2),
     "lowest_cost_share_class": _record(
         "The cheapest share class of the same fund the plan could use.",
         {
             "share_class": _s("string", "Name of that share class.", required=True),
-            "expense_ratio": _s("number", "Its expense ratio as a fraction.", required=True, min=0, max=0.2),
+            "expense_ratio": _fraction("Its expense ratio as a fraction.", required=True, max=0.2),
             "available_to_plan": _s("boolean", "Whether the plan is eligible for it (minimums, platform)."),
             "reason_not_used": _s("string", "The committee's documented reason for keeping the costlier class "
                                             "(e.g. revenue sharing credited back to participants), with its record.",
                                   empty=False),
         },
     ),
-    "revenue_sharing": _s("number", "Revenue sharing paid to the recordkeeper, as a fraction.", min=0, max=0.05),
+    "revenue_sharing": _fraction("Revenue sharing paid to the recordkeeper, as a fraction.", max=0.05),
     "inception_date": _s("date", "Fund inception date."),
     "added_to_menu": _s("date", "Date the option was added to the plan menu."),
     "valuation_frequency": _s("string", "How often the option is valued.", allowed=FREQUENCIES),
@@ -93,16 +112,14 @@ FUND_SCHEMA: dict = {
                           "in default_investment.funds."),
     "diversified": _s("boolean", "Whether the option is itself diversified across issuers and sectors."),
     "professionally_managed": _s("boolean", "Whether a manager sets and rebalances the asset allocation."),
-    "digital_asset_pct": _s("number", "Exposure to digital assets, percent of the option (0-100).", min=0, max=100),
-    "private_market_pct": _s("number", "Exposure to private equity or credit, percent (0-100).", min=0, max=100),
-    "lifetime_income_pct": _s("number", "Lifetime-income component (an annuity sleeve), percent (0-100).",
-                              min=0, max=100),
+    "digital_asset_pct": _percent("Exposure to digital assets, percent of the option (0-100)."),
+    "private_market_pct": _percent("Exposure to private equity or credit, percent (0-100)."),
+    "lifetime_income_pct": _percent("Lifetime-income component (an annuity sleeve), percent (0-100)."),
     "leverage": _s("string", "Leveraged or inverse design, if any.", allowed=["none", "leveraged", "inverse"]),
     "custodian": _s("string", "Custodian of the option's assets."),
     "benchmark": _s("string", "Broad-based benchmark used in participant disclosures."),
     "benchmark_rationale": _s("string", "Why the benchmark fits, for multi-asset or alternative options."),
-    "contribution_cap_pct": _s("number", "Sponsor cap on contributions directed to this option, percent.",
-                               min=0, max=100),
+    "contribution_cap_pct": _percent("Sponsor cap on contributions directed to this option, percent."),
     "transfer_fee_first_90_days": _s("boolean", "Whether a fee or restriction applies to transfers out "
                                                 "in the first 90 days."),
     "last_reviewed": _s("date", "Date the committee last reviewed this option (monitoring)."),
@@ -117,8 +134,8 @@ PLAN_SCHEMA: dict = {
     "plan": _record("Plan facts.", {
         "name": _s("string", "Plan name as on Form 5500.", required=True, empty=False),
         "sponsor": _s("string", "Plan sponsor (employer)."),
-        "ein": _s("string", "Sponsor EIN, NN-NNNNNNN.", required=True, regex=r"\d{2}-\d{7}"),
-        "plan_number": _s("string", "Three-digit plan number, e.g. 001.", required=True, regex=r"\d{3}"),
+        "ein": _s("string", "Sponsor EIN, NN-NNNNNNN.", form="NN-NNNNNNN", required=True, regex=r"\d{2}-\d{7}"),
+        "plan_number": _s("string", "Three-digit plan number, e.g. 001.", form="NNN, e.g. 001", required=True, regex=r"\d{3}"),
         "type": _s("string", "Plan type.", required=True, allowed=["401k", "403b", "457b", "401a"]),
         "participants": _s("integer", "Participants with account balances.", min=0),
         "assets_usd": _s("number", "Plan assets in US dollars.", min=0),
@@ -154,9 +171,8 @@ PLAN_SCHEMA: dict = {
         "offered": _s("boolean", "Whether the plan offers a window.", required=True),
         "provider": _s("string", "Window provider."),
         "digital_assets_allowed": _s("boolean", "Whether digital assets can be bought through it."),
-        "digital_asset_cap_pct": _s("number", "Cap on digital assets, percent of a participant's balance.",
-                                    min=0, max=100),
-        "balance_cap_pct": _s("number", "Cap on the share of a balance that may enter the window.", min=0, max=100),
+        "digital_asset_cap_pct": _percent("Cap on digital assets, percent of a participant's balance."),
+        "balance_cap_pct": _percent("Cap on the share of a balance that may enter the window."),
         "fees_disclosed": _s("boolean", "Window fees disclosed to participants under 404a-5."),
         "provider_last_reviewed": _s("date", "Date the committee last reviewed the window provider."),
     }),
@@ -191,7 +207,11 @@ PLAN_FORMAT = Format(PLAN_SCHEMA)
 
 
 def validate_plan(doc: Document) -> dict:
-    """Check a loaded plan file against format version 1; raise one InputError listing every problem."""
+    """The plan's data, checked against format version 1 and normalised; one InputError lists every problem.
+
+    The document is left as it was read: the returned data drops `x-` keys and states the default investment in
+    one form (see `_designate_default`), sharing unchanged values with the document.
+    """
     data = doc.data
     if not isinstance(data, dict):
         raise InputError.at(doc.file, 1, 1, "a plan file must be a YAML mapping with schema_version, plan and menu")
@@ -201,50 +221,40 @@ def validate_plan(doc: Document) -> dict:
         raise InputError(Problem(doc.locate(("schema_version",)),
                                  f"schema_version: {version!r} is not supported (this version of the tool reads {supported})"))
     data = {k: v for k, v in data.items() if not (isinstance(k, str) and k.startswith(EXTENSION_PREFIX))}
-    doc.data = data
-    problems = []
-    if (validator := PLAN_FORMAT.rejects(data)) is not None:
-        problems = [_problem(doc, err) for err in leaf_errors(validator._errors)]
-    problems += _duplicate_fund_ids(doc)
-    problems += _waiver_dates(doc)
-    if not problems:
-        problems += _designate_default(doc, data)
-    if problems:
-        problems.sort(key=lambda p: (p.location.line, p.location.column))
-        raise InputError(problems)
+    found = problems(doc, PLAN_FORMAT, data, lambda path: _fund_named(doc, path))
+    found += _duplicate_fund_ids(doc, data)
+    found += _waiver_dates(doc, data)
+    if not found:
+        data, found = _designate_default(doc, data)
+    if found:
+        found.sort(key=lambda p: (p.location.line, p.location.column))
+        raise InputError(found)
     return data
 
 
-def did_you_mean(word: str, choices: Any) -> str:
-    """"; did you mean 'x'?" for the closest of `choices`, or nothing: the one suggestion helper."""
-    close = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1, cutoff=0.6)
-    return f"; did you mean {close[0]!r}?" if close else ""
-
-
-def _designate_default(doc: Document, data: dict) -> list[Problem]:
+def _designate_default(doc: Document, data: dict) -> tuple[dict, list[Problem]]:
     """One view of the default, whichever way the file states it (v1's `qdia: true` or `default_investment`).
 
     Every designated fund gets `qdia: true` and `default_investment` is filled in, with `qdia_relief` true when a
-    default is designated and the file does not say otherwise, so rules read one set of fields.
+    default is designated and the file does not say otherwise, so rules read one set of fields. Returns new
+    data (the input is not changed) and the problems found.
     """
     menu = data["menu"]
     ids = {fund["id"]: i for i, fund in enumerate(menu)}
     flagged = [fund["id"] for fund in menu if fund.get("qdia")]
-    default = data.get("default_investment")
-    if default is None:
+    stated = data.get("default_investment")
+    if stated is None:
         if not flagged:
-            data["default_investment"] = {"designation": "none", "funds": [], "qdia_relief": False}
-            return []
-        default = data["default_investment"] = {"designation": "fund" if len(flagged) == 1 else "series",
-                                                "funds": flagged}
+            return {**data, "default_investment": {"designation": "none", "funds": [], "qdia_relief": False}}, []
+        stated = {"designation": "fund" if len(flagged) == 1 else "series", "funds": flagged}
+    default = {"funds": [], **stated}
     problems = []
     at = ("default_investment",)
-    named = default.setdefault("funds", [])
+    named = default["funds"]
     for k, fid in enumerate(named):
         if fid not in ids:
-            hint = did_you_mean(fid, ids)
-            problems.append(Problem(doc.locate(at + ("funds", k)),
-                                    f"default_investment.funds[{k}]: {fid!r} is not a fund id on the menu{hint}"))
+            problems.append(Problem(doc.locate(at + ("funds", k)), f"default_investment.funds[{k}]: {fid!r} is not a "
+                                                                   f"fund id on the menu{did_you_mean(fid, ids)}"))
     designation = default["designation"]
     if designation == "none" and named:
         problems.append(Problem(doc.locate(at + ("funds",)), "default_investment.funds: the designation is none, "
@@ -261,17 +271,17 @@ def _designate_default(doc: Document, data: dict) -> list[Problem]:
                                     f"menu[{ids[fid]}].qdia: {fid!r} is marked as the default, but "
                                     f"default_investment.funds does not list it"))
     if problems:
-        return problems
-    for fid in named:
-        menu[ids[fid]]["qdia"] = True
+        return data, problems
     default.setdefault("qdia_relief", designation != "none")
-    return []
+    chosen = set(named)
+    menu = [{**fund, "qdia": True} if fund["id"] in chosen else fund for fund in menu]
+    return {**data, "menu": menu, "default_investment": default}, []
 
 
-def _waiver_dates(doc: Document) -> list[Problem]:
+def _waiver_dates(doc: Document, data: dict) -> list[Problem]:
     """A waiver must lapse after it was approved; one that expires first would never have been in effect."""
     problems = []
-    waivers = doc.data.get("waivers")
+    waivers = data.get("waivers")
     for i, w in enumerate(waivers if isinstance(waivers, list) else ()):
         if not isinstance(w, dict):
             continue
@@ -283,10 +293,10 @@ def _waiver_dates(doc: Document) -> list[Problem]:
     return problems
 
 
-def _duplicate_fund_ids(doc: Document) -> list[Problem]:
+def _duplicate_fund_ids(doc: Document, data: dict) -> list[Problem]:
     seen: dict[str, int] = {}
     problems = []
-    menu = doc.data.get("menu")
+    menu = data.get("menu")
     for i, fund in enumerate(menu if isinstance(menu, list) else ()):  # runs on invalid plans too
         fid = fund.get("id") if isinstance(fund, dict) else None
         if isinstance(fid, str):
@@ -297,8 +307,9 @@ def _duplicate_fund_ids(doc: Document) -> list[Problem]:
     return problems
 
 
-def _fund_named(doc: Document, path: tuple, where: str) -> str:
+def _fund_named(doc: Document, path: tuple) -> str:
     """`menu[3].expense_ratio` -> `menu[fund lc-growth].expense_ratio`: errors name the fund, not its position."""
+    where = format_path(path)
     if len(path) >= 2 and path[0] == "menu" and isinstance(path[1], int):
         menu = doc.data.get("menu") if isinstance(doc.data, dict) else None
         fund = menu[path[1]] if isinstance(menu, list) and path[1] < len(menu) else None
@@ -306,104 +317,6 @@ def _fund_named(doc: Document, path: tuple, where: str) -> str:
         if isinstance(fid, str) and re.fullmatch(FUND_ID, fid):
             return where.replace(f"menu[{path[1]}]", f"menu[fund {fid}]", 1)
     return where
-
-
-def _raw_scalar(doc: Document, path: tuple) -> str | None:
-    """The value as written in the file (`001`, not the 1 YAML made of it), for messages."""
-    loc = doc.locate(path)
-    lines = doc.text.decode("utf-8", "replace").splitlines()
-    if not loc.line or loc.line > len(lines):
-        return None
-    match = re.match(r"[^\s,#\]}]+", lines[loc.line - 1][loc.column - 1:])
-    return match.group() if match else None
-
-
-def _problem(doc: Document, err: Any) -> Problem:
-    """One Cerberus error (a cerberus.errors.ValidationError) as a located message in our words."""
-    from cerberus.errors import UNKNOWN_FIELD  # only reached for invalid plans, after Cerberus has run
-
-    path = tuple(err.document_path)
-    where = _fund_named(doc, path, format_path(path))
-    value = err.value
-    if err.rule == "type" and err.constraint == "string" and isinstance(value, (int, float)) \
-            and not isinstance(value, bool):
-        raw = _raw_scalar(doc, path) or str(value)
-        return Problem(doc.locate(path), f"{where}: must be text (got the number {raw}, which YAML reads as "
-                                         f"{value!r}); quote it: \"{raw}\"")
-    if err.code == UNKNOWN_FIELD.code:
-        allowed = list(_schema_at(path[:-1]))
-        hint = difflib.get_close_matches(str(path[-1]), allowed, n=1, cutoff=0.6)
-        suffix = f"; did you mean {hint[0]!r}?" if hint else f"; allowed here: {', '.join(allowed)}"
-        return Problem(doc.locate(path, key=True), f"{where}: unknown field{suffix}")
-    if err.rule == "required":
-        return Problem(doc.locate(path[:-1], key=True), f"{where}: required field is missing")
-    if err.rule == "type":
-        return Problem(doc.locate(path), f"{where}: {_type_message(err.constraint, value)}")
-    if err.rule == "allowed":
-        choices = ", ".join(map(str, err.constraint))
-        hint = difflib.get_close_matches(str(value), [str(c) for c in err.constraint], n=1, cutoff=0.6)
-        tip = f"; did you mean {hint[0]!r}?" if hint else ""
-        return Problem(doc.locate(path), f"{where}: {value!r} is not one of: {choices}{tip}")
-    if err.rule in ("min", "max"):
-        word = "at least" if err.rule == "min" else "at most"
-        note = "; percentages are written as numbers 0-100" if path[-1:] and str(path[-1]).endswith("_pct") else ""
-        if err.rule == "max" and str(path[-1]).endswith(("expense_ratio", "revenue_sharing")):
-            note = f"; write ratios as fractions ({value} looks like a percentage: {value}% is {value / 100:g})"
-        return Problem(doc.locate(path), f"{where}: must be {word} {err.constraint} (got {value!r}){note}")
-    if err.rule == "regex":
-        return Problem(doc.locate(path), f"{where}: {value!r} does not match the expected form {_FORMS.get(path[-1], err.constraint)}")
-    if err.rule in ("empty", "minlength"):
-        return Problem(doc.locate(path), f"{where}: must not be empty")
-    if err.rule == "nullable":
-        return Problem(doc.locate(path), f"{where}: has no value; give one or remove the key")
-    custom = err.info[0] if err.info and isinstance(err.info[0], str) else None
-    message = custom or f"failed the {err.rule} check"
-    return Problem(doc.locate(path), f"{where}: {message}")
-
-
-_FORMS = {"ein": "NN-NNNNNNN", "plan_number": "NNN, e.g. 001", "id": "lower-case letters, digits, '.', '_' or '-'",
-          "cusip": "9 upper-case letters or digits", "ticker": "upper-case letters and digits"}
-_TYPE_WORDS = {"number": "a number", "integer": "a whole number", "string": "text", "boolean": "true or false",
-               "date": "a date", "dict": "a mapping of fields", "list": "a list"}
-
-
-def _type_message(expected: str, value: Any) -> str:
-    if isinstance(value, bool):
-        got = f"got {str(value).lower()}"
-    elif isinstance(value, datetime):
-        got = f"got the timestamp {value.isoformat()}"
-    elif isinstance(value, (dict, list)):
-        got = f"got a {type(value).__name__}"
-    else:
-        got = f"got {value!r}"
-    message = f"must be {_TYPE_WORDS.get(expected, expected)} ({got}"
-    if expected == "number" and isinstance(value, str) and value.strip().endswith("%"):
-        try:
-            number = float(value.strip().rstrip("%")) / 100
-            message += f"; write {number:g}"
-        except ValueError:
-            pass
-    elif expected == "date":
-        message += "; a date takes no time of day: write YYYY-MM-DD" if isinstance(value, datetime) \
-            else "; write YYYY-MM-DD"
-    elif expected == "boolean" and isinstance(value, str):
-        message += "; write true or false without quotes"
-    elif isinstance(value, bool):
-        message += "; YAML reads an unquoted yes, no, on, off, true or false as true or false"
-    return message + ")"
-
-
-def _schema_at(path: tuple) -> dict:
-    """The mapping of allowed fields at a document path (list indices are skipped)."""
-    fields: dict = PLAN_SCHEMA
-    for part in path:
-        if isinstance(part, int):
-            continue
-        entry = fields.get(part, {})
-        if entry.get("type") == "list":
-            entry = entry.get("schema", {})
-        fields = entry.get("schema", {})
-    return fields
 
 
 def field_catalog() -> dict[str, str]:
@@ -423,43 +336,3 @@ def field_catalog() -> dict[str, str]:
     catalog["fund"] = "dict"
     walk("fund", FUND_SCHEMA)
     return catalog
-
-
-def json_schema() -> dict:
-    """The plan format as JSON Schema (draft 2020-12), for editors such as the YAML language server."""
-    body = _to_json_schema({"type": "dict", "schema": PLAN_SCHEMA, "meta": {"doc": "A plan-compliance plan file."}})
-    body["properties"]["schema_version"]["enum"] = list(SUPPORTED_SCHEMA_VERSIONS)
-    return {"$schema": "https://json-schema.org/draft/2020-12/schema",
-            "$id": "https://plan-compliance.invalid/schema/plan-v1.json", "title": "plan-compliance plan file, version 1",
-            **body}
-
-
-def _to_json_schema(entry: dict) -> dict:
-    kind = entry["type"]
-    out: dict[str, Any] = {}
-    if "meta" in entry:
-        out["description"] = entry["meta"]["doc"]
-    if kind == "dict":
-        fields = entry.get("schema", {})
-        out.update(type="object", additionalProperties=False,
-                   properties={k: _to_json_schema(v) for k, v in fields.items()})
-        required = [k for k, v in fields.items() if v.get("required")]
-        if required:
-            out["required"] = required
-    elif kind == "list":
-        out.update(type="array", items=_to_json_schema(entry["schema"]))
-        if "minlength" in entry:
-            out["minItems"] = entry["minlength"]
-    elif kind == "date":
-        out.update(type="string", format="date")
-    else:
-        out["type"] = {"string": "string", "integer": "integer", "number": "number", "boolean": "boolean"}[kind]
-    if "allowed" in entry:
-        out["enum"] = list(entry["allowed"])
-    if "min" in entry:
-        out["minimum"] = entry["min"]
-    if "max" in entry:
-        out["maximum"] = entry["max"]
-    if "regex" in entry:
-        out["pattern"] = f"^(?:{entry['regex']})$"
-    return out
