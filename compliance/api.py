@@ -17,7 +17,7 @@ from compliance import __version__
 from compliance.engine import evaluate
 from compliance.errors import InputError, NotAPlan
 from compliance.loader import load_bytes, load_file
-from compliance.model import Report, RuleSet
+from compliance.model import PlanReport, RuleSet
 from compliance.packs import load_ruleset
 from compliance.schemas.plan import validate_plan
 from compliance.waivers import read_waivers
@@ -30,7 +30,7 @@ def load_rules(packs: Sequence[str | Path] = ("bundled",)) -> RuleSet:
 
 
 def check(plan_path: str | Path, ruleset: RuleSet, as_of: date, text: bytes | None = None,
-          display_name: str | None = None) -> Report:
+          display_name: str | None = None) -> PlanReport:
     """Load, validate and evaluate one plan file (or its given bytes). Bad input raises InputError with file and line."""
     doc = load_bytes(text, display_name or str(plan_path)) if text is not None else load_file(plan_path, display_name)
     if isinstance(doc.data, dict) and "pack" in doc.data and "menu" not in doc.data:
@@ -39,7 +39,7 @@ def check(plan_path: str | Path, ruleset: RuleSet, as_of: date, text: bytes | No
     plan = validate_plan(doc)
     waivers = read_waivers(plan, doc)
     outcomes, findings = evaluate(ruleset, plan, doc, as_of, waivers)
-    return Report(
+    return PlanReport(
         plan_file=doc.file, plan_name=plan["plan"]["name"], plan=plan, as_of=as_of, outcomes=outcomes,
         findings=findings, plan_sha256=hashlib.sha256(doc.text).hexdigest(), plan_text=doc.text, ruleset=ruleset,
         tool_version=__version__, waivers=waivers,

@@ -39,7 +39,7 @@ def check_many(plans: list[str], packs: list[str], ruleset: RuleSet, as_of: date
 
 def _check(plan: str, ruleset: RuleSet, as_of: date) -> Report | InputError:
     try:
-        return replace(api.check(plan, ruleset, as_of), plan=None, plan_text=None)
+        return api.check(plan, ruleset, as_of).results()
     except InputError as exc:
         return exc
 

@@ -18,13 +18,12 @@ from typing import TYPE_CHECKING, Any, Callable, Iterator, TypeVar
 import click
 
 from compliance import __version__
-from compliance.errors import InputError, NotAPlan
-from compliance.model import severity_rank
+from compliance.errors import InputError
+from compliance.report import DIFF_FORMATS, FORMATS
 from compliance.text import printable
 
 if TYPE_CHECKING:
     from compliance.config import Config
-    from compliance.model import Report
 
 EXIT_OK, EXIT_FINDINGS, EXIT_INPUT = 0, 1, 2
 F = TypeVar("F", bound=Callable[..., Any])
@@ -93,7 +92,7 @@ def cli() -> None:
 @cli.command(short_help="Check plans and report findings with file:line and citations.")
 @click.argument("paths", nargs=-1)
 @_options_common
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "sarif", "junit", "github", "markdown", "summary"], case_sensitive=False),
+@click.option("--format", "fmt", type=click.Choice(list(FORMATS), case_sensitive=False),
               default="text", show_default=True, help="Output format.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write the report to FILE (atomically) instead of standard output.")
@@ -118,9 +117,10 @@ def check(paths: tuple[str, ...], rules: tuple[str, ...], as_of: date | None, co
           jobs: int, also: tuple[str, ...], min_severity: str, color: bool | None) -> None:
     """Check plan files (files, directories or globs) and report findings with file:line and citations."""
     from compliance import api
-    from compliance.baseline import filter_new, read_baseline, write_baseline_file
+    from compliance.baseline import read_baseline, write_baseline_file
     from compliance.batch import check_many
-    from compliance.report import module
+    from compliance.report import get_format
+    from compliance.run import run_checks
 
     config, packs, as_of = _settings(config_path, rules, as_of)
     targets = list(paths) or list(config.plans)
@@ -130,64 +130,30 @@ def check(paths: tuple[str, ...], rules: tuple[str, ...], as_of: date | None, co
     plans = api.expand_plan_paths(targets)
     extra_outputs = [_also(spec) for spec in also]
     _refuse_overwriting_inputs([output, write_baseline, *(p for _, p in extra_outputs)], [*plans, baseline, *packs])
-    known = read_baseline(baseline) if baseline else None
-    formatter = module(fmt)
-    streaming = getattr(formatter, "STREAMING", False)
+    formatter = get_format(fmt)
     if color is None:  # https://no-color.org: a set, non-empty NO_COLOR turns colour off by default
         color = output is None and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
-    color = color and fmt == "text"
-    threshold = fail_on or config.fail_on
-    problems: list = []
-    collected: list = []
-    fingerprints: dict[str, str] = {}
-    seen = failing = broken = 0
-    findings_fail = False
     with _writer(output, color) as write, _progress(plans) as bar:
-        for item in check_many(plans, packs, ruleset, as_of, jobs):
-            bar.update(1)
-            if isinstance(item, NotAPlan):  # a pack in a folder of plans: say so, and how to use it
-                click.echo(f"compliance: skipped {item.problems[0]}", err=True)
-                continue
-            if isinstance(item, InputError):
-                problems += item.problems
-                broken += 1
-                continue
-            if write_baseline:
-                fingerprints |= {f.fingerprint: f.severity for f in item.findings if f.status in ("fail", "watch")}
-            if known is not None:
-                item = filter_new([item], known)[0]
-            seen += 1
-            failing += item.worst() is not None
-            findings_fail = findings_fail or exit_code([item], threshold) == EXIT_FINDINGS
-            if min_severity != "watch":
-                floor = severity_rank(min_severity)
-                item = replace(item, findings=tuple(f for f in item.findings if severity_rank(f.severity) >= floor))
-            if streaming:
-                write(formatter.render_one(item, color=color))
-            if not streaming or extra_outputs:
-                collected.append(item)
-        extra = {"problems": tuple(problems)} if getattr(formatter, "REPORTS_PROBLEMS", False) else {}
-        write(formatter.render_end(seen, failing, broken) if streaming
-              else formatter.render(collected, color=color, **extra))
-    if not seen and not broken:
+        run = run_checks(check_many(plans, packs, ruleset, as_of, jobs), formatter, write,
+                         fail_on=fail_on or config.fail_on, known=read_baseline(baseline) if baseline else None,
+                         min_severity=min_severity, keep_reports=bool(extra_outputs),
+                         record_fingerprints=write_baseline is not None, color=color and formatter.colours,
+                         each=lambda: bar.update(1))
+    for note in run.skipped:  # a pack in a folder of plans: say so, and how to use it
+        click.echo(f"compliance: skipped {note.problems[0]}", err=True)
+    if not run.seen and not run.broken:
         raise InputError.at(" ".join(targets), 0, 0, "no plan file among these (only rule packs)")
     for extra_fmt, extra_path in extra_outputs:
         from compliance.atomic import write_atomic
 
-        extra_module = module(extra_fmt)
-        kwargs = {"problems": tuple(problems)} if getattr(extra_module, "REPORTS_PROBLEMS", False) else {}
-        write_atomic(extra_path, extra_module.render(collected, **kwargs).encode("utf-8"))
+        extra = get_format(extra_fmt)
+        problems = run.problems if extra.reports_problems else []
+        write_atomic(extra_path, extra.render(run.reports, problems).encode("utf-8"))
     if write_baseline:
-        write_baseline_file(write_baseline, fingerprints)
-    for problem in problems:
+        write_baseline_file(write_baseline, run.fingerprints)
+    for problem in run.problems:
         click.echo(str(problem), err=True)
-    if problems and fmt == "github":
-        from compliance.report.github import problem_line
-
-        click.echo("\n".join(problem_line(p) for p in problems))
-    if problems:
-        sys.exit(EXIT_INPUT)
-    sys.exit(EXIT_FINDINGS if findings_fail else EXIT_OK)
+    sys.exit(EXIT_INPUT if run.problems else EXIT_FINDINGS if run.fails else EXIT_OK)
 
 
 @contextmanager
@@ -206,27 +172,12 @@ def _writer(output: Path | None, color: bool = False) -> Iterator[Callable[[str]
 def _progress(plans: list[str]) -> Iterator[Any]:
     """A progress bar on an interactive terminal for batches; silent in CI and when stderr is redirected."""
     show = len(plans) > 1 and sys.stderr.isatty() and not os.environ.get("CI")
-    if not show:
-        yield type("NoBar", (), {"update": staticmethod(lambda n: None)})()
-        return
-    with click.progressbar(length=len(plans), label="Checking plans", file=sys.stderr) as bar:
+    with click.progressbar(length=len(plans), label="Checking plans", file=sys.stderr, hidden=not show) as bar:
         yield bar
-
-
-def exit_code(reports: list[Report], fail_on: str) -> int:
-    from compliance.model import severity_rank
-
-    if fail_on == "never":
-        return EXIT_OK
-    threshold = severity_rank(fail_on)
-    failing = any(f.status == "fail" and severity_rank(f.severity) >= threshold for r in reports for f in r.findings)
-    return EXIT_FINDINGS if failing else EXIT_OK
 
 
 def _also(spec: str) -> tuple[str, Path]:
     """`sarif=out.sarif` -> ("sarif", Path("out.sarif")), checked against the known formats."""
-    from compliance.report import FORMATS
-
     fmt, sep, path = spec.partition("=")
     if not sep or not path or fmt.lower() not in FORMATS:
         raise click.BadParameter(f"{spec!r}: write FORMAT=FILE with FORMAT one of {', '.join(FORMATS)}",
@@ -322,7 +273,7 @@ def _memo_targets(plans: list[str], folder: Path, fmt: str) -> list[tuple[str, P
 @_options_common
 @click.option("--base", "base_ref", default=None, metavar="REF",
               help="Take the base version of the (single) plan file from this git revision.")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"], case_sensitive=False), default="text", show_default=True,
+@click.option("--format", "fmt", type=click.Choice(DIFF_FORMATS, case_sensitive=False), default="text", show_default=True,
               help="Text for people, or JSON (funds and findings added, removed, changed).")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write the comparison to FILE (atomically) instead of standard output.")
@@ -336,7 +287,9 @@ def diff(paths: tuple[str, ...], rules: tuple[str, ...], as_of: date | None, con
          fail_on_new_waivers: bool) -> None:
     """Compare two versions of a plan: `diff BASE NEW`, or `diff --base REF PLAN` with git."""
     from compliance import api
-    from compliance.diff import diff_reports, git_show, render_json, render_text
+    from compliance.diff import diff_reports, git_show
+    from compliance.report import get_format
+    from compliance.run import fails_at
 
     config, packs, as_of = _settings(config_path, rules, as_of)
     ruleset = api.load_rules(packs)
@@ -352,10 +305,10 @@ def diff(paths: tuple[str, ...], rules: tuple[str, ...], as_of: date | None, con
         new_path = Path(paths[1])
         base = api.check(paths[0], ruleset, as_of)
     result = diff_reports(base, api.check(new_path, ruleset, as_of))
-    _emit(render_json(result) if fmt == "json" else render_text(result), output)
+    _emit(get_format(fmt).render_diff(result), output)
     judged = [replace(result.new, findings=result.new_findings)] if fail_on_new else [result.new]
-    code = exit_code(judged, fail_on or config.fail_on)
-    sys.exit(EXIT_FINDINGS if fail_on_new_waivers and result.newly_waived else code)
+    fails = fails_at(judged, fail_on or config.fail_on) or (fail_on_new_waivers and bool(result.newly_waived))
+    sys.exit(EXIT_FINDINGS if fails else EXIT_OK)
 
 
 @cli.command(name="import", short_help="Write a plan file from a recordkeeper line-up (CSV or Excel).")

@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from compliance.errors import InputError
-from compliance.model import Finding, Report, severity_rank
-from compliance.text import counted, json_text, lead, lead_path, printable, show
+from compliance.model import Finding, PlanReport, Report, severity_rank
+from compliance.text import counted, printable
 
 
 @dataclass(frozen=True)
@@ -24,8 +24,8 @@ class FundChange:
 
 @dataclass(frozen=True)
 class PlanDiff:
-    base: Report
-    new: Report
+    base: PlanReport
+    new: PlanReport
     added: tuple[FundChange, ...]
     removed: tuple[FundChange, ...]
     changed: tuple[FundChange, ...]
@@ -52,9 +52,9 @@ def _flatten(value: Any, prefix: str = "") -> dict[str, object]:
     return {prefix: value}
 
 
-def diff_reports(base: Report, new: Report) -> PlanDiff:
-    old_funds = {f["id"]: f for f in base.plan_data()["menu"]}
-    new_funds = {f["id"]: f for f in new.plan_data()["menu"]}
+def diff_reports(base: PlanReport, new: PlanReport) -> PlanDiff:
+    old_funds = {f["id"]: f for f in base.plan["menu"]}
+    new_funds = {f["id"]: f for f in new.plan["menu"]}
     changed = []
     for fund_id in old_funds.keys() & new_funds.keys():
         before, after = _flatten(old_funds[fund_id]), _flatten(new_funds[fund_id])
@@ -109,47 +109,3 @@ def summary(d: PlanDiff) -> str:
     return (f"This change {what}, introduces {counted(len(d.new_findings), 'new finding')} "
             f"({counted(errors, 'error')}) "
             f"and resolves {len(d.resolved)}{waived}.")
-
-
-def render_text(d: PlanDiff) -> str:
-    lines = [f"{lead_path(d.base.plan_file)} -> {printable(d.new.plan_file)} (as of {d.new.as_of.isoformat()})",
-             f"Funds: {len(d.added)} added, {len(d.removed)} removed, {len(d.changed)} changed"]
-    lines += [f"  + {printable(c.fund_id)}  {printable(c.name)}" for c in d.added]
-    lines += [f"  - {printable(c.fund_id)}  {printable(c.name)}" for c in d.removed]
-    for c in d.changed:
-        changes = "; ".join(f"{printable(k)}: {printable(show(a))} -> {printable(show(b))}" for k, a, b in c.fields)
-        lines.append(f"  ~ {printable(c.fund_id)}  {changes}")
-    lines.append(f"Findings: {len(d.new_findings)} new, {len(d.resolved)} resolved, {len(d.unchanged)} unchanged"
-                 + (f", {len(d.newly_waived)} newly waived" if d.newly_waived else ""))
-    for label, group in (("NEW", d.new_findings), ("RESOLVED", d.resolved)):
-        for f in group:
-            what = f.severity if f.status == "fail" else f.status
-            fund = f" ({f.fund_id})" if f.fund_id else ""
-            lines.append(f"  {label:<8} {what.upper():<7} {printable(f.rule_id)}{printable(fund)}  {f.location}")
-            lines.append(f"           {lead(f.message)}")
-    for f in d.newly_waived:
-        w = f.waiver
-        fund = f" ({f.fund_id})" if f.fund_id else ""
-        lines.append(f"  WAIVED   {f.severity.upper():<7} {printable(f.rule_id)}{printable(fund)}  {f.location}")
-        if w is not None:
-            lines.append(f"           waived by {printable(w.approved_by)} on {w.approved_on} until {w.expires}: "
-                         f"{printable(w.reason)}")
-    lines.append(summary(d))
-    return "\n".join(lines) + "\n"
-
-
-def render_json(d: PlanDiff) -> str:
-    from compliance.report.json_format import finding_dict
-
-    body = {
-        "format_version": 1, "base": d.base.plan_file, "new": d.new.plan_file, "as_of": d.new.as_of.isoformat(),
-        "funds": {"added": [c.fund_id for c in d.added], "removed": [c.fund_id for c in d.removed],
-                  "changed": {c.fund_id: [{"field": k, "before": show(a), "after": show(b)} for k, a, b in c.fields]
-                              for c in d.changed}},
-        "findings": {"new": [finding_dict(f) for f in d.new_findings],
-                     "resolved": [finding_dict(f) for f in d.resolved],
-                     "unchanged": [finding_dict(f) for f in d.unchanged],
-                     "newly_waived": [finding_dict(f) for f in d.newly_waived]},
-        "summary": summary(d),
-    }
-    return json_text(body)

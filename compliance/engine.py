@@ -8,7 +8,7 @@ from typing import Any
 from compliance.conditions import Scope
 from compliance.errors import Location
 from compliance.loader import Document
-from compliance.model import ENDED, Finding, Outcome, Rule, RuleSet, Waiver, severity_rank
+from compliance.model import ENDED, Finding, Outcome, OutcomeStatus, Rule, RuleSet, Severity, Waiver, severity_rank
 from compliance.text import fill
 from compliance.waivers import apply_waivers
 
@@ -36,7 +36,7 @@ def applicability(rule: Rule, as_of: date) -> tuple[str, str]:
     return "active", ""
 
 
-def effective_severity(rule: Rule, as_of: date) -> str:
+def effective_severity(rule: Rule, as_of: date) -> Severity:
     """The rule's severity, capped by the weight its strongest source has on `as_of`."""
     strongest = max((s.weight_on(as_of) for s in rule.basis), key=severity_rank)
     return min(rule.severity, strongest, key=severity_rank)
@@ -48,7 +48,7 @@ def evaluate(ruleset: RuleSet, plan: dict, doc: Document, as_of: date, waivers: 
 
     `plan` is the validated data (`validate_plan`); `doc` locates its values in the file.
     """
-    raw: list[tuple[Rule, str, str, int, list[Finding]]] = []
+    raw: list[tuple[Rule, OutcomeStatus, str, int, list[Finding]]] = []
     for rule in ruleset.rules:
         state, why = applicability(rule, as_of)
         if state == "not_applicable":
@@ -125,7 +125,7 @@ def _watch_item(key: tuple[str, ...], members: list[Finding], rules: dict[str, R
     )
 
 
-def _run(rule: Rule, plan: dict, doc: Document, as_of: date, parameters: dict, severity: str
+def _run(rule: Rule, plan: dict, doc: Document, as_of: date, parameters: dict, severity: Severity
          ) -> tuple[int, list[Finding]]:
     if rule.scope != "fund":
         scope = Scope(plan, as_of)
@@ -147,7 +147,7 @@ def _run(rule: Rule, plan: dict, doc: Document, as_of: date, parameters: dict, s
     return checked, findings
 
 
-def _finding(rule: Rule, scope: Scope, location: Location, fund_id: str | None, parameters: dict, severity: str
+def _finding(rule: Rule, scope: Scope, location: Location, fund_id: str | None, parameters: dict, severity: Severity
              ) -> Finding:
     def lookup(name: str) -> Any:
         root, *rest = name.split(".")

@@ -5,30 +5,37 @@ Frozen dataclasses only; behaviour that needs a date (what was in force when) li
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date
-from typing import Any, Callable
+from typing import Any, Callable, Literal, get_args
 
 from compliance.errors import Location
 
 # Weakest first. `watch` marks pending law: it is shown, never fails a check (--fail-on takes the other three).
-SEVERITIES = ("watch", "info", "warning", "error")
+Severity = Literal["watch", "info", "warning", "error"]
+SEVERITIES: tuple[Severity, ...] = get_args(Severity)
 FAIL_LEVELS = SEVERITIES[1:]
+FindingStatus = Literal["fail", "waived", "watch"]
+OutcomeStatus = Literal["pass", "fail", "waived", "watch", "not_applicable"]
+Scope = Literal["plan", "fund", "menu"]
 BINDING, PENDING, ENDED = "binding", "pending", "ended"
 
 # What a source document is. Its kind caps the severity of a rule resting on it (docs/rule-packs.md, "The
 # doctrine"); a status change may record a new kind (a proposal finalised becomes a regulation).
-SOURCE_KINDS = ("statute", "regulation", "guidance", "case", "proposal", "executive_order", "bill", "practice",
-                "policy")
-SOURCE_CEILING = {"statute": "error", "regulation": "error", "guidance": "warning", "case": "warning",
+SourceKind = Literal["statute", "regulation", "guidance", "case", "proposal", "executive_order", "bill", "practice",
+                     "policy"]
+SOURCE_KINDS: tuple[SourceKind, ...] = get_args(SourceKind)
+SOURCE_CEILING: dict[SourceKind, Severity] = {"statute": "error", "regulation": "error", "guidance": "warning", "case": "warning",
                   "proposal": "watch", "executive_order": "watch", "bill": "watch", "practice": "info",
                   "policy": "error"}
 # What a rule checks, declared by its author and read by a reviewer; it caps the rule's severity too.
-CHECKS = ("express_condition", "prudence_process", "practice", "sponsor_policy")
-CHECKS_CEILING = {"express_condition": "error", "prudence_process": "warning", "practice": "info",
+Checks = Literal["express_condition", "prudence_process", "practice", "sponsor_policy"]
+CHECKS: tuple[Checks, ...] = get_args(Checks)
+CHECKS_CEILING: dict[Checks, Severity] = {"express_condition": "error", "prudence_process": "warning", "practice": "info",
                   "sponsor_policy": "error"}
 PACK_AUTHORITIES = ("federal", "sponsor_policy")
-STATUS_KINDS = {
+Status = Literal["in_force", "precedent", "proposed", "pending_review", "rescinded", "withdrawn", "superseded"]
+STATUS_KINDS: dict[Status, str] = {
     "in_force": BINDING, "precedent": BINDING,
     "proposed": PENDING, "pending_review": PENDING,
     "rescinded": ENDED, "withdrawn": ENDED, "superseded": ENDED,
@@ -43,11 +50,11 @@ def severity_rank(severity: str) -> int:
 class StatusChange:
     """From `since`, the source has `status` (e.g. rescinded since 2025-05-28 by dol-car-2025-01)."""
 
-    status: str
+    status: Status
     since: date
     by: str | None = None
     note: str | None = None
-    new_kind: str | None = None  # the document's kind from this change on, when it changes (a final rule)
+    new_kind: SourceKind | None = None  # the document's kind from this change on, when it changes (a final rule)
 
     @property
     def kind(self) -> str:
@@ -73,27 +80,27 @@ class Source:
     url: str
     history: tuple[StatusChange, ...]
     summary: str = ""
-    kind: str = "guidance"
+    kind: SourceKind = "guidance"
 
-    def kinds(self) -> tuple[str, ...]:
+    def kinds(self) -> tuple[SourceKind, ...]:
         """Every kind the document has had: its own, and any a status change recorded."""
         return (self.kind,) + tuple(h.new_kind for h in self.history if h.new_kind)
 
-    def kind_on(self, as_of: date) -> str:
+    def kind_on(self, as_of: date) -> SourceKind:
         kind = self.kind
         for change in self.history:
             if change.new_kind and change.since <= as_of:
                 kind = change.new_kind
         return kind
 
-    def weight_on(self, as_of: date) -> str:
+    def weight_on(self, as_of: date) -> Severity:
         """The most a rule resting on this document can weigh on `as_of`: pending law is only ever `watch`."""
         status = self.status_on(as_of)
         if status is not None and status.kind == PENDING:
             return "watch"
         return SOURCE_CEILING[self.kind_on(as_of)]
 
-    def ceiling(self) -> str:
+    def ceiling(self) -> Severity:
         """The most this document can ever support, over its whole recorded history (checked at load)."""
         if all(h.kind == PENDING for h in self.history):
             return "watch"
@@ -137,8 +144,8 @@ class Rule:
 
     id: str
     title: str
-    severity: str
-    scope: str
+    severity: Severity
+    scope: Scope
     message: str
     remediation: str
     citations: tuple[Citation, ...]
@@ -155,7 +162,7 @@ class Rule:
     tests: tuple[RuleTest, ...] = ()
     disabled_reason: str | None = None
     headline: str = ""  # the problem in a few words, as a reviewer would title it
-    checks: str = "prudence_process"
+    checks: Checks = "prudence_process"
     relies_on: str = ""  # for an express condition: what reliance of the plan gates it (QDIA relief claimed...)
 
 
@@ -221,8 +228,8 @@ class Finding:
 
     rule_id: str
     title: str
-    severity: str
-    status: str  # fail | waived | watch
+    severity: Severity
+    status: FindingStatus
     message: str
     location: Location
     fund_id: str | None
@@ -250,7 +257,7 @@ class Outcome:
     """
 
     rule_id: str
-    status: str
+    status: OutcomeStatus
     reason: str = ""
     checked: int = 0
     findings: tuple[Finding, ...] = ()
@@ -258,35 +265,20 @@ class Outcome:
 
 @dataclass(frozen=True)
 class Report:
-    """The result of checking one plan file as of one date.
+    """The result of checking one plan file as of one date: what every output format reads.
 
-    `plan` (the validated data) and `plan_text` (the file's bytes) are what a memo attaches and a diff compares.
-    Batch checks (`compliance.batch`) leave them out: the check formats do not read them, and they were most of
-    what a worker process sent back.
+    A batch check (`compliance.batch`) returns this; `check` returns a `PlanReport`, which also keeps the plan.
     """
 
     plan_file: str
     plan_name: str
-    plan: dict | None
     as_of: date
     outcomes: tuple[Outcome, ...]
     findings: tuple[Finding, ...]
     plan_sha256: str
-    plan_text: bytes | None
     ruleset: RuleSet
     tool_version: str
     waivers: tuple[Waiver, ...] = field(default=())
-
-    def plan_data(self) -> dict:
-        """The validated plan, which a full check keeps (a memo or a diff needs it; batch reports leave it out)."""
-        if self.plan is None:
-            raise ValueError(f"the report of {self.plan_file} was made without the plan's data (a batch check)")
-        return self.plan
-
-    def plan_bytes(self) -> bytes:
-        if self.plan_text is None:
-            raise ValueError(f"the report of {self.plan_file} was made without the plan file's bytes (a batch check)")
-        return self.plan_text
 
     def counts(self) -> dict[str, int]:
         """Failing findings by severity, plus waived and watch totals."""
@@ -301,3 +293,18 @@ class Report:
     def worst(self) -> str | None:
         failing = [f.severity for f in self.findings if f.status == "fail"]
         return max(failing, key=severity_rank) if failing else None
+
+
+@dataclass(frozen=True, kw_only=True)
+class PlanReport(Report):
+    """A report that keeps the validated plan and the file's bytes: what a memo attaches and a diff compares.
+
+    Batch checks drop them (`results()`): the check formats do not read them, and they were most of what a
+    worker process sent back.
+    """
+
+    plan: dict
+    plan_text: bytes
+
+    def results(self) -> Report:
+        return Report(**{f.name: getattr(self, f.name) for f in fields(Report)})

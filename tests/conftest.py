@@ -1,27 +1,20 @@
-"""Shared helpers: real files on disk, real CLI runs."""
+"""Pytest wiring: Hypothesis profiles, a private pack cache, and the fixtures (the bundled rules, a real CLI run).
+
+Helpers that tests import live in tests/helpers.py."""
 
 from __future__ import annotations
 
-import copy
 import os
 import shutil
 import tempfile
-import textwrap
-from datetime import date
 from pathlib import Path
 
 import pytest
-import yaml
 from click.testing import CliRunner
 from hypothesis import settings
 
 from compliance import api
 from compliance.cli import cli
-from compliance.packtest import load_base, merge
-
-ROOT = Path(__file__).resolve().parents[1]
-EXAMPLE_PLAN = ROOT / "examples" / "acme-401k.yaml"
-TODAY = date(2026, 11, 22)
 
 # Hypothesis profiles (HYPOTHESIS_PROFILE): "dev" explores new random examples on every run; "ci" runs the same
 # number, derandomized, so a CI verdict depends on the commit and not on luck; "deep" is the long exploration to
@@ -55,7 +48,6 @@ def run_cli():
         runner = CliRunner()
         if cwd is None:
             return runner.invoke(cli, list(args), catch_exceptions=False)
-        import os
         old = os.getcwd()
         os.chdir(cwd)
         try:
@@ -63,29 +55,3 @@ def run_cli():
         finally:
             os.chdir(old)
     return run
-
-
-def clean_plan() -> dict:
-    return copy.deepcopy(load_base()[0])
-
-
-def write_plan(folder: Path, patch: dict | None = None, name: str = "plan.yaml") -> Path:
-    plan = merge(clean_plan(), patch or {})
-    path = folder / name
-    path.write_text(yaml.safe_dump(plan, sort_keys=False))
-    return path
-
-
-def write_pack(folder: Path, body: str, name: str = "pack.yaml") -> Path:
-    """A pack layered on the bundled sources; `body` is YAML text for its rules/parameters."""
-    header = textwrap.dedent("""\
-        pack:
-          id: test-pack
-          title: Test pack
-          version: "1"
-          jurisdiction: test
-          extends: [us-federal-sources]
-        """)
-    path = folder / name
-    path.write_text(header + textwrap.dedent(body))
-    return path

@@ -20,7 +20,7 @@ import pytest
 from packaging.requirements import Requirement
 from packaging.version import Version
 
-from tests.conftest import ROOT
+from tests.helpers import ROOT
 
 FLOORS = ROOT / ".ci" / "floors.txt"
 

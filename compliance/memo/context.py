@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from compliance.model import Finding, Outcome, Report, Rule, severity_rank
+from compliance.canonical import finding_dict
+from compliance.model import Finding, Outcome, PlanReport, Rule, severity_rank
 from compliance.posture import posture_rows
-from compliance.report.json_format import finding_dict
 from compliance.text import percent, show
 
 
@@ -53,8 +53,8 @@ def _finding(f: Finding) -> dict:
     return out
 
 
-def build_context(report: Report, options: MemoOptions) -> dict:
-    plan = report.plan_data()
+def build_context(report: PlanReport, options: MemoOptions) -> dict:
+    plan = report.plan
     counts = report.counts()
     by_fund: dict[str | None, list[Finding]] = {}
     for f in report.findings:

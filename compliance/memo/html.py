@@ -35,10 +35,10 @@ def _visible(value: Any) -> Any:
     return value
 
 
-def render_html(context: dict, template_dir: Path | None = None, standalone: bool = True) -> str:
+def render_html(context: dict, template_dir: Path | None = None) -> str:
     env = environment(template_dir)
     # The stylesheet is our own bundled file, so it is marked safe; every plan and pack value stays escaped.
-    css = markupsafe.Markup((TEMPLATES / "memo.css").read_text(encoding="utf-8")) if standalone else ""
+    css = markupsafe.Markup((TEMPLATES / "memo.css").read_text(encoding="utf-8"))
     try:
         return env.get_template("memo.html.j2").render(css=css, **context)
     except jinja2.TemplateSyntaxError as exc:

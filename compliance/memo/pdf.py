@@ -19,18 +19,16 @@ from compliance.memo.html import TEMPLATES
 
 
 class BundledOnlyFetcher(URLFetcher):
-    """Refuses every URL except files inside the memo's bundled template folder; records what it refused."""
+    """Refuses every URL except files inside the memo's bundled template folder (WeasyPrint logs each refusal)."""
 
     def __init__(self) -> None:
         super().__init__(allowed_protocols=("file",))
-        self.refused: list[str] = []
 
     def fetch(self, url: str, headers: dict | None = None) -> URLFetcherResponse:
         if url.startswith("file://"):
             path = Path(url[len("file://"):].split("?")[0]).resolve()
             if path.is_relative_to(TEMPLATES.resolve()) and path.is_file():
                 return URLFetcherResponse(url, body=path.read_bytes())
-        self.refused.append(url)
         raise ValueError(f"memo renderer fetches only bundled assets; refused {url[:80]!r}")
 
 
@@ -49,8 +47,8 @@ def _fixed_clock(day: date) -> Iterator[None]:
             os.environ["SOURCE_DATE_EPOCH"] = old
 
 
-def render_pdf(html: str, memo_date: date, attachments: dict[str, str], fetcher: BundledOnlyFetcher | None = None) -> bytes:
-    fetcher = fetcher or BundledOnlyFetcher()
+def render_pdf(html: str, memo_date: date, attachments: dict[str, str]) -> bytes:
+    fetcher = BundledOnlyFetcher()
     stamp = datetime(memo_date.year, memo_date.month, memo_date.day, tzinfo=timezone.utc)
     files = [weasyprint.Attachment(string=body, name=name, description=name, created=stamp, modified=stamp,
                                    url_fetcher=fetcher, relationship="Source")

@@ -11,25 +11,25 @@ from typing import Iterator, Sequence
 
 from compliance import api
 from compliance.atomic import write_atomic
+from compliance.canonical import document
 from compliance.errors import InputError
 from compliance.memo.context import MemoOptions, build_context
 from compliance.memo.html import render_html
-from compliance.model import Report, RuleSet
-from compliance.report.json_format import document
+from compliance.model import PlanReport, RuleSet
 
 
-def memo_bytes(report: Report, options: MemoOptions, fmt: str = "pdf", template_dir: Path | None = None) -> bytes:
+def memo_bytes(report: PlanReport, options: MemoOptions, fmt: str = "pdf", template_dir: Path | None = None) -> bytes:
     context = build_context(report, options)
     if fmt == "pdf":  # a browser reading the HTML has its own fonts; the PDF has only the machine's
         from compliance.memo.glyphs import glyph_notice
 
-        context["glyph_notice"] = glyph_notice(report.plan_bytes().decode("utf-8-sig"))
+        context["glyph_notice"] = glyph_notice(report.plan_text.decode("utf-8-sig"))
     html = render_html(context, template_dir)
     if fmt == "html":
         return html.encode("utf-8")
     from compliance.memo.pdf import render_pdf
 
-    attachments = {"plan.yaml": report.plan_bytes().decode("utf-8-sig"),
+    attachments = {"plan.yaml": report.plan_text.decode("utf-8-sig"),
                    "findings.json": json.dumps(document([report]), indent=2)}
     return render_pdf(html, report.as_of, attachments)
 

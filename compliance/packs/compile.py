@@ -6,7 +6,7 @@ from datetime import date
 
 from compliance.conditions import Context, always, compile_condition
 from compliance.errors import Location
-from compliance.model import CHECKS_CEILING, Citation, Rule, RuleTest, Source, severity_rank
+from compliance.model import CHECKS_CEILING, Checks, Citation, Rule, RuleTest, Source, severity_rank
 from compliance.text import placeholders
 
 
@@ -54,7 +54,8 @@ def compile_rule(ctx: Context, i: int, raw: dict, sources: dict[str, Source],
     )
 
 
-def _check_doctrine(ctx: Context, at: tuple, raw: dict, cited: tuple[Source, ...], basis: tuple[Source, ...]) -> str:
+def _check_doctrine(ctx: Context, at: tuple, raw: dict, cited: tuple[Source, ...], basis: tuple[Source, ...]
+                    ) -> Checks:
     """Severity follows the weight of the source: refuse a rule heavier than what it checks and rests on allow.
 
     A federal pack's rule declares what it checks; its severity may not exceed that declaration's ceiling

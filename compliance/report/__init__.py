@@ -1,14 +1,14 @@
-"""Output formats. Each is one module with `render(reports, *, color=False) -> str`; adding one is one line here.
+"""Output formats, found by name. Each module defines `FORMAT`, an `OutputFormat` (see `base`); adding one is
+one line in `FORMATS`, and the CLI's `--format` and `--also` choices follow.
 
-Formats that can stream (print each plan as it is checked, so memory stays flat) also define `STREAMING = True`,
-`render_one(report)` and `render_end(plans_seen, plans_failing, plans_broken)`.
+Modules are imported only when their format is used, so a check that prints text never loads XML or JSON code.
 """
 
 from __future__ import annotations
 
 import importlib
-from types import ModuleType
-from typing import Callable
+
+from compliance.report.base import OutputFormat
 
 FORMATS = {
     "text": "compliance.report.text",
@@ -19,11 +19,10 @@ FORMATS = {
     "markdown": "compliance.report.markdown",
     "summary": "compliance.report.summary",
 }
+DIFF_FORMATS = ("text", "json")  # the formats whose `compares` is true (a test keeps this list honest)
 
 
-def renderer(name: str) -> Callable[..., str]:
-    return module(name).render
-
-
-def module(name: str) -> ModuleType:
-    return importlib.import_module(FORMATS[name])
+def get_format(name: str) -> OutputFormat:
+    """The format called `name` (any case)."""
+    fmt: OutputFormat = importlib.import_module(FORMATS[name.lower()]).FORMAT
+    return fmt

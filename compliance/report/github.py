@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Sequence
+
 from compliance.errors import Problem
-from compliance.model import Report
+from compliance.model import Finding, Report
+from compliance.report.base import OutputFormat
 from compliance.text import printable
 
-STREAMING = True
 _COMMAND = {"error": "error", "warning": "warning", "info": "notice", "watch": "notice"}
 
 
@@ -27,24 +29,29 @@ def problem_line(problem: Problem) -> str:
             f"title=invalid input::{_escape_data(problem.message)}")
 
 
-def render_one(report: Report, color: bool = False) -> str:
-    return render([report])
+class GithubFormat(OutputFormat):
+    """Findings as annotations; a broken input file is an error annotation on its line too."""
+
+    name = "github"
+    streams = reports_problems = True
+
+    def render(self, reports: Sequence[Report], problems: Sequence[Problem] = (), *, color: bool = False) -> str:
+        return "".join(self.render_one(r) for r in reports) + self.render_end(len(reports), 0, 0, problems)
+
+    def render_one(self, report: Report, *, color: bool = False) -> str:
+        return "".join(_finding_line(f) + "\n" for f in report.findings if f.status != "waived")
+
+    def render_end(self, seen: int, failing: int, broken: int, problems: Sequence[Problem] = ()) -> str:
+        return "".join(problem_line(p) + "\n" for p in problems)
 
 
-def render_end(reports_seen: int, failing: int, broken: int = 0) -> str:
-    return ""
+def _finding_line(f: Finding) -> str:
+    title = f"{f.rule_id}" + (f" ({f.fund_id})" if f.fund_id else "")
+    basis = "; ".join(c.pinpoint for c in f.citations)
+    message = f.message + (f" [{f.note}]" if f.note else "") + (f"\nBasis: {basis}" if basis else "")
+    props = f"file={_escape_property(f.location.file)},line={f.location.line},col={f.location.column}," \
+            f"title={_escape_property(title)}"
+    return f"::{_COMMAND[f.severity]} {props}::{_escape_data(message)}"
 
 
-def render(reports: list[Report], *, color: bool = False) -> str:
-    lines = []
-    for report in reports:
-        for f in report.findings:
-            if f.status == "waived":
-                continue
-            title = f"{f.rule_id}" + (f" ({f.fund_id})" if f.fund_id else "")
-            basis = "; ".join(c.pinpoint for c in f.citations)
-            message = f.message + (f" [{f.note}]" if f.note else "") + (f"\nBasis: {basis}" if basis else "")
-            props = f"file={_escape_property(f.location.file)},line={f.location.line},col={f.location.column}," \
-                    f"title={_escape_property(title)}"
-            lines.append(f"::{_COMMAND[f.severity]} {props}::{_escape_data(message)}")
-    return "\n".join(lines) + ("\n" if lines else "")
+FORMAT = GithubFormat()

@@ -6,13 +6,23 @@ and a line break inside a value would let it start a line of a CI log.
 
 from __future__ import annotations
 
+from typing import Sequence
 from xml.etree import ElementTree as ET
 
+from compliance.errors import Problem
 from compliance.model import Report
+from compliance.report.base import OutputFormat
 from compliance.text import printable as _p
 
 
-def render(reports: list[Report], *, color: bool = False) -> str:
+class JunitFormat(OutputFormat):
+    name = "junit"
+
+    def render(self, reports: Sequence[Report], problems: Sequence[Problem] = (), *, color: bool = False) -> str:
+        return _render(reports)
+
+
+def _render(reports: Sequence[Report]) -> str:
     root = ET.Element("testsuites", name="plan-compliance")
     totals = {"tests": 0, "failures": 0, "skipped": 0}
     for report in reports:
@@ -46,3 +56,6 @@ def render(reports: list[Report], *, color: bool = False) -> str:
     ET.indent(root)
     xml = ET.tostring(root, encoding="unicode").replace("##[", "#&#35;[")  # the runner's older command form
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + xml + "\n"
+
+
+FORMAT = JunitFormat()

@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
+from typing import Sequence
+
+from compliance.errors import Problem
 from compliance.model import Report
+from compliance.report.base import OutputFormat
 from compliance.text import code, markdown
 
 
-def render(reports: list[Report], *, color: bool = False) -> str:
+class MarkdownFormat(OutputFormat):
+    name = "markdown"
+
+    def render(self, reports: Sequence[Report], problems: Sequence[Problem] = (), *, color: bool = False) -> str:
+        return _render(reports)
+
+
+def _render(reports: Sequence[Report]) -> str:
     as_of = reports[0].as_of.isoformat() if reports else ""
     lines = [f"## plan-compliance: {len(reports)} plan(s) as of {as_of}", "",
              "| plan | errors | warnings | info | watch | waived |", "|---|---:|---:|---:|---:|---:|"]
@@ -23,3 +34,6 @@ def render(reports: list[Report], *, color: bool = False) -> str:
             lines.append(f"| {f.severity} | {code(f.rule_id)} | {markdown(f.fund_id or '—')} | {markdown(f.message)} | "
                          f"{code(f'{f.location.file}:{f.location.line}')} |")
     return "\n".join(lines) + "\n"
+
+
+FORMAT = MarkdownFormat()

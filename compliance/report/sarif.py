@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Sequence
 from urllib.parse import quote
 
 from compliance.errors import Problem
 from compliance.model import Finding, Report, Rule
+from compliance.report.base import OutputFormat
 from compliance.text import json_text
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -57,7 +58,6 @@ def _result(f: Finding, index: dict[str, int]) -> dict[str, Any]:
     return result
 
 
-REPORTS_PROBLEMS = True  # bad input becomes results too, so code scanning shows the broken file
 INPUT_ERROR = "input-error"
 
 
@@ -70,7 +70,17 @@ def _problem_result(problem: Problem) -> dict[str, Any]:
             "locations": [{"physicalLocation": {"artifactLocation": {"uri": file_uri(loc.file)}, "region": region}}]}
 
 
-def render(reports: list[Report], *, color: bool = False, problems: tuple = ()) -> str:
+class SarifFormat(OutputFormat):
+    """SARIF 2.1.0; bad input becomes results too, so code scanning shows the broken file."""
+
+    name = "sarif"
+    reports_problems = True
+
+    def render(self, reports: Sequence[Report], problems: Sequence[Problem] = (), *, color: bool = False) -> str:
+        return _render(reports, problems)
+
+
+def _render(reports: Sequence[Report], problems: Sequence[Problem]) -> str:
     rules = list(reports[0].ruleset.rules) if reports else []
     index = {rule.id: i for i, rule in enumerate(rules)}
     version = reports[0].tool_version if reports else ""
@@ -87,3 +97,6 @@ def render(reports: list[Report], *, color: bool = False, problems: tuple = ()) 
         }],
     }
     return json_text(log)
+
+
+FORMAT = SarifFormat()

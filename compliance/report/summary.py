@@ -2,24 +2,31 @@
 
 from __future__ import annotations
 
+from typing import Sequence
+
+from compliance.errors import Problem
 from compliance.model import Report
+from compliance.report.base import OutputFormat
 from compliance.text import batch_total, counted, printable
 
-STREAMING = True
+
+class SummaryFormat(OutputFormat):
+    name = "summary"
+    streams = True
+
+    def render(self, reports: Sequence[Report], problems: Sequence[Problem] = (), *, color: bool = False) -> str:
+        failing = sum(1 for r in reports if r.worst())
+        return "".join(self.render_one(r) for r in reports) + self.render_end(len(reports), failing, 0)
+
+    def render_one(self, report: Report, *, color: bool = False) -> str:
+        c = report.counts()
+        status = "FAIL" if c["error"] else ("WARN" if c["warning"] else "ok")
+        return (f"{status:<4} {printable(report.plan_file)}: {counted(c['error'], 'error')}, "
+                f"{counted(c['warning'], 'warning')}, {c['info']} info, "
+                f"{c['watch']} watch, {c['waived']} waived\n")
+
+    def render_end(self, seen: int, failing: int, broken: int, problems: Sequence[Problem] = ()) -> str:
+        return batch_total(seen, failing, broken)
 
 
-def render_one(report: Report, color: bool = False) -> str:
-    c = report.counts()
-    status = "FAIL" if c["error"] else ("WARN" if c["warning"] else "ok")
-    return (f"{status:<4} {printable(report.plan_file)}: {counted(c['error'], 'error')}, "
-            f"{counted(c['warning'], 'warning')}, {c['info']} info, "
-            f"{c['watch']} watch, {c['waived']} waived\n")
-
-
-def render_end(reports_seen: int, failing: int, broken: int = 0) -> str:
-    return batch_total(reports_seen, failing, broken)
-
-
-def render(reports: list[Report], *, color: bool = False) -> str:
-    failing = sum(1 for r in reports if r.worst())
-    return "".join(render_one(r) for r in reports) + render_end(len(reports), failing)
+FORMAT = SummaryFormat()

@@ -2,28 +2,38 @@
 
 from __future__ import annotations
 
+from typing import Sequence
+
 import click
 
+from compliance.diff import PlanDiff, summary
+from compliance.errors import Problem
 from compliance.model import Finding, Report, severity_rank
-from compliance.text import batch_total, counted, lead, lead_path, printable
+from compliance.report.base import OutputFormat
+from compliance.text import batch_total, counted, lead, lead_path, printable, show
 
-STREAMING = True
 _COLORS = {"error": "red", "warning": "yellow", "info": "cyan", "waived": "green", "watch": "blue"}
 
 
-def render_one(report: Report, color: bool = False) -> str:
-    return "\n".join(_plan(report, color)) + "\n"
+class TextFormat(OutputFormat):
+    name = "text"
+    streams = colours = compares = True
+
+    def render(self, reports: Sequence[Report], problems: Sequence[Problem] = (), *, color: bool = False) -> str:
+        failing = sum(1 for r in reports if r.worst())
+        return "".join(self.render_one(r, color=color) for r in reports) + self.render_end(len(reports), failing, 0)
+
+    def render_one(self, report: Report, *, color: bool = False) -> str:
+        return "\n".join(_plan(report, color)) + "\n"
+
+    def render_end(self, seen: int, failing: int, broken: int, problems: Sequence[Problem] = ()) -> str:
+        return "" if seen + broken <= 1 else batch_total(seen, failing, broken)
+
+    def render_diff(self, diff: PlanDiff) -> str:
+        return _diff(diff)
 
 
-def render_end(reports_seen: int, failing: int, broken: int = 0) -> str:
-    if reports_seen + broken <= 1:
-        return ""
-    return batch_total(reports_seen, failing, broken)
-
-
-def render(reports: list[Report], *, color: bool = False) -> str:
-    failing = sum(1 for r in reports if r.worst())
-    return "".join(render_one(r, color) for r in reports) + render_end(len(reports), failing)
+FORMAT = TextFormat()
 
 
 def _order(f: Finding) -> tuple:
@@ -66,3 +76,30 @@ def _plan(report: Report, color: bool) -> list[str]:
         f" {statuses.get('not_applicable', 0)} not applicable"
     )
     return lines
+
+
+def _diff(d: PlanDiff) -> str:
+    lines = [f"{lead_path(d.base.plan_file)} -> {printable(d.new.plan_file)} (as of {d.new.as_of.isoformat()})",
+             f"Funds: {len(d.added)} added, {len(d.removed)} removed, {len(d.changed)} changed"]
+    lines += [f"  + {printable(c.fund_id)}  {printable(c.name)}" for c in d.added]
+    lines += [f"  - {printable(c.fund_id)}  {printable(c.name)}" for c in d.removed]
+    for c in d.changed:
+        changes = "; ".join(f"{printable(k)}: {printable(show(a))} -> {printable(show(b))}" for k, a, b in c.fields)
+        lines.append(f"  ~ {printable(c.fund_id)}  {changes}")
+    lines.append(f"Findings: {len(d.new_findings)} new, {len(d.resolved)} resolved, {len(d.unchanged)} unchanged"
+                 + (f", {len(d.newly_waived)} newly waived" if d.newly_waived else ""))
+    for label, group in (("NEW", d.new_findings), ("RESOLVED", d.resolved)):
+        for f in group:
+            what = f.severity if f.status == "fail" else f.status
+            fund = f" ({f.fund_id})" if f.fund_id else ""
+            lines.append(f"  {label:<8} {what.upper():<7} {printable(f.rule_id)}{printable(fund)}  {f.location}")
+            lines.append(f"           {lead(f.message)}")
+    for f in d.newly_waived:
+        w = f.waiver
+        fund = f" ({f.fund_id})" if f.fund_id else ""
+        lines.append(f"  WAIVED   {f.severity.upper():<7} {printable(f.rule_id)}{printable(fund)}  {f.location}")
+        if w is not None:
+            lines.append(f"           waived by {printable(w.approved_by)} on {w.approved_on} until {w.expires}: "
+                         f"{printable(w.reason)}")
+    lines.append(summary(d))
+    return "\n".join(lines) + "\n"

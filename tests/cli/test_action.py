@@ -11,7 +11,7 @@ from pathlib import Path
 
 import yaml
 
-from tests.conftest import EXAMPLE_PLAN, ROOT
+from tests.helpers import EXAMPLE_PLAN, ROOT
 
 
 def run_step(tmp_path: Path, paths: str, fail_on: str = "error") -> tuple[subprocess.CompletedProcess, Path, Path]:

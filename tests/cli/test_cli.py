@@ -11,7 +11,7 @@ import jsonschema
 import yaml
 
 from compliance import __version__
-from tests.conftest import EXAMPLE_PLAN, ROOT, write_plan
+from tests.helpers import EXAMPLE_PLAN, ROOT, write_plan
 
 
 def test_version_and_help(run_cli):

@@ -7,7 +7,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from tests.conftest import EXAMPLE_PLAN
+from tests.helpers import EXAMPLE_PLAN
 
 DIFF = Path(__file__).resolve().parents[1] / "fixtures" / "diff"
 BEFORE, AFTER = DIFF / "acme-before.yaml", DIFF / "acme-after.yaml"

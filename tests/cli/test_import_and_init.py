@@ -6,7 +6,7 @@ import pytest
 import yaml
 
 from compliance.lineup import asset_class, parse_fee
-from tests.conftest import ROOT
+from tests.helpers import ROOT
 
 LINEUPS = ROOT / "examples" / "lineups"
 AS_OF = ("--as-of", "2026-11-25")

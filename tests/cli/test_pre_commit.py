@@ -6,7 +6,7 @@ import shutil
 import subprocess
 import sys
 
-from tests.conftest import EXAMPLE_PLAN, ROOT
+from tests.helpers import EXAMPLE_PLAN, ROOT
 
 
 def _git(cwd, *args):

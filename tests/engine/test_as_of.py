@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 
 from compliance import api
-from tests.conftest import write_pack, write_plan
+from tests.helpers import write_pack, write_plan
 
 PACK = """\
 sources:

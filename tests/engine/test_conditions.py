@@ -12,7 +12,7 @@ from compliance.conditions import Context, compile_condition
 from compliance.errors import InputError
 from compliance.loader import load_bytes
 from compliance.schemas.plan import field_catalog
-from tests.conftest import TODAY, write_pack, write_plan
+from tests.helpers import TODAY, write_pack, write_plan
 
 RULE = """\
 parameters:

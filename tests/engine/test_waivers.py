@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from compliance import api
-from tests.conftest import write_plan
+from tests.helpers import write_plan
 
 EXPENSIVE = {"menu": [{"id": "pricey", "name": "Pricey Fund", "vehicle": "mutual_fund",
                        "asset_class": "us_large_cap_equity", "expense_ratio": 0.0090, "diversified": True,

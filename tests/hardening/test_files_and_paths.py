@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pypdf
 
-from tests.conftest import EXAMPLE_PLAN, ROOT
+from tests.helpers import EXAMPLE_PLAN, ROOT
 
 
 def no_leftovers(folder: Path) -> bool:

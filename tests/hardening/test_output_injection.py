@@ -8,7 +8,7 @@ import re
 import pytest
 import yaml
 
-from tests.conftest import EXAMPLE_PLAN
+from tests.helpers import EXAMPLE_PLAN
 
 HOSTILE = "Bond Fund\n::error file=x.yaml,line=1::forged\r\n::add-mask::secret \x1b]52;c;cHduZWQ=\x07\x1b[2J" \
           "\x9b31m ##[error]old form \u202eevil\u202c ![x](https://evil.example/p.png) <details>@octocat"

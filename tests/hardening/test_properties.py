@@ -20,7 +20,7 @@ from compliance.loader import load_bytes
 from compliance.packs import BUNDLED_RULES
 from compliance.schemas.pack import PACK_FORMAT
 from compliance.schemas.plan import PLAN_FORMAT, validate_plan
-from tests.conftest import ROOT, TODAY, clean_plan
+from tests.helpers import ROOT, TODAY, clean_plan
 
 RULES = api.load_rules(["bundled"])
 SETTINGS = settings(suppress_health_check=[HealthCheck.too_slow])  # example counts come from the profile (conftest)

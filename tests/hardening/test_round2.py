@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import EXAMPLE_PLAN, ROOT, write_plan
+from tests.helpers import EXAMPLE_PLAN, ROOT, write_plan
 
 AS_OF = ("--as-of", "2026-11-22")
 

@@ -10,7 +10,7 @@ import pytest
 from compliance.errors import InputError
 from compliance.loader import MAX_DEPTH, MAX_FILE_BYTES, load_bytes
 from compliance.schemas.plan import validate_plan
-from tests.conftest import EXAMPLE_PLAN
+from tests.helpers import EXAMPLE_PLAN
 
 BILLION_LAUGHS = b"""\
 a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]

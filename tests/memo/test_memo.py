@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import logging
 from datetime import date
 
 import pypdf
@@ -12,10 +13,11 @@ import pytest
 
 from compliance import api
 from compliance.memo.context import MemoOptions
+from compliance.memo.html import TEMPLATES
 from compliance.memo.pdf import BundledOnlyFetcher, render_pdf
 from compliance.memo.writer import memo_bytes
 from compliance.packtest import load_base
-from tests.conftest import EXAMPLE_PLAN, ROOT, TODAY, write_plan
+from tests.helpers import EXAMPLE_PLAN, ROOT, TODAY, write_plan
 
 
 def pdf_text(data: bytes) -> str:
@@ -93,14 +95,17 @@ def test_hostile_plan_text_is_escaped_and_nothing_is_fetched(tmp_path, bundled):
         assert not any(xobjects[k].get_object().get("/Subtype") == "/Image" for k in xobjects)
 
 
-def test_fetcher_refuses_files_and_network_urls():
-    fetcher = BundledOnlyFetcher()
+def test_fetcher_refuses_files_and_network_urls(caplog):
     html = ('<img src="file:///etc/passwd"><img src="http://127.0.0.1:9/a.png">'
             '<link rel="stylesheet" href="file:///etc/hostname"><p>ok</p>')
-    data = render_pdf(html, TODAY, {}, fetcher)
-    assert "file:///etc/passwd" in fetcher.refused and "http://127.0.0.1:9/a.png" in fetcher.refused
-    assert "file:///etc/hostname" in fetcher.refused
+    with caplog.at_level(logging.WARNING, logger="weasyprint"):
+        data = render_pdf(html, TODAY, {})
+    refused = "\n".join(r.getMessage() for r in caplog.records)
+    for url in ("file:///etc/passwd", "http://127.0.0.1:9/a.png", "file:///etc/hostname"):
+        assert f"fetches only bundled assets; refused {url!r}" in refused
     assert "ok" in pdf_text(data)
+    css = TEMPLATES / "memo.css"
+    assert BundledOnlyFetcher().fetch(css.as_uri()).read() == css.read_bytes()  # bundled assets are served
 
 
 def test_two_hundred_fund_plan_flows_across_pages(tmp_path, bundled):

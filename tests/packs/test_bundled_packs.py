@@ -9,7 +9,7 @@ import pytest
 from compliance import api
 from compliance.packtest import run_rule_tests
 from compliance.reference import rules_markdown
-from tests.conftest import EXAMPLE_PLAN, ROOT, TODAY, write_plan
+from tests.helpers import EXAMPLE_PLAN, ROOT, TODAY, write_plan
 
 BUNDLED = api.load_rules(["bundled"])
 EXAMPLES = ROOT / "examples"

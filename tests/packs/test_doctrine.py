@@ -11,7 +11,7 @@ from datetime import date
 import pytest
 
 from compliance import api
-from tests.conftest import ROOT, write_pack
+from tests.helpers import ROOT, write_pack
 
 OLD_RULE = """\
 rules:

@@ -7,7 +7,7 @@ import textwrap
 import pytest
 
 from compliance.packs import BUNDLED_RULES
-from tests.conftest import write_pack, write_plan
+from tests.helpers import write_pack, write_plan
 
 RULE = """\
 rules:

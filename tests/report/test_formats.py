@@ -10,8 +10,8 @@ import pytest
 from lxml import etree
 
 from compliance import api
-from compliance.report import FORMATS, renderer
-from tests.conftest import EXAMPLE_PLAN, TODAY, write_plan
+from compliance.report import DIFF_FORMATS, FORMATS, get_format
+from tests.helpers import EXAMPLE_PLAN, TODAY, write_plan
 
 SCHEMAS = Path(__file__).resolve().parents[1] / "fixtures" / "schemas"
 
@@ -22,7 +22,7 @@ def report():
 
 
 def test_sarif_is_valid_against_the_official_schema(report):
-    log = json.loads(renderer("sarif")([report]))
+    log = json.loads(get_format("sarif").render([report]))
     schema = json.loads((SCHEMAS / "sarif-2.1.0-rtm.5.json").read_text())
     jsonschema.Draft4Validator(schema).validate(log)
     run = log["runs"][0]
@@ -46,7 +46,7 @@ def test_sarif_is_valid_against_the_official_schema(report):
 
 def test_sarif_schema_rejects_a_broken_log(report):
     """The validation is real: a log without required parts fails."""
-    log = json.loads(renderer("sarif")([report]))
+    log = json.loads(get_format("sarif").render([report]))
     del log["runs"][0]["tool"]["driver"]["name"]
     schema = json.loads((SCHEMAS / "sarif-2.1.0-rtm.5.json").read_text())
     with pytest.raises(jsonschema.ValidationError):
@@ -55,7 +55,7 @@ def test_sarif_schema_rejects_a_broken_log(report):
 
 def test_junit_is_valid_and_counts_match(report, tmp_path, bundled):
     clean = api.check(write_plan(tmp_path), bundled, TODAY)
-    xml = renderer("junit")([report, clean]).encode()
+    xml = get_format("junit").render([report, clean]).encode()
     schema = etree.XMLSchema(etree.parse(str(SCHEMAS / "junit.xsd")))
     doc = etree.fromstring(xml)
     schema.assertValid(doc)
@@ -75,7 +75,7 @@ def test_junit_schema_rejects_broken_xml():
 
 
 def test_github_annotations_line_by_line(report):
-    lines = renderer("github")([report]).splitlines()
+    lines = get_format("github").render([report]).splitlines()
     expected = [f for f in report.findings if f.status != "waived"]
     assert len(lines) == len(expected)
     for line, f in zip(lines, expected, strict=True):
@@ -89,7 +89,7 @@ def test_github_annotations_line_by_line(report):
 def test_github_annotation_escapes_newlines_and_separators(tmp_path, bundled):
     plan = write_plan(tmp_path, {"menu": [{"id": "f", "name": "A, B: 100% \nfund", "vehicle": "cit",
                                            "asset_class": "target_date", "qdia": True, "expense_ratio": 0.001}]})
-    lines = renderer("github")([api.check(plan, bundled, TODAY)]).splitlines()
+    lines = get_format("github").render([api.check(plan, bundled, TODAY)]).splitlines()
     assert all(line.startswith("::") for line in lines)
     assert any("A, B: 100%25 %0Afund" in line for line in lines)
 
@@ -103,7 +103,7 @@ def test_github_format_annotates_bad_input(run_cli):
 
 
 def test_markdown_summary(report):
-    text = renderer("markdown")([report])
+    text = get_format("markdown").render([report])
     assert text.startswith("## plan-compliance: 1 plan(s) as of 2026-11-22")
     assert "| Acme Manufacturing 401(k) Savings Plan (`" in text and "| 1 | 4 | 5 | 2 | 1 |" in text
     assert "`erisa.fees.lower-cost-share-class` | lc-growth |" in text
@@ -111,7 +111,7 @@ def test_markdown_summary(report):
 
 def test_every_format_is_registered_and_renders(report):
     for name in FORMATS:
-        assert renderer(name)([report]).strip()
+        assert get_format(name).render([report]).strip()
 
 
 @pytest.mark.parametrize("fmt", sorted(FORMATS))
@@ -134,3 +134,16 @@ def test_jobs_2_gives_the_same_output_as_jobs_1_in_every_format(tmp_path, fmt):
     assert outputs[0] == outputs[1]
     assert outputs[0][0] == 2 and "p2-broken.yaml:2:1: YAML syntax error" in outputs[0][2]  # the broken plan is reported, not lost
     assert "p4-acme.yaml" in outputs[0][1] or fmt == "summary"
+
+
+def test_every_format_implements_what_it_declares():
+    """The registry is the one list: each format renders a run; streaming ones render plan by plan to the same
+    bytes; the diff formats listed are exactly those that compare."""
+    report = api.check(EXAMPLE_PLAN, api.load_rules(["bundled"]), TODAY).results()
+    for name in FORMATS:
+        fmt = get_format(name.upper())
+        assert fmt.name == name
+        whole = fmt.render([report])
+        if fmt.streams:
+            assert fmt.render_one(report) + fmt.render_end(1, 1, 0) == whole
+    assert sorted(DIFF_FORMATS) == sorted(n for n in FORMATS if get_format(n).compares)

@@ -1,0 +1,78 @@
+"""The canonical data shape of findings, reports and plan comparisons (docs/json-format.md, version 1).
+
+The JSON format prints it, the memo attaches it, and a diff is written in it: one definition, so they agree.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+from compliance.diff import PlanDiff, summary
+from compliance.model import Finding, Report
+from compliance.text import show
+
+FORMAT_VERSION = 1
+
+
+def finding_dict(f: Finding) -> dict[str, Any]:
+    """One finding, with its location, citations, fingerprint and any waiver."""
+    out: dict[str, Any] = {
+        "rule": f.rule_id, "title": f.title, "headline": f.headline or f.title, "severity": f.severity, "status": f.status, "message": f.message,
+        "file": f.location.file, "line": f.location.line, "column": f.location.column, "fund": f.fund_id,
+        "citations": [{"source": c.source.id, "pinpoint": c.pinpoint, "url": c.source.url} for c in f.citations],
+        "remediation": f.remediation, "fingerprint": f.fingerprint,
+    }
+    if f.note:
+        out["note"] = f.note
+    if f.members:
+        out["members"] = list(f.members)  # the per-option findings a consolidated watch item stands for
+    if f.waiver:
+        w = f.waiver
+        out["waiver"] = {"approved_by": w.approved_by, "approved_on": w.approved_on.isoformat(),
+                         "expires": w.expires.isoformat(), "reason": w.reason, "reference": w.reference}
+    return out
+
+
+def report_dict(report: Report) -> dict[str, Any]:
+    """One plan's result: counts, the whole checklist and the findings."""
+    return {
+        "file": report.plan_file,
+        "plan": report.plan_name,
+        "as_of": report.as_of.isoformat(),
+        "notice": report.ruleset.currency_notice(report.as_of),
+        "sha256": report.plan_sha256,
+        "counts": report.counts(),
+        "checklist": [{"rule": o.rule_id, "status": o.status, "reason": o.reason, "checked": o.checked}
+                      for o in report.outcomes],
+        "findings": [finding_dict(f) for f in report.findings],
+    }
+
+
+def document(reports: Sequence[Report]) -> dict[str, Any]:
+    """A whole run: tool, settings, packs (with their hashes) and every plan's report."""
+    first = reports[0] if reports else None
+    return {
+        "format_version": FORMAT_VERSION,
+        "tool": {"name": "plan-compliance", "version": first.tool_version if first else None},
+        "settings": first.ruleset.settings_file if first else None,
+        "packs": [{"id": p.id, "version": p.version, "file": p.file, "sha256": p.sha256, "authority": p.authority,
+                   "current_to": p.current_to.isoformat() if p.current_to else None}
+                  for p in first.ruleset.packs] if first else [],
+        "plans": [report_dict(r) for r in reports],
+    }
+
+
+def diff_document(d: PlanDiff) -> dict[str, Any]:
+    """Two versions of a plan compared: funds added, removed, changed, and findings new, resolved, unchanged."""
+    return {
+        "format_version": FORMAT_VERSION, "base": d.base.plan_file, "new": d.new.plan_file,
+        "as_of": d.new.as_of.isoformat(),
+        "funds": {"added": [c.fund_id for c in d.added], "removed": [c.fund_id for c in d.removed],
+                  "changed": {c.fund_id: [{"field": k, "before": show(a), "after": show(b)} for k, a, b in c.fields]
+                              for c in d.changed}},
+        "findings": {"new": [finding_dict(f) for f in d.new_findings],
+                     "resolved": [finding_dict(f) for f in d.resolved],
+                     "unchanged": [finding_dict(f) for f in d.unchanged],
+                     "newly_waived": [finding_dict(f) for f in d.newly_waived]},
+        "summary": summary(d),
+    }

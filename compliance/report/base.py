@@ -1,0 +1,39 @@
+"""The interface every output format implements, so the CLI and the library handle all of them one way."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar, Sequence
+
+from compliance.errors import Problem
+from compliance.model import Report
+
+if TYPE_CHECKING:
+    from compliance.diff import PlanDiff
+
+
+class OutputFormat:
+    """One output format for check results.
+
+    `render` writes a whole run. A format that `streams` also writes plan by plan (`render_one`, then
+    `render_end` once), so a batch of thousands of plans keeps flat memory. Input problems (a broken plan
+    file) are passed to the format too: one that `reports_problems` shows them among its results, as a
+    code-scanning or CI view needs. A format that also `compares` renders a `diff` of two plan versions.
+    """
+
+    name: ClassVar[str]
+    streams: ClassVar[bool] = False
+    colours: ClassVar[bool] = False  # honours --color (ANSI styles for a terminal)
+    reports_problems: ClassVar[bool] = False
+    compares: ClassVar[bool] = False
+
+    def render(self, reports: Sequence[Report], problems: Sequence[Problem] = (), *, color: bool = False) -> str:
+        raise NotImplementedError
+
+    def render_one(self, report: Report, *, color: bool = False) -> str:
+        raise NotImplementedError(f"the {self.name} format does not stream")
+
+    def render_end(self, seen: int, failing: int, broken: int, problems: Sequence[Problem] = ()) -> str:
+        return ""
+
+    def render_diff(self, diff: PlanDiff) -> str:
+        raise NotImplementedError(f"the {self.name} format does not compare plan versions")

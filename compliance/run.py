@@ -1,0 +1,78 @@
+"""A batch check as one library call: results in, a report written plan by plan, the verdict out.
+
+The CLI's `check`, and any program that checks a book of plans, share it: baseline filtering, the severity
+floor, streaming or collecting for the chosen format, fingerprints for a new baseline, and whether anything
+fails at the chosen level. Where the results come from (this process, worker processes) is the caller's choice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Callable, Iterable, Sequence
+
+from compliance.baseline import filter_new
+from compliance.errors import InputError, NotAPlan, Problem
+from compliance.model import Report, severity_rank
+from compliance.report.base import OutputFormat
+
+
+@dataclass
+class RunResult:
+    """What a batch check found: counts for the summary line, input problems, and the verdict."""
+
+    seen: int = 0
+    failing: int = 0  # plans with a failing finding at any severity
+    broken: int = 0  # plan files refused as bad input
+    problems: list[Problem] = field(default_factory=list)
+    skipped: list[NotAPlan] = field(default_factory=list)  # rule packs found among the plans
+    reports: list[Report] = field(default_factory=list)  # kept only when asked (non-streaming or extra outputs)
+    fingerprints: dict[str, str] = field(default_factory=dict)  # for --write-baseline: fingerprint -> severity
+    fails: bool = False  # a finding at or above the fail-on level
+
+
+def fails_at(reports: Sequence[Report], fail_on: str) -> bool:
+    """Whether any failing finding reaches `fail_on` (a severity, or `never`)."""
+    if fail_on == "never":
+        return False
+    threshold = severity_rank(fail_on)
+    return any(f.status == "fail" and severity_rank(f.severity) >= threshold for r in reports for f in r.findings)
+
+
+def run_checks(results: Iterable[Report | InputError], fmt: OutputFormat, write: Callable[[str], object], *,
+               fail_on: str = "error", known: dict[str, str | None] | None = None, min_severity: str = "watch",
+               keep_reports: bool = False, record_fingerprints: bool = False, color: bool = False,
+               each: Callable[[], object] = lambda: None) -> RunResult:
+    """Consume check results in order and write `fmt` through `write`; return the counts and the verdict.
+
+    The verdict is judged before `min_severity` hides findings (hiding is for reading, not for passing), and
+    after a baseline (`known`) removes what was already recorded.
+    """
+    run = RunResult()
+    floor = severity_rank(min_severity)
+    keep = keep_reports or not fmt.streams
+    for item in results:
+        each()
+        if isinstance(item, NotAPlan):
+            run.skipped.append(item)
+            continue
+        if isinstance(item, InputError):
+            run.problems += item.problems
+            run.broken += 1
+            continue
+        if record_fingerprints:
+            run.fingerprints |= {f.fingerprint: f.severity for f in item.findings if f.status in ("fail", "watch")}
+        if known is not None:
+            item = filter_new([item], known)[0]
+        run.seen += 1
+        run.failing += item.worst() is not None
+        run.fails = run.fails or fails_at([item], fail_on)
+        if floor:
+            item = replace(item, findings=tuple(f for f in item.findings if severity_rank(f.severity) >= floor))
+        if fmt.streams:
+            write(fmt.render_one(item, color=color))
+        if keep:
+            run.reports.append(item)
+    problems = run.problems if fmt.reports_problems else []
+    write(fmt.render_end(run.seen, run.failing, run.broken, problems) if fmt.streams
+          else fmt.render(run.reports, problems, color=color))
+    return run
