@@ -114,6 +114,8 @@ FUND_SCHEMA: dict = {
                          min=0, max=0.2),
     "redemption_fee_days": _s("integer", "Holding period, in days, within which the redemption fee applies.", min=0),
     "trading_restriction": _s("string", "Any round-trip or frequent-trading restriction, in words.", empty=False),
+    "shareholder_fees_disclosed": _s("boolean", "Whether the 404a-5 comparative chart shows this option's "
+                                                "shareholder-type fees and trading restrictions."),
     "performance_fee": _s("number", "Performance fee or carried interest, as a fraction of gains (0.20 = 20%).",
                           min=0, max=1),
     "redemption_gate_pct": _s("number", "Most of the option's assets that may be redeemed in one period before a "
