@@ -28,15 +28,19 @@ ASSET_CLASSES = [
 ]
 VEHICLES = [
     "mutual_fund", "cit", "etf", "etp", "separate_account", "stable_value_contract", "annuity",
-    "digital_asset_account", "money_market_fund", "managed_account_service",
+    "digital_asset_account", "money_market_fund", "managed_account_service", "model_portfolio",
+    "private_fund_interest",
 ]
 DILIGENCE_FACTORS = [
     "performance", "fees", "liquidity", "valuation", "benchmark", "complexity",
     "volatility", "custody", "participant_education", "allocation_cap", "regulatory_status", "prudence",
+    "suite_comparison",
 ]
 DESIGNATIONS = ["none", "fund", "series", "managed_account"]
 FUND_ID = r"[a-z0-9][a-z0-9._-]{0,63}"
 DEFAULT_MANAGERS = ["registered_investment_company", "investment_manager", "trustee", "plan_sponsor"]
+FEE_BASES = ["per_participant", "asset_based", "revenue_sharing", "mixed"]
+REVENUE_SHARING_USES = ["credited_to_participants", "offsets_recordkeeping_fee", "retained_by_recordkeeper"]
 
 
 def _s(kind: str, doc: str, form: str | None = None, **rules: Any) -> dict:
@@ -123,6 +127,58 @@ FUND_SCHEMA: dict = {
     "transfer_fee_first_90_days": _s("boolean", "Whether a fee or restriction applies to transfers out "
                                                 "in the first 90 days."),
     "last_reviewed": _s("date", "Date the committee last reviewed this option (monitoring)."),
+    "redemption_fee": _s("number", "Redemption or short-term trading fee, as a fraction of the amount redeemed.",
+                         min=0, max=0.2),
+    "redemption_fee_days": _s("integer", "Holding period, in days, within which the redemption fee applies.", min=0),
+    "trading_restriction": _s("string", "Any round-trip or frequent-trading restriction, in words.", empty=False),
+    "shareholder_fees_disclosed": _s("boolean", "Whether the 404a-5 comparative chart shows this option's "
+                                                "shareholder-type fees and trading restrictions."),
+    "performance_fee": _s("number", "Performance fee or carried interest, as a fraction of gains (0.20 = 20%).",
+                          min=0, max=1),
+    "redemption_gate_pct": _s("number", "Most of the option's assets that may be redeemed in one period before a "
+                                        "gate applies, percent.", min=0, max=100),
+    "lockup_days": _s("integer", "Restriction period, in days, before money may leave the option.", min=0),
+    "liquidity_sleeve_pct": _s("number", "Share held in daily-liquid assets to meet exchanges, percent.",
+                               min=0, max=100),
+    "private_valuation": _record("How the private-markets sleeve is valued.", {
+        "frequency": _s("string", "How often the sleeve is valued.", allowed=FREQUENCIES),
+        "independent": _s("boolean", "Whether an independent party values it."),
+        "method": _s("string", "The valuation method, in words.", empty=False),
+    }),
+    "leverage_multiple": _s("number", "Daily leverage target (2 for 2x, -1 for inverse).", min=-5, max=5),
+    "leverage_reset": _s("string", "How often the leverage target is reset.", allowed=FREQUENCIES),
+    "hedge_fund_pct": _s("number", "Hedge-fund sleeve, percent of the option (0-100).", min=0, max=100),
+    "commodity_pct": _s("number", "Commodity sleeve, percent of the option (0-100).", min=0, max=100),
+    "style": _record("Investment style of an equity option.", {
+        "size": _s("string", "Market capitalisation.", allowed=["large", "mid", "small", "multi"]),
+        "value_growth": _s("string", "Value, blend or growth.", allowed=["value", "blend", "growth"]),
+    }),
+    "fund_of_funds": _s("boolean", "Whether the option invests through other funds."),
+    "glide_path": _s("string", "A target-date option's glide path: reaching its most conservative mix at the "
+                               "target date (to) or later (through).", allowed=["to", "through"]),
+    "underlying_funds": _s("string", "Whose funds a fund of funds holds: the provider's own (proprietary), "
+                                     "others', or both.", allowed=["proprietary", "non_proprietary", "mixed"]),
+    "construction": _s("string", "Off-the-shelf product or custom-built for the plan.",
+                       allowed=["off_the_shelf", "custom"]),
+    "direct_employer_securities": _s("boolean", "Whether the option invests participant contributions directly "
+                                                "in securities of the employer."),
+    "transfer_cap_pct": _s("number", "Sponsor cap on the share of a balance that may be transferred into this "
+                                     "option, percent.", min=0, max=100),
+    "monitoring": _record("Screening data from the latest monitoring report, and the watch list.", {
+        "excess_return_3y": _s("number", "Annualised 3-year return minus the benchmark's, as a fraction "
+                                         "(-0.012 = 1.2 points a year behind).", min=-1, max=1),
+        "excess_return_5y": _s("number", "Annualised 5-year return minus the benchmark's, as a fraction.",
+                               min=-1, max=1),
+        "peer_percentile_3y": _s("number", "3-year peer-group percentile rank (1 best, 100 worst).", min=1, max=100),
+        "peer_percentile_5y": _s("number", "5-year peer-group percentile rank (1 best, 100 worst).", min=1, max=100),
+        "manager_tenure_years": _s("number", "Years the current lead manager has run the option.", min=0),
+        "style_consistent": _s("boolean", "Whether the option kept to its stated style in the period."),
+        "fund_assets_usd": _s("number", "Assets of the fund or strategy, in US dollars.", min=0),
+        "as_of": _s("date", "Date of the monitoring data."),
+        "watch_list_since": _s("date", "Date the committee put the option on its watch list."),
+        "watch_list_reason": _s("string", "Why it is on the watch list.", empty=False),
+        "decision": _DETERMINATION,
+    }),
     "due_diligence": _record(
         "Committee determinations, one per factor.",
         {factor: _DETERMINATION for factor in DILIGENCE_FACTORS},
@@ -142,6 +198,25 @@ PLAN_SCHEMA: dict = {
         "intends_404c": _s("boolean", "Whether the plan intends to comply with ERISA 404(c)."),
         "transfer_frequency": _s("string", "How often participants may move money between options.",
                                  allowed=FREQUENCIES),
+        "recordkeeper": _record("The recordkeeper and how it is paid.", {
+            "name": _s("string", "Recordkeeper firm.", empty=False),
+            "fee_basis": _s("string", "How recordkeeping is paid: a per-participant fee, an asset-based fee, revenue "
+                                      "sharing, or a mix.", allowed=FEE_BASES),
+            "fee_per_participant_usd": _s("number", "Total recordkeeping and administrative cost per participant "
+                                                    "per year, in US dollars (all sources).", min=0),
+            "asset_based_fee": _s("number", "Asset-based recordkeeping fee, as a fraction of plan assets.",
+                                  min=0, max=0.05),
+            "revenue_sharing_use": _s("string", "What happens to revenue sharing the options pay.",
+                                      allowed=REVENUE_SHARING_USES),
+            "fees_benchmarked": _s("date", "When recordkeeping fees were last benchmarked or put out to bid."),
+            "last_rfp": _s("date", "When the recordkeeping services were last put out to bid (request for proposals)."),
+        }),
+        "automatic_enrollment": _record("Automatic enrollment.", {
+            "offered": _s("boolean", "Whether eligible employees are enrolled unless they opt out.", required=True),
+            "default_contribution_pct": _s("number", "Default contribution rate, percent of pay.", min=0, max=100),
+            "permissible_withdrawals": _s("boolean", "Whether automatically enrolled participants may withdraw their "
+                                                     "default contributions within 90 days."),
+        }),
     }, required=True),
     "governance": _record("Evidence of the fiduciary process.", {
         "investment_policy": _record("Investment policy statement.", {
@@ -185,6 +260,13 @@ PLAN_SCHEMA: dict = {
         "qdia_relief": _s("boolean", "Whether the plan relies on QDIA relief (29 CFR 2550.404c-5); taken as true "
                                      "when a default is designated."),
         "manager": _s("string", "Who manages the default.", allowed=DEFAULT_MANAGERS),
+        "initial_notice_days": _s("integer", "How many days before a participant's first default investment the "
+                                             "plan's procedure gives the initial default notice.", min=0),
+        "capital_preservation_days": _s("integer", "For a capital-preservation default: the longest a participant's "
+                                                   "contributions stay in it before moving to a long-term default.",
+                                        min=0),
+        "stable_value_grandfathered": _s("boolean", "For a stable-value default: it holds only contributions made "
+                                                    "before 2007-12-24."),
     }),
     "menu": _s("list", "Designated investment alternatives.", required=True, minlength=1,
                schema={"type": "dict", "schema": FUND_SCHEMA}),

@@ -51,7 +51,7 @@ def test_findings_fail_the_step_after_the_summary_and_sarif_are_written(tmp_path
     shutil.copy(EXAMPLE_PLAN, workspace / "acme.yaml")
     result, sarif, outputs = run_step(tmp_path, "plans/")
     assert result.returncode == 1  # the example has an error-level finding
-    assert "::error file=plans/acme.yaml,line=32" in result.stdout
+    assert "::error file=plans/acme.yaml,line=42" in result.stdout
     assert json.loads(sarif.read_text())["runs"][0]["results"]
     assert "plan-compliance: 1 plan(s)" in (tmp_path / "summary.md").read_text()
     passed, _, _ = run_step(tmp_path, "plans/", fail_on="never")

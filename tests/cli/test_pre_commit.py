@@ -36,7 +36,7 @@ def test_pre_commit_hook_passes_a_good_plan_and_fails_a_bad_one(tmp_path):
     bad = try_repo("plans/acme-401k.yaml", "plans/northwind-401k.yaml")
     assert bad.returncode == 1, bad.stdout + bad.stderr
     assert "Failed" in bad.stdout
-    assert "plans/acme-401k.yaml:32:5  [erisa.disclosure.participant-fee-disclosure]" in bad.stdout
+    assert "plans/acme-401k.yaml:42:5  [erisa.disclosure.participant-fee-disclosure]" in bad.stdout
 
     (repo / "plans" / "broken.yaml").write_text("schema_version: 1\nplan:\n  name: [unclosed\n")
     _git(repo, "add", ".")

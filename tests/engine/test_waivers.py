@@ -7,7 +7,7 @@ from datetime import date
 from compliance import api
 from tests.helpers import write_plan
 
-EXPENSIVE = {"menu": [{"id": "pricey", "name": "Pricey Fund", "vehicle": "mutual_fund",
+EXPENSIVE = {"default_investment": None, "menu": [{"id": "pricey", "name": "Pricey Fund", "vehicle": "mutual_fund",
                        "asset_class": "us_large_cap_equity", "expense_ratio": 0.0090, "diversified": True,
                        "benchmark": "S&P 500", "last_reviewed": date(2026, 9, 1)},
                       {"id": "td", "name": "TD", "vehicle": "cit", "asset_class": "target_date", "qdia": True,

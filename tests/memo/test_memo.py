@@ -74,6 +74,7 @@ HOSTILE = '<img src="file:///etc/passwd"><link rel="stylesheet" href="http://127
 def test_hostile_plan_text_is_escaped_and_nothing_is_fetched(tmp_path, bundled):
     plan = write_plan(tmp_path, {
         "plan": {"name": "Evil <b>Plan</b> " + HOSTILE},
+        "default_investment": None,
         "menu": [{"id": "evil", "name": "Fund " + HOSTILE, "vehicle": "cit", "asset_class": "target_date",
                   "qdia": True, "diversified": True, "liquidity": "daily", "expense_ratio": 0.001}],
         "waivers": [{"rule": "erisa.disclosure.benchmark", "fund": "evil", "reason": "Because " + HOSTILE,
@@ -112,7 +113,7 @@ def test_two_hundred_fund_plan_flows_across_pages(tmp_path, bundled):
     base_fund = load_base()[1]
     funds = [base_fund | {"id": f"fund-{i:03d}", "name": f"Fund Number {i:03d}", "qdia": i == 0,
                           "asset_class": "target_date" if i == 0 else "global_equity"} for i in range(200)]
-    plan = write_plan(tmp_path, {"menu": funds})
+    plan = write_plan(tmp_path, {"default_investment": None, "menu": funds})
     data = memo_bytes(api.check(plan, bundled, TODAY), MemoOptions())
     reader = pypdf.PdfReader(io.BytesIO(data))
     pages = [page.extract_text() for page in reader.pages]

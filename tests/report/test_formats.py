@@ -37,7 +37,7 @@ def test_sarif_is_valid_against_the_official_schema(report):
         assert region["startLine"] >= 1
     share = next(r for r in run["results"] if r["ruleId"] == "erisa.fees.lower-cost-share-class")
     assert share["level"] == "warning"
-    assert share["locations"][0]["physicalLocation"]["region"] == {"startLine": 130, "startColumn": 18}
+    assert share["locations"][0]["physicalLocation"]["region"] == {"startLine": 137, "startColumn": 18}
     waived = [r for r in run["results"] if "suppressions" in r]
     assert len(waived) == 1 and "Dividend Growth" in waived[0]["suppressions"][0]["justification"]
     descriptor = run["tool"]["driver"]["rules"][rule_ids.index("erisa.fees.lower-cost-share-class")]
@@ -87,7 +87,7 @@ def test_github_annotations_line_by_line(report):
 
 
 def test_github_annotation_escapes_newlines_and_separators(tmp_path, bundled):
-    plan = write_plan(tmp_path, {"menu": [{"id": "f", "name": "A, B: 100% \nfund", "vehicle": "cit",
+    plan = write_plan(tmp_path, {"default_investment": None, "menu": [{"id": "f", "name": "A, B: 100% \nfund", "vehicle": "cit",
                                            "asset_class": "target_date", "qdia": True, "expense_ratio": 0.001}]})
     lines = get_format("github").render([api.check(plan, bundled, TODAY)]).splitlines()
     assert all(line.startswith("::") for line in lines)
@@ -105,7 +105,7 @@ def test_github_format_annotates_bad_input(run_cli):
 def test_markdown_summary(report):
     text = get_format("markdown").render([report])
     assert text.startswith("## plan-compliance: 1 plan(s) as of 2026-11-22")
-    assert "| Acme Manufacturing 401(k) Savings Plan (`" in text and "| 1 | 4 | 5 | 2 | 1 |" in text
+    assert "| Acme Manufacturing 401(k) Savings Plan (`" in text and "| 1 | 4 | 10 | 2 | 1 |" in text
     assert "`erisa.fees.lower-cost-share-class` | lc-growth |" in text
 
 
