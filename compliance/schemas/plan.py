@@ -127,19 +127,18 @@ FUND_SCHEMA: dict = {
     "transfer_fee_first_90_days": _s("boolean", "Whether a fee or restriction applies to transfers out "
                                                 "in the first 90 days."),
     "last_reviewed": _s("date", "Date the committee last reviewed this option (monitoring)."),
-    "redemption_fee": _s("number", "Redemption or short-term trading fee, as a fraction of the amount redeemed.",
-                         min=0, max=0.2),
+    "redemption_fee": _fraction("Redemption or short-term trading fee, as a fraction of the amount redeemed.",
+                                max=0.2),
     "redemption_fee_days": _s("integer", "Holding period, in days, within which the redemption fee applies.", min=0),
     "trading_restriction": _s("string", "Any round-trip or frequent-trading restriction, in words.", empty=False),
     "shareholder_fees_disclosed": _s("boolean", "Whether the 404a-5 comparative chart shows this option's "
                                                 "shareholder-type fees and trading restrictions."),
     "performance_fee": _s("number", "Performance fee or carried interest, as a fraction of gains (0.20 = 20%).",
                           min=0, max=1),
-    "redemption_gate_pct": _s("number", "Most of the option's assets that may be redeemed in one period before a "
-                                        "gate applies, percent.", min=0, max=100),
+    "redemption_gate_pct": _percent("Most of the option's assets that may be redeemed in one period before a "
+                                    "gate applies, percent."),
     "lockup_days": _s("integer", "Restriction period, in days, before money may leave the option.", min=0),
-    "liquidity_sleeve_pct": _s("number", "Share held in daily-liquid assets to meet exchanges, percent.",
-                               min=0, max=100),
+    "liquidity_sleeve_pct": _percent("Share held in daily-liquid assets to meet exchanges, percent."),
     "private_valuation": _record("How the private-markets sleeve is valued.", {
         "frequency": _s("string", "How often the sleeve is valued.", allowed=FREQUENCIES),
         "independent": _s("boolean", "Whether an independent party values it."),
@@ -147,8 +146,8 @@ FUND_SCHEMA: dict = {
     }),
     "leverage_multiple": _s("number", "Daily leverage target (2 for 2x, -1 for inverse).", min=-5, max=5),
     "leverage_reset": _s("string", "How often the leverage target is reset.", allowed=FREQUENCIES),
-    "hedge_fund_pct": _s("number", "Hedge-fund sleeve, percent of the option (0-100).", min=0, max=100),
-    "commodity_pct": _s("number", "Commodity sleeve, percent of the option (0-100).", min=0, max=100),
+    "hedge_fund_pct": _percent("Hedge-fund sleeve, percent of the option (0-100)."),
+    "commodity_pct": _percent("Commodity sleeve, percent of the option (0-100)."),
     "style": _record("Investment style of an equity option.", {
         "size": _s("string", "Market capitalisation.", allowed=["large", "mid", "small", "multi"]),
         "value_growth": _s("string", "Value, blend or growth.", allowed=["value", "blend", "growth"]),
@@ -162,8 +161,8 @@ FUND_SCHEMA: dict = {
                        allowed=["off_the_shelf", "custom"]),
     "direct_employer_securities": _s("boolean", "Whether the option invests participant contributions directly "
                                                 "in securities of the employer."),
-    "transfer_cap_pct": _s("number", "Sponsor cap on the share of a balance that may be transferred into this "
-                                     "option, percent.", min=0, max=100),
+    "transfer_cap_pct": _percent("Sponsor cap on the share of a balance that may be transferred into this "
+                                 "option, percent."),
     "monitoring": _record("Screening data from the latest monitoring report, and the watch list.", {
         "excess_return_3y": _s("number", "Annualised 3-year return minus the benchmark's, as a fraction "
                                          "(-0.012 = 1.2 points a year behind).", min=-1, max=1),
@@ -204,8 +203,7 @@ PLAN_SCHEMA: dict = {
                                       "sharing, or a mix.", allowed=FEE_BASES),
             "fee_per_participant_usd": _s("number", "Total recordkeeping and administrative cost per participant "
                                                     "per year, in US dollars (all sources).", min=0),
-            "asset_based_fee": _s("number", "Asset-based recordkeeping fee, as a fraction of plan assets.",
-                                  min=0, max=0.05),
+            "asset_based_fee": _fraction("Asset-based recordkeeping fee, as a fraction of plan assets.", max=0.05),
             "revenue_sharing_use": _s("string", "What happens to revenue sharing the options pay.",
                                       allowed=REVENUE_SHARING_USES),
             "fees_benchmarked": _s("date", "When recordkeeping fees were last benchmarked or put out to bid."),
@@ -213,7 +211,7 @@ PLAN_SCHEMA: dict = {
         }),
         "automatic_enrollment": _record("Automatic enrollment.", {
             "offered": _s("boolean", "Whether eligible employees are enrolled unless they opt out.", required=True),
-            "default_contribution_pct": _s("number", "Default contribution rate, percent of pay.", min=0, max=100),
+            "default_contribution_pct": _percent("Default contribution rate, percent of pay."),
             "permissible_withdrawals": _s("boolean", "Whether automatically enrolled participants may withdraw their "
                                                      "default contributions within 90 days."),
         }),
