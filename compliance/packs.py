@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from compliance import packcache
-from compliance.conditions import Context, always, compile_condition
+from compliance.conditions import Context, always, compile_condition, needed_fields
 from compliance.errors import InputError, Location, Problem
 from compliance.fastcheck import Format, leaf_errors
 from compliance.loader import Document, format_path, load_bytes, read_file
@@ -392,6 +392,7 @@ def _compile_rule(ctx: Context, i: int, raw: dict, sources: dict[str, Source],
         description=(raw.get("description") or "").strip(), tests=tests,
         disabled_reason=disabled[0] if disabled else None,
         headline=(raw.get("headline") or "").strip(), checks=checks, relies_on=(raw.get("relies_on") or "").strip(),
+        needs=needed_fields(raw["require"]),
     )
 
 
