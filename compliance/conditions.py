@@ -83,6 +83,24 @@ def compile_condition(node: Any, at: tuple, ctx: Context) -> Predicate:
     return _compile_leaf(node, at, ctx)
 
 
+def needed_fields(node: Any, negated: bool = False) -> tuple[str, ...]:
+    """The field paths a compiled (so well-formed) condition needs recorded: those whose absence alone makes a
+    comparison count against it. A finding names the missing ones, so "not recorded" says what to fill in.
+    Aggregates skip missing values, so they need none."""
+    if "all" in node or "any" in node:
+        return tuple(dict.fromkeys(p for c in node.get("all") or node["any"] for p in needed_fields(c, negated)))
+    if "not" in node:
+        return needed_fields(node["not"], not negated)
+    if "field" not in node:
+        return ()
+    op = next(k for k in node if k in OPERATORS)
+    holds_when_missing = op in ("ne", "not_in") or (op == "exists" and node[op] is False)
+    if holds_when_missing != negated:
+        return ()
+    operand = node[op].get("field") if isinstance(node[op], dict) else None
+    return tuple(p for p in (node["field"], operand) if isinstance(p, str))
+
+
 def _all_of(parts: tuple[Predicate, ...]) -> Predicate:
     return lambda s: all(p(s) for p in parts)
 

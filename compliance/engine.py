@@ -156,8 +156,21 @@ def _finding(rule: Rule, scope: Scope, location: Location, fund_id: str | None, 
             value = value.get(part) if isinstance(value, dict) else None
         return value
 
+    def absent(path: str) -> str | None:
+        """The shortest part of `path` the plan does not record (`due_diligence.prudence`, not `....date`)."""
+        parts = path.split(".")
+        prefix = next((".".join(parts[:k]) for k in range(2, len(parts) + 1)
+                       if lookup(".".join(parts[:k])) is None), None)
+        if prefix and prefix.startswith("fund."):
+            return f"menu[fund {fund_id}]{prefix[4:]}"
+        return prefix
+
+    message = fill(rule.message, lookup)
+    missing = list(dict.fromkeys(m for m in map(absent, rule.needs) if m))
+    if missing:  # say which fields to fill in, and for which check: "(not recorded)" alone does not
+        message += f" Not recorded: {', '.join(missing)}; {rule.id} looks for {'it' if len(missing) == 1 else 'them'}."
     return Finding(
         rule_id=rule.id, title=rule.title, severity=severity, status="watch" if severity == "watch" else "fail",
-        message=fill(rule.message, lookup), location=location, fund_id=fund_id, citations=rule.citations,
+        message=message, location=location, fund_id=fund_id, citations=rule.citations,
         remediation=rule.remediation, headline=rule.headline or rule.title,
     )

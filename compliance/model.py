@@ -164,6 +164,7 @@ class Rule:
     headline: str = ""  # the problem in a few words, as a reviewer would title it
     checks: Checks = "prudence_process"
     relies_on: str = ""  # for an express condition: what reliance of the plan gates it (QDIA relief claimed...)
+    needs: tuple[str, ...] = ()  # field paths `require` needs recorded (conditions.needed_fields)
 
 
 @dataclass(frozen=True)

@@ -22,8 +22,24 @@ def environment(template_dir: Path | None = None) -> jinja2.Environment:
     """Our own templates in a normal environment; a user's template folder in Jinja's sandbox."""
     folders = [str(template_dir), str(TEMPLATES)] if template_dir else [str(TEMPLATES)]
     cls = jinja2.sandbox.ImmutableSandboxedEnvironment if template_dir else jinja2.Environment
-    return cls(loader=jinja2.FileSystemLoader(folders), autoescape=True, undefined=jinja2.StrictUndefined,
-               trim_blocks=True, lstrip_blocks=True, finalize=_visible)
+    env = cls(loader=jinja2.FileSystemLoader(folders), autoescape=True, undefined=jinja2.StrictUndefined,
+              trim_blocks=True, lstrip_blocks=True, finalize=_visible)
+    env.filters["id_breaks"] = id_breaks
+    return env
+
+
+ID_PART = 32  # characters: an id part longer than this may be too wide for a narrow column, so it may break more
+
+
+def id_breaks(value: Any) -> markupsafe.Markup:
+    """An id (`private.pe-statement-2021.small-plan-expertise`) that wraps only after its dots, never at a hyphen,
+    so it reads and copies as one id; a part too long for a narrow column breaks after its hyphens, and at worst
+    every ID_PART characters. Each part is escaped; the break points are <wbr>, which add no text."""
+    pieces = []
+    for part in re.findall(r"[^.]*\.|[^.]+", str(_visible(str(value)))):
+        for piece in re.findall(r"[^-]*-|[^-]+", part) if len(part) > ID_PART else (part,):
+            pieces += [piece[i:i + ID_PART] for i in range(0, len(piece), ID_PART)]
+    return markupsafe.Markup("<wbr>").join(markupsafe.Markup('<span class="nobr">{}</span>').format(p) for p in pieces)
 
 
 def _visible(value: Any) -> Any:

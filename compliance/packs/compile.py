@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from compliance.conditions import Context, always, compile_condition
+from compliance.conditions import Context, always, compile_condition, needed_fields
 from compliance.errors import Location
 from compliance.model import CHECKS_CEILING, Checks, Citation, Rule, RuleTest, Source, severity_rank
 from compliance.text import placeholders
@@ -51,6 +51,7 @@ def compile_rule(ctx: Context, i: int, raw: dict, sources: dict[str, Source],
         description=(raw.get("description") or "").strip(), tests=tests,
         disabled_reason=disabled[0] if disabled else None,
         headline=(raw.get("headline") or "").strip(), checks=checks, relies_on=(raw.get("relies_on") or "").strip(),
+        needs=needed_fields(raw["require"]),
     )
 
 

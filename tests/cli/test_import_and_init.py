@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 import yaml
 
@@ -117,3 +119,40 @@ def test_a_broken_csv_is_a_located_error(tmp_path, run_cli):
     result = run_cli("import", str(sheet), "-o", str(tmp_path / "plan.yaml"))
     assert result.exit_code == 2 and "lineup.csv:2:1: not a readable CSV line: field larger than field limit" \
         in result.stderr
+
+
+def test_a_missing_fact_a_rule_needs_is_named_with_the_rule_at_the_fund(tmp_path, run_cli):
+    out = tmp_path / "plan.yaml"
+    assert run_cli("import", str(LINEUPS / "vanguard-index-lineup.csv"), "-o", str(out)).exit_code == 0
+    line = out.read_text().splitlines().index("  - id: vtinx                # line-up row 2") + 1
+    report = run_cli("check", str(out), *AS_OF, "--format", "json", "-o", "-")
+    findings = {(f["rule"], f.get("fund")): f for f in json.loads(report.stdout)["plans"][0]["findings"]}
+    diversified = findings["erisa.qdia.diversified", "vtinx"]
+    assert diversified["message"].endswith(
+        " Not recorded: menu[fund vtinx].diversified; erisa.qdia.diversified looks for it.")
+    assert diversified["line"] == line
+    # a missing value the requirement accepts (no exit fee recorded) is not asked for
+    transfers = findings["erisa.qdia.transfers", "vtinx"]["message"]
+    assert transfers.endswith("Not recorded: menu[fund vtinx].liquidity; erisa.qdia.transfers looks for it.")
+    assert "transfer_fee_first_90_days" not in transfers.split("Not recorded:")[1]
+    text = run_cli("check", str(out), *AS_OF, "--no-color").stdout
+    assert "Not recorded: menu[fund vtinx].diversified; erisa.qdia.diversified looks for it." in text
+
+    # the note explains a missing value and changes no severity: a recorded "false" fails at the same severity,
+    # without it
+    recorded = out.read_text().replace("    # diversified:     # TODO", "    diversified: false  #", 1)
+    out.write_text(recorded)
+    again = run_cli("check", str(out), *AS_OF, "--format", "json", "-o", "-")
+    stated = {(f["rule"], f.get("fund")): f for f in json.loads(again.stdout)["plans"][0]["findings"]}
+    assert stated["erisa.qdia.diversified", "vtinx"]["severity"] == diversified["severity"]
+    assert "Not recorded" not in stated["erisa.qdia.diversified", "vtinx"]["message"]
+
+
+def test_a_missing_record_is_named_at_its_shortest_missing_part(run_cli):
+    report = run_cli("check", str(ROOT / "examples" / "acme-401k.yaml"), *AS_OF, "--format", "json", "-o", "-")
+    messages = {f["rule"]: f["message"] for f in json.loads(report.stdout)["plans"][0]["findings"]}
+    assert messages["digital.prudence.documented-review"].endswith(
+        " Not recorded: menu[fund btc-etp].due_diligence.prudence, menu[fund btc-etp].due_diligence."
+        "participant_education; digital.prudence.documented-review looks for them.")  # not ...prudence.date
+    assert messages["digital.window.cap-recorded"].endswith(
+        " Not recorded: brokerage_window.digital_asset_cap_pct; digital.window.cap-recorded looks for it.")

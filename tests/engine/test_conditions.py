@@ -6,9 +6,10 @@ import textwrap
 from datetime import date
 
 import pytest
+import yaml
 
 from compliance import api
-from compliance.conditions import Context, compile_condition
+from compliance.conditions import Context, compile_condition, needed_fields
 from compliance.errors import InputError
 from compliance.loader import load_bytes
 from compliance.schemas.plan import field_catalog
@@ -165,3 +166,32 @@ def test_a_condition_compiled_without_pack_origins_reports_an_unfit_parameter_at
     [problem] = caught.value.problems
     assert (problem.location.file, problem.location.line) == ("condition.yaml", 1)
     assert "parameter 'fund_review_days' is" in problem.message and "\n" not in problem.message
+
+
+# (require condition, the fields a finding names when they are not recorded)
+NEEDED = [
+    ("{field: fund.benchmark, exists: true}", ("fund.benchmark",)),
+    ("{field: fund.benchmark, exists: false}", ()),
+    ("{field: fund.share_class, ne: Investor}", ()),  # holds on a missing value: nothing to ask for
+    ("{field: fund.asset_class, not_in: [stable_value]}", ()),
+    ("{not: {field: fund.share_class, ne: Investor}}", ("fund.share_class",)),
+    ("{not: {field: fund.benchmark, exists: true}}", ()),
+    ("{field: fund.expense_ratio, lt: {field: fund.lowest_cost_share_class.expense_ratio, plus_bp: 10}}",
+     ("fund.expense_ratio", "fund.lowest_cost_share_class.expense_ratio")),
+    ("{all: [{field: fund.liquidity, in: [daily]}, {field: fund.transfer_fee_first_90_days, ne: true}]}",
+     ("fund.liquidity",)),
+    ("{any: [{field: governance.adviser.role, eq: '3(38)'}, {field: fund.last_reviewed, within_days: 30}]}",
+     ("governance.adviser.role", "fund.last_reviewed")),
+    ("{count: funds, where: {field: fund.benchmark, exists: true}, ge: 1}", ()),  # aggregates skip missing values
+]
+
+
+@pytest.mark.parametrize("require,needed", NEEDED)
+def test_a_requirement_names_the_fields_whose_absence_fails_it(require, needed):
+    assert needed_fields(yaml.safe_load(require)) == needed
+
+
+def test_every_bundled_rule_needs_only_fields_of_the_plan_format(bundled):
+    catalog = field_catalog()
+    assert all(p in catalog for rule in bundled.rules for p in rule.needs)
+    assert next(r for r in bundled.rules if r.id == "erisa.qdia.diversified").needs == ("fund.diversified",)

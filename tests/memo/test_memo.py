@@ -225,3 +225,67 @@ def test_characters_no_installed_font_can_draw_are_named_on_the_memo(tmp_path, r
     else:
         assert "cannot be drawn" not in first
     assert missing_glyphs("Plain Latin, café, Ελληνικά") == []  # DejaVu covers these
+
+
+def test_the_last_page_holds_the_audit_trail_with_the_signatures_whole(example_pdf):
+    _, data = example_pdf
+    pages = [page.extract_text() for page in pypdf.PdfReader(io.BytesIO(data)).pages]
+    last = flat(pages[-1])
+    # the audit trail (what is signed) and the whole signature block share the last page: never a few stray lines
+    assert "7. Methodology and audit trail" in last and "8. Review and signature" in last
+    assert last.count("Signature:") == 2 and "counsel's advice" in last
+    assert len([line for line in pages[-1].splitlines() if line.strip()]) > 15
+    assert not any("Signature:" in page or "8. Review" in page for page in pages[:-1])
+
+
+def test_rule_ids_break_only_after_a_dot(example_pdf):
+    import re
+
+    report, data = example_pdf
+    text = pdf_text(data)
+    seen = 0
+    for rule in report.ruleset.rules:
+        pattern = r"\n?".join(re.escape(c) for c in rule.id)
+        for match in re.finditer(pattern, text):
+            seen += 1
+            breaks = [i for i, c in enumerate(match.group()) if c == "\n"]
+            assert all(match.group()[i - 1] == "." for i in breaks), repr(match.group())
+    assert seen >= len(report.ruleset.rules)  # every id is in the checklist; the pattern found them
+    assert "private.\npe-statement-2021.\nsmall-plan-expertise" in text or \
+        "private.pe-statement-2021.small-plan-expertise" in text.replace("\n", "")
+
+
+def test_two_hundred_character_names_wrap_inside_the_page(tmp_path, run_cli):
+    import yaml
+
+    name = "Q" * 200
+    plan = yaml.safe_load(EXAMPLE_PLAN.read_text())
+    plan["plan"]["name"] = name
+    path = tmp_path / "plan.yaml"
+    path.write_text(yaml.safe_dump(plan))
+    out = tmp_path / "memo.pdf"
+    result = run_cli("memo", str(path), "-o", str(out), "--as-of", "2026-11-22", "--prepared-by", name, "--for", name)
+    assert result.exit_code == 0, result.stderr
+    pdf = pypdfium2.PdfDocument(str(out))
+    margin = 0.75 * 72  # the stylesheet's left and right page margins, in points
+    for page in pdf:
+        width, _ = page.get_size()
+        chars = page.get_textpage()
+        boxes = [chars.get_charbox(i) for i in range(chars.count_chars())]
+        assert all(margin - 1 <= box[0] and box[2] <= width - margin + 1 for box in boxes if box[2] > box[0])
+    last = pdf[len(pdf) - 1].get_textpage()
+    text = last.get_text_range()
+    block = text.index("8. Review and signature")
+    signatures = text[block:text.index("counsel's advice", block)]
+    assert signatures.count("Signature:") == 2 and signatures.replace("\r\n", "").count(name) == 2  # wrapped
+    first_signature = text.index("Signature:")
+    signature_left = last.get_charbox(first_signature)[0]
+    name_start = text.index("Q", block)
+    name_boxes = [last.get_charbox(i) for i in range(name_start, first_signature) if text[i] == "Q"]
+    assert max(box[2] for box in name_boxes) < signature_left  # the name wraps in its column, left of the line
+    page = pdf[0].get_textpage()
+    text = page.get_text_range()
+    title = text.rindex(" Fiduciary review memo")  # the running header: the plan name, cut short on one line
+    header = [page.get_charbox(i) for i in range(text.rindex("\n", 0, title) + 1, title)]
+    assert max(box[2] for box in header) < page.get_charbox(title + 1)[0]
+    assert max(box[1] for box in header) - min(box[1] for box in header) < 2  # one baseline, not wrapped
