@@ -25,6 +25,7 @@ def environment(template_dir: Path | None = None) -> jinja2.Environment:
     env = cls(loader=jinja2.FileSystemLoader(folders), autoescape=True, undefined=jinja2.StrictUndefined,
               trim_blocks=True, lstrip_blocks=True, finalize=_visible)
     env.filters["id_breaks"] = id_breaks
+    env.filters["ids_in_text"] = ids_in_text
     return env
 
 
@@ -40,6 +41,21 @@ def id_breaks(value: Any) -> markupsafe.Markup:
         for piece in re.findall(r"[^-]*-|[^-]+", part) if len(part) > ID_PART else (part,):
             pieces += [piece[i:i + ID_PART] for i in range(0, len(piece), ID_PART)]
     return markupsafe.Markup("<wbr>").join(markupsafe.Markup('<span class="nobr">{}</span>').format(p) for p in pieces)
+
+
+_DOTTED_ID = re.compile(r"(?<![\w.-])[a-z0-9]+(?:\.[a-z0-9][a-z0-9-]*)+(?![\w-])")
+
+
+def ids_in_text(value: Any) -> markupsafe.Markup:
+    """Running text (a finding's message) with every dotted id in it (`erisa.monitoring.watch-list-decision`)
+    wrapped as `id_breaks` wraps ids; the rest is escaped and wraps as text does."""
+    text = str(_visible(str(value)))
+    out, last = [], 0
+    for match in _DOTTED_ID.finditer(text):
+        out += [markupsafe.escape(text[last:match.start()]), id_breaks(match.group())]
+        last = match.end()
+    out.append(markupsafe.escape(text[last:]))
+    return markupsafe.Markup("").join(out)
 
 
 def _visible(value: Any) -> Any:
