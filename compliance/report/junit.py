@@ -50,8 +50,8 @@ def _render(reports: Sequence[Report]) -> str:
             suite.set(key, str(value))
             totals[key] += value
         suite.set("errors", "0")
-    for key, value in totals.items():
-        root.set(key, str(value))
+    for key in ("tests", "failures"):  # the published schema (Jenkins xunit's junit-10.xsd) has no skipped here
+        root.set(key, str(totals[key]))
     root.set("errors", "0")
     ET.indent(root)
     xml = ET.tostring(root, encoding="unicode").replace("##[", "#&#35;[")  # the runner's older command form
