@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from compliance.errors import InputError
-from compliance.model import Finding, PlanReport, Report, severity_rank
+from compliance.model import Finding, PlanReport, Report, worst_first
 from compliance.text import counted, printable
 
 
@@ -64,7 +64,7 @@ def diff_reports(base: PlanReport, new: PlanReport) -> PlanDiff:
             changed.append(FundChange(fund_id, new_funds[fund_id]["name"], fields))
     old_active, new_active = _active(base), _active(new)
     new_waived = {_key(f): f for f in new.findings if f.status == "waived"}
-    order = lambda f: (-severity_rank(f.severity), f.rule_id, f.fund_id or "")  # noqa: E731
+    order = worst_first
     return PlanDiff(
         base=base, new=new,
         added=tuple(FundChange(i, new_funds[i]["name"]) for i in new_funds if i not in old_funds),

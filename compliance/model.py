@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
 from datetime import date
-from typing import Any, Callable, Literal, get_args
+from typing import Any, Callable, Iterable, Literal, get_args
 
 from compliance.errors import Location
 
@@ -247,6 +247,19 @@ class Finding:
     def fingerprint(self) -> str:
         """Stable across edits that move lines: which rule, on which plan file, about which fund."""
         return f"{self.rule_id}|{self.location.file}|{self.fund_id or '-'}"
+
+
+def worst_first(f: Finding) -> tuple[int, str, str]:
+    """Sort key: the most severe first, then by rule and fund, as every report lists action items."""
+    return -severity_rank(f.severity), f.rule_id, f.fund_id or ""
+
+
+def by_fund(findings: Iterable[Finding]) -> dict[str | None, list[Finding]]:
+    """Findings grouped by fund (None: plan-wide), plan-wide first, then funds by id; order kept inside a group."""
+    groups: dict[str | None, list[Finding]] = {}
+    for f in findings:
+        groups.setdefault(f.fund_id, []).append(f)
+    return {k: groups[k] for k in sorted(groups, key=lambda k: (k is not None, k or ""))}
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from compliance.canonical import finding_dict
-from compliance.model import Finding, Outcome, PlanReport, Rule, severity_rank
+from compliance.model import Finding, Outcome, PlanReport, Rule, by_fund, severity_rank, worst_first
 from compliance.posture import posture_rows
 from compliance.text import percent, show
 
@@ -56,11 +56,8 @@ def _finding(f: Finding) -> dict:
 def build_context(report: PlanReport, options: MemoOptions) -> dict:
     plan = report.plan
     counts = report.counts()
-    by_fund: dict[str | None, list[Finding]] = {}
-    for f in report.findings:
-        by_fund.setdefault(f.fund_id, []).append(f)
-    action = sorted((f for f in report.findings if f.status == "fail" and f.severity != "info"),
-                    key=lambda f: (-severity_rank(f.severity), f.rule_id, f.fund_id or ""))
+    grouped = by_fund(report.findings)
+    action = sorted((f for f in report.findings if f.status == "fail" and f.severity != "info"), key=worst_first)
     if counts["error"]:
         overall = (f"The menu review found {counts['error']} error-level item(s) that need the committee's action "
                    f"before the menu can be considered in line with the checklist.")
@@ -77,7 +74,7 @@ def build_context(report: PlanReport, options: MemoOptions) -> dict:
             "id": fund["id"], "name": fund["name"], "asset_class": fund["asset_class"].replace("_", " "),
             "vehicle": fund["vehicle"].replace("_", " "), "expense_ratio": _percent(fund.get("expense_ratio")),
             "qdia": "yes" if fund.get("qdia") else "", "exposure": ", ".join(exposure) or "—",
-            "status": _fund_status(by_fund.get(fund["id"], [])),
+            "status": _fund_status(grouped.get(fund["id"], [])),
         })
     rules = {rule.id: rule for rule in report.ruleset.rules}
     checklist = sorted(

@@ -8,7 +8,7 @@ import click
 
 from compliance.diff import PlanDiff, summary
 from compliance.errors import Problem
-from compliance.model import Finding, Report, severity_rank
+from compliance.model import Finding, Report, by_fund, severity_rank
 from compliance.report.base import OutputFormat
 from compliance.text import batch_total, counted, lead, lead_path, printable, show
 
@@ -46,12 +46,9 @@ def _plan(report: Report, color: bool) -> list[str]:
     lines = [f"{lead_path(report.plan_file)}: {printable(report.plan_name)} (as of {report.as_of.isoformat()})"]
     if notice := report.ruleset.currency_notice(report.as_of):
         lines.append(f"  note: {notice}")
-    groups: dict[str | None, list[Finding]] = {}
-    for f in report.findings:
-        groups.setdefault(f.fund_id, []).append(f)
-    for fund_id in sorted(groups, key=lambda k: (k is not None, k or "")):
+    for fund_id, group in by_fund(report.findings).items():
         lines.append(f"  {'plan' if fund_id is None else 'fund ' + printable(fund_id)}:")
-        for f in sorted(groups[fund_id], key=_order):
+        for f in sorted(group, key=_order):
             label = f.severity if f.status == "fail" else f.status
             lines.append(f"    {style(label.upper().ljust(7), label)} {f.location}  [{printable(f.rule_id)}] "
                          f"{printable(f.headline or f.title)}")
