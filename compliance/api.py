@@ -9,9 +9,9 @@ from __future__ import annotations
 import glob
 import hashlib
 import os
+from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
-from typing import Sequence
 
 from compliance import __version__
 from compliance.engine import evaluate

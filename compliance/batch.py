@@ -7,9 +7,9 @@ Compiled rules hold closures, which cannot cross a process boundary, so each wor
 from __future__ import annotations
 
 import gc
+from collections.abc import Iterator
 from dataclasses import replace
 from datetime import date
-from typing import Iterator
 
 from compliance import api
 from compliance.errors import InputError

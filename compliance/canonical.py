@@ -5,7 +5,8 @@ The JSON format prints it, the memo attaches it, and a diff is written in it: on
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from compliance.diff import PlanDiff, summary
 from compliance.model import Finding, Report

@@ -9,9 +9,10 @@ Every field path is checked against the plan format when the pack loads, so a ty
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
-from typing import Any, Callable, Iterator
+from typing import Any
 
 from compliance.errors import InputError, Location, Problem, format_path
 from compliance.loader import Document

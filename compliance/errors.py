@@ -63,7 +63,7 @@ class InputError(Exception):
         super().__init__("\n".join(str(p) for p in self.problems))
 
     @classmethod
-    def at(cls, file: str, line: int, column: int, message: str) -> "InputError":
+    def at(cls, file: str, line: int, column: int, message: str) -> InputError:
         return cls(Problem(Location(file, line, column), message))
 
 

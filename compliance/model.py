@@ -5,9 +5,10 @@ Frozen dataclasses only; behaviour that needs a date (what was in force when) li
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, fields
 from datetime import date
-from typing import Any, Callable, Iterable, Literal, get_args
+from typing import Any, Literal, get_args
 
 from compliance.errors import Location
 

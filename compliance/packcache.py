@@ -16,6 +16,7 @@ with "off"; the default follows the platform's convention for caches.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import json
@@ -135,10 +136,8 @@ def get(raw: bytes, name: str) -> Document | None:
                        key_positions=_positions(stored["key_positions"]))
     except (OSError, ValueError, TypeError, KeyError, AttributeError, RecursionError):
         return None
-    try:
+    with contextlib.suppress(OSError):  # a read-only cache still serves its entries
         os.utime(entry)  # recently used entries survive pruning
-    except OSError:
-        pass  # a read-only cache still serves its entries
     return doc
 
 

@@ -7,8 +7,8 @@ fails at the chosen level. Where the results come from (this process, worker pro
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Callable, Iterable, Sequence
 
 from compliance.baseline import filter_new
 from compliance.errors import InputError, NotAPlan, Problem

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from datetime import date
-from typing import Any, Callable
+from typing import Any
 
 # {path}, {path|bp}, {path|pct}, {path - path|bp}: a value, optionally a difference, optionally as a fee
 _PATH = r"[a-z_][a-z0-9_.]*"
-_PLACEHOLDER = re.compile(r"\{(%s)(?: - (%s))?(?:\|(bp|pct))?\}" % (_PATH, _PATH))
+_PLACEHOLDER = re.compile(rf"\{{({_PATH})(?: - ({_PATH}))?(?:\|(bp|pct))?\}}")
 
 
 def placeholders(message: str) -> list[str]:

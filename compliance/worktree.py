@@ -15,7 +15,7 @@ MARKERS = (".git", ".hg", ".svn")
 
 def working_tree(start: Path) -> Path | None:
     """The nearest folder at or above `start` that holds a version-control marker; None outside any checkout."""
-    return _working_tree(os.path.abspath(start))
+    return _working_tree(str(Path(start).absolute()))
 
 
 @lru_cache(maxsize=64)

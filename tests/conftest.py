@@ -48,7 +48,7 @@ def run_cli():
         runner = CliRunner()
         if cwd is None:
             return runner.invoke(cli, list(args), catch_exceptions=False)
-        old = os.getcwd()
+        old = Path.cwd()
         os.chdir(cwd)
         try:
             return runner.invoke(cli, list(args), catch_exceptions=False)

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Iterator
 
 import weasyprint
 from weasyprint.urls import URLFetcher, URLFetcherResponse
@@ -35,7 +35,7 @@ class BundledOnlyFetcher(URLFetcher):
 @contextmanager
 def _fixed_clock(day: date) -> Iterator[None]:
     """Font subsetting stamps the current time unless SOURCE_DATE_EPOCH is set: pin it to the memo date."""
-    epoch = str(int(datetime(day.year, day.month, day.day, tzinfo=timezone.utc).timestamp()))
+    epoch = str(int(datetime(day.year, day.month, day.day, tzinfo=UTC).timestamp()))
     old = os.environ.get("SOURCE_DATE_EPOCH")
     os.environ["SOURCE_DATE_EPOCH"] = epoch
     try:
@@ -49,7 +49,7 @@ def _fixed_clock(day: date) -> Iterator[None]:
 
 def render_pdf(html: str, memo_date: date, attachments: dict[str, str]) -> bytes:
     fetcher = BundledOnlyFetcher()
-    stamp = datetime(memo_date.year, memo_date.month, memo_date.day, tzinfo=timezone.utc)
+    stamp = datetime(memo_date.year, memo_date.month, memo_date.day, tzinfo=UTC)
     files = [weasyprint.Attachment(string=body, name=name, description=name, created=stamp, modified=stamp,
                                    url_fetcher=fetcher, relationship="Source")
              for name, body in attachments.items()]

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
-from typing import Iterator, Sequence
 
 from compliance import api
 from compliance.atomic import write_atomic
@@ -58,8 +58,7 @@ def write_memos(jobs: Sequence[tuple[str | Path, Path]], packs: tuple[str, ...],
             yield _memo_or_error(plan, output, *args)
         return
     with ProcessPoolExecutor(max_workers=workers) as pool:
-        for result in pool.map(_memo_or_error, *zip(*[(plan, output, *args) for plan, output in jobs], strict=True)):
-            yield result
+        yield from pool.map(_memo_or_error, *zip(*[(plan, output, *args) for plan, output in jobs], strict=True))
 
 
 def _memo_or_error(plan: str | Path, output: Path, packs: tuple[str, ...], as_of: date, options: MemoOptions, fmt: str,

@@ -9,8 +9,8 @@ files, `layering` orders them and merges what they declare, `compile` turns each
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from compliance.conditions import Context
 from compliance.errors import InputError, Problem

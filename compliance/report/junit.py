@@ -6,7 +6,7 @@ and a line break inside a value would let it start a line of a CI log.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 from xml.etree import ElementTree as ET
 
 from compliance.errors import Problem

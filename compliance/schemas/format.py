@@ -12,9 +12,9 @@ from __future__ import annotations
 import functools
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
-from typing import Any, Callable
+from typing import Any
 
 Check = Callable[[Any], bool]
 

@@ -7,10 +7,12 @@ the last name in a path.
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import re
+from collections.abc import Callable, Iterable
 from datetime import datetime
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from compliance.errors import Problem, format_path
 from compliance.loader import Document
@@ -48,10 +50,7 @@ def entry_at(schema: dict, path: tuple) -> dict:
             entry = entry.get("schema", {})
             if isinstance(part, int):
                 continue
-        if "valuesrules" in entry:
-            entry = entry["valuesrules"]
-        else:
-            entry = entry.get("schema", {}).get(part, {})
+        entry = entry["valuesrules"] if "valuesrules" in entry else entry.get("schema", {}).get(part, {})
     return entry
 
 
@@ -111,10 +110,8 @@ def type_message(expected: str, value: Any) -> str:
         got = f"got {value!r}"
     message = f"must be {TYPE_WORDS.get(expected, expected)} ({got}"
     if expected == "number" and isinstance(value, str) and value.strip().endswith("%"):
-        try:
+        with contextlib.suppress(ValueError):
             message += f"; write {float(value.strip().rstrip('%')) / 100:g}"
-        except ValueError:
-            pass
     elif expected == "date":
         message += "; a date takes no time of day: write YYYY-MM-DD" if isinstance(value, datetime) \
             else "; write YYYY-MM-DD"

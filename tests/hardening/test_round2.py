@@ -21,7 +21,7 @@ AS_OF = ("--as-of", "2026-11-22")
 def test_output_to_dev_null_keeps_the_device(run_cli):
     result = run_cli("check", str(EXAMPLE_PLAN), *AS_OF, "-o", "/dev/null")
     assert result.exit_code == 1
-    assert stat.S_ISCHR(os.stat("/dev/null").st_mode)
+    assert stat.S_ISCHR(Path("/dev/null").stat().st_mode)
 
 
 def test_output_dash_is_standard_output(tmp_path):

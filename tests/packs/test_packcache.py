@@ -7,7 +7,7 @@ import math
 import os
 import shutil
 from contextlib import contextmanager
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -185,7 +185,7 @@ leaves = st.one_of(
     st.none(), st.booleans(), st.integers(-2**70, 2**70), st.floats(allow_nan=True, allow_infinity=True),
     st.text(max_size=8), st.sampled_from(["$date", "2025-01-01", "1.0", "true"]),
     st.dates(date(1, 1, 1), date(9999, 12, 31)),
-    st.datetimes(timezones=st.sampled_from([None, timezone.utc, timezone(timedelta(hours=-5))])),
+    st.datetimes(timezones=st.sampled_from([None, UTC, timezone(timedelta(hours=-5))])),
 )
 documents = st.recursive(leaves, lambda inner: st.one_of(st.lists(inner, max_size=3),
                                                          st.dictionaries(keys, inner, max_size=3)), max_leaves=8)
@@ -208,7 +208,7 @@ def test_any_yaml_document_reads_back_exactly(tmp_path_factory, value):
 
 
 def test_the_tag_encoding_keeps_types_apart():
-    value = {"a": [1, 1.0, True, None, "1", date(2025, 1, 2), datetime(2025, 1, 2, 3, 4, tzinfo=timezone.utc)],
+    value = {"a": [1, 1.0, True, None, "1", date(2025, 1, 2), datetime(2025, 1, 2, 3, 4, tzinfo=UTC)],
              7: {"$date": "2025-01-01"}, "nan": math.nan}
     again = json.loads(json.dumps(packcache._encode(value)), object_hook=packcache._decode_tags)
     assert packcache._same(again, value)
