@@ -219,3 +219,39 @@ def test_characters_no_installed_font_can_draw_are_named_on_the_memo(tmp_path, r
     else:
         assert "cannot be drawn" not in first
     assert missing_glyphs("Plain Latin, café, Ελληνικά") == []  # DejaVu covers these
+
+
+def test_a_large_menu_is_summarised_and_every_option_and_finding_is_still_in_the_memo(tmp_path, bundled):
+    """Past LARGE_MENU options the menu is counted by asset class and status, each action item appears once per
+    check, and every option (Appendix A) and every finding (section 5) is a line of fixed-width text, cut to its
+    column but never off the page; hostile text stays escaped."""
+    from compliance.memo.context import LARGE_MENU
+
+    base_fund = load_base()[1]
+    classes = ["global_equity", "intermediate_bond", "stable_value"]
+    funds = [base_fund | {"id": f"fund-{i:03d}", "name": f"Fund Number {i:03d}", "qdia": i == 0,
+                          "expense_ratio": 0.0001 * (i % 90 + 1),
+                          "asset_class": "target_date" if i == 0 else classes[i % 3]} for i in range(LARGE_MENU + 1)]
+    funds[1]["name"] = "X" * 3000
+    funds[2]["name"] = "Income \u202eFund gnitsrevid\u202c Trust"
+    report = api.check(write_plan(tmp_path, {"menu": funds}), bundled, TODAY)
+    data = memo_bytes(report, MemoOptions())
+    pdf = pypdfium2.PdfDocument(data)
+    pages = []
+    for page in pdf:
+        chars = page.get_textpage()
+        pages.append(chars.get_text_range())
+        rights = [chars.get_charbox(i)[2] for i in range(chars.count_chars())]
+        assert max(rights, default=0) <= page.get_size()[0], "text runs off the page"
+    text = flat("\n".join(pages))
+    assert f"The menu has {LARGE_MENU + 1} options" in text and f"All options {LARGE_MENU + 1} " in text
+    counted = {f.rule_id for f in report.findings if f.status == "fail" and f.severity != "info"}
+    assert text.count("options [erisa.") + text.count("option [erisa.") == len(counted)  # one action line per check
+    appendix = text[text.index("Appendix A. Every option on the menu"):]
+    assert all(f"fund-{i:03d} " in appendix for i in range(LARGE_MENU + 1))
+    assert "X" * 31 + "…" in appendix and "X" * 33 not in appendix  # cut to its 32-character column
+    findings = "".join(text[text.index("5. Findings"):text.index("6. Waivers")].split())
+    messages = ["".join(f.message.split()) for f in report.findings]
+    assert all(m in findings for m in messages if "\u202e" not in m)  # in full; long words wrap
+    assert "\u202e" not in text and "\\u202e" in text  # shown, never applied
+    assert "<table class=\"menu\">" not in memo_bytes(report, MemoOptions(), fmt="html").decode()
