@@ -2,6 +2,7 @@
 
     python benchmarks/run.py                      # the full run documented in docs/performance.md
     python benchmarks/run.py --sizes 1000 --memo-plans 20 --repeat 3    # a quicker look
+    python benchmarks/run.py --rows funds,large-memo --memo-funds 1000,5000   # some rows only
 
 It generates realistic synthetic plans (seeded; 20-60 funds each, some with digital-asset and private-market
 options and waivers) in a temporary folder, runs the real `compliance` command in subprocesses, and prints a
@@ -105,97 +106,242 @@ def timed(cmd: list[str], repeat: int) -> tuple[float, int]:
     return statistics.median(times), peak
 
 
+Row = tuple[str, str, str, str, str]
+
+
+class Bench:
+    """What the rows share in one run: the interpreter, the scratch folder, the options, and plan folders."""
+
+    def __init__(self, args: argparse.Namespace, work: Path):
+        self.args, self.work, self.py = args, work, sys.executable
+        self.compliance = [self.py, "-m", "compliance"]
+        self._batches: dict[int, Path] = {}
+        self._one: Path | None = None
+        self._check1: tuple[float, int] | None = None
+
+    def batch(self, count: int) -> Path:
+        """`count` synthetic plans (seeded), written once per run."""
+        if count not in self._batches:
+            self._batches[count] = write_plans(self.work / f"batch-{count}", count)
+        return self._batches[count]
+
+    def one_plan(self) -> Path:
+        """One 30-fund plan: the start-up and memo rows' subject."""
+        if self._one is None:
+            (self.work / "one").mkdir()
+            self._one = self.work / "one" / "plan.yaml"
+            self._one.write_text(yaml.safe_dump(synthetic_plan(random.Random(1), 1, funds=30), sort_keys=False))
+        return self._one
+
+    def check_batch(self, folder: Path, *extra: str) -> tuple[float, int]:
+        return timed([*self.compliance, "check", str(folder), "--as-of", AS_OF, "--format", "summary",
+                      "--fail-on", "never", "-o", str(self.work / "out.txt"), *extra], 1)
+
+    def check1(self) -> tuple[float, int]:
+        """`check --jobs 1` on the throughput batch: measured once, shared by the rows that compare against it."""
+        if self._check1 is None:
+            self._check1 = self.check_batch(self.batch(self.args.throughput_plans))
+        return self._check1
+
+    def parse_command(self, folder: Path) -> list[str]:
+        """The floor: parsing the same files with PyYAML's C loader, nothing else."""
+        return [self.py, "-c", "import sys, yaml, pathlib\n"
+                "for p in sorted(pathlib.Path(sys.argv[1]).glob('*.yaml')): yaml.load(p.read_bytes(), Loader=yaml.CSafeLoader)",
+                str(folder)]
+
+
+def startup_rows(b: Bench) -> list[Row]:
+    """One 30-fund plan, whole process; warm pack cache (every run after the first) and none."""
+    check_one = [*b.compliance, "check", str(b.one_plan()), "--as-of", AS_OF, "--fail-on", "never"]
+    timed(check_one, 1)  # fills the pack cache
+    base, _ = timed([b.py, "-c", "import click, yaml, cerberus"], b.args.repeat)
+    warm, _ = timed(check_one, b.args.repeat)
+    cache = os.environ["PLAN_COMPLIANCE_CACHE"]
+    os.environ["PLAN_COMPLIANCE_CACHE"] = "off"
+    try:
+        cold, _ = timed(check_one, b.args.repeat)
+    finally:
+        os.environ["PLAN_COMPLIANCE_CACHE"] = cache
+    return [("start-up: check one 30-fund plan (packs cached)", f"{warm:.3f} s", "import click, yaml, cerberus",
+             f"{base:.3f} s", f"{warm / base:.2f}x (target <= 1.5x)"),
+            ("start-up: the same, pack cache off", f"{cold:.3f} s", "import click, yaml, cerberus",
+             f"{base:.3f} s", f"{cold / base:.2f}x (target <= 1.5x)")]
+
+
+def throughput_rows(b: Bench) -> list[Row]:
+    """N plans in one call against parsing the same files with CSafeLoader."""
+    n = b.args.throughput_plans
+    parse, _ = timed(b.parse_command(b.batch(n)), 1)
+    check1, _ = b.check1()
+    return [(f"throughput: check {n:,} plans (--jobs 1)", f"{check1:.1f} s",
+             "parse the same files with yaml.CSafeLoader", f"{parse:.1f} s", f"{check1 / parse:.2f}x (target <= 1.3x)")]
+
+
+def scaling_rows(b: Bench) -> list[Row]:
+    """--jobs 2 against --jobs 1, and growth with the number of plans."""
+    n = b.args.throughput_plans
+    check1, mem1 = b.check1()
+    check2, _ = b.check_batch(b.batch(n), "--jobs", "2")
+    rows: list[Row] = [(f"scaling: check {n:,} plans --jobs 2", f"{check2:.1f} s", "the same with --jobs 1",
+                        f"{check1:.1f} s", f"{check1 / check2:.2f}x faster (target >= 1.7x)")]
+    first = None
+    for size in [int(s) for s in b.args.sizes.split(",") if s]:
+        elapsed, peak = (check1, mem1) if size == n else b.check_batch(b.batch(size))
+        per = elapsed / size * 1000
+        first = first or (size, per, peak)
+        rows.append((f"scaling: {size:,} plans (--jobs 1)", f"{elapsed:.1f} s, {per:.2f} ms/plan, peak {peak / 1024:.0f} MiB",
+                     f"{first[0]:,} plans", f"{first[1]:.2f} ms/plan, peak {first[2] / 1024:.0f} MiB",
+                     f"{per / first[1]:.2f}x per plan, {peak / first[2]:.2f}x memory (target: flat)"))
+        if size != n:
+            shutil.rmtree(b._batches.pop(size))
+    return rows
+
+
+PEERS = {  # peer tool -> (what it does to the same files, its command line before the files)
+    "check-jsonschema": ("validate against our exported plan schema (docs/plan-schema.json)",
+                         ["--schemafile", str(Path(__file__).resolve().parents[1] / "docs" / "plan-schema.json")]),
+    "yamllint": ("lint with its default rules", ["-f", "parsable"]),
+}
+
+
+def peer_rows(b: Bench) -> list[Row]:
+    """Other tools on the same plans, each against our `check --jobs 1` in the same run. The peers are not our
+    dependencies: one that is not installed beside this interpreter is skipped, with a note."""
+    n = b.args.peer_plans
+    folder = b.batch(n)
+    files = sorted(str(p) for p in folder.glob("*.yaml"))
+    ours, _ = b.check1() if n == b.args.throughput_plans else b.check_batch(folder)
+    rows: list[Row] = []
+    for tool, (what, options) in PEERS.items():
+        exe = Path(b.py).parent / tool
+        if not exe.exists():
+            print(f"note: {tool} is not installed beside {b.py}; its row is skipped "
+                  f"(pip install {tool} to measure it)", file=sys.stderr)
+            continue
+        theirs, _ = timed([str(exe), *options, *files], 1)
+        rows.append((f"peers: {tool}, {what}, {n:,} plans", f"{theirs:.1f} s", "our check --jobs 1, same plans",
+                     f"{ours:.1f} s", f"ours is {theirs / ours:.1f}x faster"))
+    return rows
+
+
+def funds_rows(b: Bench) -> list[Row]:
+    """One plan with 1,000 to 10,000 funds: check time against its C-loader parse, and growth with the funds.
+    CPU time (user + system), the best of three: a busy shared machine stretches wall time at random."""
+    rows: list[Row] = []
+    first = None
+    for funds in [int(s) for s in b.args.funds.split(",") if s]:
+        folder = b.work / f"funds-{funds}"
+        folder.mkdir()
+        (folder / "plan.yaml").write_text(yaml.dump(synthetic_plan(random.Random(funds), 1, funds=funds),
+                                                    Dumper=_DUMPER, sort_keys=False))
+        parse = min(cpu_time(b.parse_command(folder)) for _ in range(3))
+        check = min(cpu_time([*b.compliance, "check", str(folder / "plan.yaml"), "--as-of", AS_OF, "--format", "summary",
+                              "--fail-on", "never", "-o", str(b.work / "out.txt")]) for _ in range(3))
+        first = first or (funds, check)
+        rows.append((f"funds per plan: check one {funds:,}-fund plan", f"{check:.2f} s CPU",
+                     "parse it with yaml.CSafeLoader", f"{parse:.2f} s CPU",
+                     f"{check / parse:.2f}x (target <= 3x); {funds / first[0]:g}x the funds of {first[0]:,}: "
+                     f"{check / first[1]:.2f}x the time (target <= {1.125 * funds / first[0]:.2f}x)"))
+        shutil.rmtree(folder)
+    return rows
+
+
+MEMO_CODE = (
+    "import sys, time, weasyprint\n"
+    "from datetime import date\n"
+    "from compliance import api\n"
+    "from compliance.memo.context import MemoOptions, build_context\n"
+    "from compliance.memo.html import render_html\n"
+    "from compliance.memo.writer import memo_bytes\n"
+    "rs = api.load_rules(['bundled']); plan = sys.argv[1]; d = date.fromisoformat(sys.argv[2])\n"
+    "r = api.check(plan, rs, d); html = render_html(build_context(r, MemoOptions()))\n"
+    "weasyprint.HTML(string=html).write_pdf(); memo_bytes(r, MemoOptions())  # warm fonts and caches\n"
+    "best_w = best_p = 1e9\n"
+    "for _ in range(3):\n"
+    "    t = time.perf_counter(); weasyprint.HTML(string=html).write_pdf(); best_w = min(best_w, time.perf_counter() - t)\n"
+    "    t = time.perf_counter(); r = api.check(plan, rs, d); memo_bytes(r, MemoOptions()); best_p = min(best_p, time.perf_counter() - t)\n"
+    "print(best_p, best_w)\n")
+
+
+def memo_rows(b: Bench) -> list[Row]:
+    """The memo pipeline against WeasyPrint alone on the same HTML; --jobs 2 against --jobs 1."""
+    proc = subprocess.run([b.py, "-c", MEMO_CODE, str(b.one_plan()), AS_OF], capture_output=True, text=True, check=True)
+    pipeline, weasy = map(float, proc.stdout.split())
+    rows: list[Row] = [("memo: check + HTML + PDF/A-3b with attachments, one 30-fund plan", f"{pipeline:.2f} s",
+                        "WeasyPrint alone, same HTML, plain PDF", f"{weasy:.2f} s",
+                        f"{pipeline / weasy:.2f}x (target <= 1.2x)")]
+    n = b.args.memo_plans
+    memos = write_plans(b.work / "memo-plans", n, seed=7)
+    m1, _ = timed([*b.compliance, "memo", str(memos), "-o", str(b.work / "memos1"), "--as-of", AS_OF, "--jobs", "1"], 1)
+    m2, _ = timed([*b.compliance, "memo", str(memos), "-o", str(b.work / "memos2"), "--as-of", AS_OF, "--jobs", "2"], 1)
+    rows.append((f"memo: {n} plans --jobs 2", f"{m2:.1f} s", "the same with --jobs 1", f"{m1:.1f} s",
+                 f"{m1 / m2:.2f}x faster (target >= 1.7x)"))
+    return rows
+
+
+def large_memo_rows(b: Bench) -> list[Row]:
+    """Memos of large plans (the large-plan form past LARGE_MENU options): time and peak memory, against the
+    smallest size measured, and the user CPU time, which a busy shared machine inflates less than wall time."""
+    rows: list[Row] = []
+    first = None
+    for funds in [int(s) for s in b.args.memo_funds.split(",") if s]:
+        folder = b.work / f"memo-funds-{funds}"
+        folder.mkdir()
+        plan = folder / "plan.yaml"
+        plan.write_text(yaml.dump(synthetic_plan(random.Random(funds), 1, funds=funds), Dumper=_DUMPER, sort_keys=False))
+        start = os.times()
+        elapsed, peak = timed([*b.compliance, "memo", str(plan), "-o", str(folder / "memo.pdf"), "--as-of", AS_OF], 1)
+        end = os.times()
+        cpu = end.children_user - start.children_user + end.children_system - start.children_system
+        first = first or (funds, elapsed)
+        rows.append((f"large memo: one {funds:,}-fund plan", f"{elapsed:.1f} s ({cpu:.1f} s CPU), peak {peak / 1024:.0f} MiB",
+                     f"{first[0]:,}-fund memo", f"{first[1]:.1f} s",
+                     f"{funds / first[0]:.0f}x the funds: {elapsed / first[1]:.2f}x the time "
+                     f"(target: linear; 5,000 funds under 60 s and 1 GB)"))
+        shutil.rmtree(folder)
+    return rows
+
+
+ROWS = {"startup": startup_rows, "throughput": throughput_rows, "scaling": scaling_rows, "peers": peer_rows,
+        "funds": funds_rows, "memo": memo_rows, "large-memo": large_memo_rows}
+
+
+def cpu_time(cmd: list[str]) -> float:
+    """User plus system CPU seconds of one run: on a shared machine, steadier than wall time."""
+    before = os.times()
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    after = os.times()
+    if proc.returncode not in (0, 1):
+        raise SystemExit(f"failed: {' '.join(cmd)}\n{proc.stderr[-2000:]}")
+    return after.children_user - before.children_user + after.children_system - before.children_system
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rows", default=",".join(ROWS), help=f"which rows to run, of: {', '.join(ROWS)}")
     parser.add_argument("--sizes", default="1000,10000,50000", help="batch sizes (plans) for the scaling rows")
     parser.add_argument("--throughput-plans", type=int, default=10000)
+    parser.add_argument("--peer-plans", type=int, default=1000, help="plans the peer tools and our check run on")
+    parser.add_argument("--funds", default="1000,2000,5000,8000,10000", help="funds per plan for the funds rows")
     parser.add_argument("--memo-plans", type=int, default=200)
+    parser.add_argument("--memo-funds", default="500,1000,5000", help="funds per plan for the large-memo rows")
     parser.add_argument("--repeat", type=int, default=11, help="runs per start-up figure (median)")
     args = parser.parse_args()
-    py = sys.executable
-    compliance = [py, "-m", "compliance"]
+    chosen = [r for r in args.rows.split(",") if r]
+    unknown = [r for r in chosen if r not in ROWS]
+    if unknown:
+        parser.error(f"unknown rows {', '.join(unknown)}; the rows are {', '.join(ROWS)}")
     work = Path(tempfile.mkdtemp(prefix="pc-bench-"))
     # pip compiles a wheel's modules to bytecode when it installs them, as it did for click, PyYAML and Cerberus;
     # an editable install under PYTHONDONTWRITEBYTECODE would recompile ours on every run, which no user sees.
     package = Path(importlib.util.find_spec("compliance").origin).parent
-    subprocess.run([py, "-m", "compileall", "-q", str(package)], check=True)
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(package)], check=True)
     os.environ["PLAN_COMPLIANCE_CACHE"] = str(work / "pack-cache")  # never the user's own cache
-    rows: list[tuple[str, str, str, str, str]] = []
+    rows: list[Row] = []
     try:
-        # 1. start-up: one 30-fund plan, whole process; warm pack cache (every run after the first) and none
-        one = work / "one"
-        one.mkdir()
-        (one / "plan.yaml").write_text(yaml.safe_dump(synthetic_plan(random.Random(1), 1, funds=30), sort_keys=False))
-        check_one = [*compliance, "check", str(one / "plan.yaml"), "--as-of", AS_OF, "--fail-on", "never"]
-        timed(check_one, 1)  # fills the pack cache
-        base, _ = timed([py, "-c", "import click, yaml, cerberus"], args.repeat)
-        warm, _ = timed(check_one, args.repeat)
-        os.environ["PLAN_COMPLIANCE_CACHE"] = "off"
-        cold, _ = timed(check_one, args.repeat)
-        os.environ["PLAN_COMPLIANCE_CACHE"] = str(work / "pack-cache")
-        rows.append(("start-up: check one 30-fund plan (packs cached)", f"{warm:.3f} s", "import click, yaml, cerberus",
-                     f"{base:.3f} s", f"{warm / base:.2f}x (target <= 1.5x)"))
-        rows.append(("start-up: the same, pack cache off", f"{cold:.3f} s", "import click, yaml, cerberus",
-                     f"{base:.3f} s", f"{cold / base:.2f}x (target <= 1.5x)"))
-
-        # 2. throughput: N plans in one call vs parsing the same files with CSafeLoader
-        batch = write_plans(work / f"batch-{args.throughput_plans}", args.throughput_plans)
-        parse_cmd = [py, "-c", "import sys, yaml, pathlib\n"
-                     "for p in sorted(pathlib.Path(sys.argv[1]).glob('*.yaml')): yaml.load(p.read_bytes(), Loader=yaml.CSafeLoader)",
-                     str(batch)]
-        parse, _ = timed(parse_cmd, 1)
-        check1, mem1 = timed([*compliance, "check", str(batch), "--as-of", AS_OF, "--format", "summary",
-                              "--fail-on", "never", "-o", str(work / "out.txt")], 1)
-        rows.append((f"throughput: check {args.throughput_plans:,} plans (--jobs 1)", f"{check1:.1f} s",
-                     "parse the same files with yaml.CSafeLoader", f"{parse:.1f} s",
-                     f"{check1 / parse:.2f}x (target <= 2x)"))
-
-        # 3. scaling: --jobs 2 vs --jobs 1, and growth with the number of plans
-        check2, _ = timed([*compliance, "check", str(batch), "--as-of", AS_OF, "--format", "summary", "--fail-on",
-                           "never", "--jobs", "2", "-o", str(work / "out2.txt")], 1)
-        rows.append((f"scaling: check {args.throughput_plans:,} plans --jobs 2", f"{check2:.1f} s",
-                     "the same with --jobs 1", f"{check1:.1f} s", f"{check1 / check2:.2f}x faster (target >= 1.7x)"))
-        sizes = [int(s) for s in args.sizes.split(",") if s]
-        first = None
-        for size in sizes:
-            folder = batch if size == args.throughput_plans else write_plans(work / f"batch-{size}", size)
-            elapsed, peak = ((check1, mem1) if size == args.throughput_plans else
-                             timed([*compliance, "check", str(folder), "--as-of", AS_OF, "--format", "summary",
-                                    "--fail-on", "never", "-o", str(work / "out3.txt")], 1))
-            per = elapsed / size * 1000
-            first = first or (size, per, peak)
-            rows.append((f"scaling: {size:,} plans (--jobs 1)", f"{elapsed:.1f} s, {per:.2f} ms/plan, peak {peak / 1024:.0f} MiB",
-                         f"{first[0]:,} plans", f"{first[1]:.2f} ms/plan, peak {first[2] / 1024:.0f} MiB",
-                         f"{per / first[1]:.2f}x per plan, {peak / first[2]:.2f}x memory (target: flat)"))
-            if folder != batch:
-                shutil.rmtree(folder)
-
-        # 4. memos: pipeline vs WeasyPrint alone on the same HTML; --jobs 2 vs --jobs 1
-        memo_code = (
-            "import sys, time, weasyprint\n"
-            "from datetime import date\n"
-            "from compliance import api\n"
-            "from compliance.memo.context import MemoOptions, build_context\n"
-            "from compliance.memo.html import render_html\n"
-            "from compliance.memo.writer import memo_bytes\n"
-            "rs = api.load_rules(['bundled']); plan = sys.argv[1]; d = date.fromisoformat(sys.argv[2])\n"
-            "r = api.check(plan, rs, d); html = render_html(build_context(r, MemoOptions()))\n"
-            "weasyprint.HTML(string=html).write_pdf(); memo_bytes(r, MemoOptions())  # warm fonts and caches\n"
-            "best_w = best_p = 1e9\n"
-            "for _ in range(3):\n"
-            "    t = time.perf_counter(); weasyprint.HTML(string=html).write_pdf(); best_w = min(best_w, time.perf_counter() - t)\n"
-            "    t = time.perf_counter(); r = api.check(plan, rs, d); memo_bytes(r, MemoOptions()); best_p = min(best_p, time.perf_counter() - t)\n"
-            "print(best_p, best_w)\n")
-        proc = subprocess.run([py, "-c", memo_code, str(one / "plan.yaml"), AS_OF], capture_output=True, text=True, check=True)
-        pipeline, weasy = map(float, proc.stdout.split())
-        rows.append(("memo: check + HTML + PDF/A-3b with attachments, one 30-fund plan", f"{pipeline:.2f} s",
-                     "WeasyPrint alone, same HTML, plain PDF", f"{weasy:.2f} s",
-                     f"{pipeline / weasy:.2f}x (target <= 1.2x)"))
-        memos = write_plans(work / "memo-plans", args.memo_plans, seed=7)
-        m1, _ = timed([*compliance, "memo", str(memos), "-o", str(work / "memos1"), "--as-of", AS_OF, "--jobs", "1"], 1)
-        m2, _ = timed([*compliance, "memo", str(memos), "-o", str(work / "memos2"), "--as-of", AS_OF, "--jobs", "2"], 1)
-        rows.append((f"memo: {args.memo_plans} plans --jobs 2", f"{m2:.1f} s", "the same with --jobs 1", f"{m1:.1f} s",
-                     f"{m1 / m2:.2f}x faster (target >= 1.7x)"))
+        bench = Bench(args, work)
+        for name in chosen:
+            rows += ROWS[name](bench)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

@@ -9,7 +9,7 @@ Every field path is checked against the plan format when the pack loads, so a ty
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import Any
@@ -31,12 +31,17 @@ MAX_MONTHS = 1_200
 
 
 class Scope:
-    """What a condition sees while it runs: the plan, the fund under test, and the as-of date."""
+    """What a condition sees while it runs: the plan, the fund under test, and the as-of date.
 
-    __slots__ = ("plan", "fund", "selected", "as_of")
+    `memo` is shared by every scope of one plan's evaluation: aggregates keep there what they computed over the
+    menu, so a rule run for each of n funds does not rescan the n funds each time.
+    """
 
-    def __init__(self, plan: dict, as_of: date, fund: dict | None = None, selected: dict | None = None):
-        self.plan, self.as_of, self.fund, self.selected = plan, as_of, fund, selected
+    __slots__ = ("plan", "fund", "selected", "as_of", "memo")
+
+    def __init__(self, plan: dict, as_of: date, fund: dict | None = None, selected: dict | None = None,
+                 memo: dict | None = None):
+        self.plan, self.as_of, self.fund, self.selected, self.memo = plan, as_of, fund, selected, memo
 
 
 def always(_: Scope) -> bool:
@@ -136,13 +141,6 @@ def _compile_subject(node: dict, subject: str, at: tuple, ctx: Context) -> tuple
         raise ctx.error(at + (subject,), "aggregates cannot be nested inside another aggregate's 'where'")
     inner = replace(ctx, in_where=True)
     where = compile_condition(node["where"], at + ("where",), inner) if "where" in node else always
-
-    def matching(s: Scope) -> Iterator[tuple[dict, dict | None]]:
-        selected = s.fund
-        for fund in s.plan["menu"]:
-            if where(Scope(s.plan, s.as_of, fund, selected)):
-                yield fund, selected
-
     if subject == "count":
         if node["count"] != "funds":
             raise ctx.error(at + ("count",), "write count: funds (and filter them with where)")
@@ -150,9 +148,9 @@ def _compile_subject(node: dict, subject: str, at: tuple, ctx: Context) -> tuple
             if not isinstance(node["distinct"], str) or not node["distinct"].startswith("fund."):
                 raise ctx.error(at + ("distinct",), "distinct names a fund field, e.g. distinct: fund.asset_class")
             key, _ = _compile_path(node["distinct"], at + ("distinct",), inner)
-            return (lambda s: len({key(Scope(s.plan, s.as_of, fund, sel)) for fund, sel in matching(s)} - {None})), \
-                "integer"
-        return (lambda s: sum(1 for _ in matching(s))), "integer"
+            return _aggregate(node, at, inner, where, lambda s, funds: len(
+                {key(Scope(s.plan, s.as_of, fund)) for fund in funds} - {None})), "integer"
+        return _aggregate(node, at, inner, where, lambda s, funds: len(funds)), "integer"
     if "distinct" in node:
         raise ctx.error(at + ("distinct",), "distinct belongs to count")
     get, kind = _compile_path(node[subject], at + (subject,), inner)
@@ -160,17 +158,138 @@ def _compile_subject(node: dict, subject: str, at: tuple, ctx: Context) -> tuple
         raise ctx.error(at + (subject,), f"{subject} adds up a fund field, e.g. {subject}: fund.expense_ratio")
     if kind not in ("number", "integer"):
         raise ctx.error(at + (subject,), f"{node[subject]} is {kind}, not a number; {subject} needs numbers")
-
-    def values(s: Scope) -> list:
-        out = []
-        for fund, selected in matching(s):
-            value = get(Scope(s.plan, s.as_of, fund, selected))
-            if value is not None:
-                out.append(value)
-        return out
-
     reduce = {"sum": sum, "min": lambda v: min(v) if v else None, "max": lambda v: max(v) if v else None}[subject]
-    return (lambda s: reduce(values(s))), "number"
+
+    def total(s: Scope, funds: list[dict]) -> Any:
+        values = (get(Scope(s.plan, s.as_of, fund)) for fund in funds)
+        return reduce([v for v in values if v is not None])
+
+    return _aggregate(node, at, inner, where, total), "number"
+
+
+Reduce = Callable[[Scope, list[dict]], Any]
+
+
+def _aggregate(node: dict, at: tuple, ctx: Context, where: Predicate, reduce: Reduce) -> Callable[[Scope], Any]:
+    """An aggregate over the funds its `where` selects, computed once per plan (or once per group) and memoised.
+
+    Without `selected.`, the matching funds are the same for every fund of the plan: one scan and one value per
+    plan. A `where` that ties the fund to the rule's own fund by equality (`fund.X eq selected.Y`, alone or
+    beside `selected.`-free conditions in an `all`) is a group-by: one scan files the funds by X, and each fund
+    looks up its group. Any other use of `selected.` scans the menu per fund, as written. Funds are reduced in
+    menu order in every case, so sums of floats come out bit for bit the same.
+    """
+    token = object()  # this aggregate's entry in the plan's memo
+    join = _equality_join(node.get("where"), at + ("where",), ctx)
+    if join is None and _mentions_selected(node.get("where")):
+        return lambda s: reduce(s, [f for f in s.plan["menu"] if where(Scope(s.plan, s.as_of, f, s.fund))])
+
+    if join is None:
+        def per_plan(s: Scope) -> Any:
+            memo = s.memo if s.memo is not None else {}
+            if token not in memo:
+                memo[token] = reduce(s, [f for f in s.plan["menu"] if where(Scope(s.plan, s.as_of, f))])
+            return memo[token]
+        return per_plan
+
+    keep, fund_keys, selected_keys = join
+
+    def per_group(s: Scope) -> Any:
+        memo = s.memo if s.memo is not None else {}
+        if token not in memo:
+            memo[token] = _Groups(s, keep, fund_keys)
+        groups: _Groups = memo[token]
+        key = _group_key(Scope(s.plan, s.as_of, None, s.fund), selected_keys)
+        if groups.index is None or key is _UNHASHABLE:  # a value no dict can hold: compare one by one
+            funds = [f for f in s.plan["menu"] if where(Scope(s.plan, s.as_of, f, s.fund))]
+            return reduce(s, funds)
+        if key not in groups.values:
+            groups.values[key] = reduce(s, groups.index.get(key, []) if key is not None else [])
+        return groups.values[key]
+    return per_group
+
+
+_UNHASHABLE = object()
+
+
+class _Groups:
+    """One plan's funds that pass the `selected.`-free part of a `where`, filed by their join values."""
+
+    __slots__ = ("index", "values")
+
+    def __init__(self, s: Scope, keep: Predicate, keys: tuple[Callable[[Scope], Any], ...]):
+        self.values: dict = {}  # group key -> the aggregate's value, filled as funds ask
+        self.index: dict[tuple, list[dict]] | None = {}
+        for fund in s.plan["menu"]:
+            scope = Scope(s.plan, s.as_of, fund)
+            if not keep(scope):
+                continue
+            key = _group_key(scope, keys)
+            if key is _UNHASHABLE:
+                self.index = None
+                return
+            if key is not None:
+                self.index.setdefault(key, []).append(fund)
+
+
+def _group_key(s: Scope, getters: tuple[Callable[[Scope], Any], ...]) -> Any:
+    """The values an equality join compares, or None when one is missing (`eq` never holds against a missing
+    value, nor NaN against anything), or _UNHASHABLE."""
+    key = tuple(get(s) for get in getters)
+    if any(v is None or v != v for v in key):
+        return None
+    try:
+        hash(key)
+    except TypeError:
+        return _UNHASHABLE
+    return key
+
+
+def _mentions_selected(node: Any) -> bool:
+    if isinstance(node, dict):
+        return any(_mentions_selected(v) for v in node.values())
+    if isinstance(node, list):
+        return any(_mentions_selected(v) for v in node)
+    return isinstance(node, str) and node.startswith("selected.")
+
+
+def _equality_join(where: Any, at: tuple, ctx: Context
+                   ) -> tuple[Predicate, tuple[Callable[[Scope], Any], ...], tuple[Callable[[Scope], Any], ...]] | None:
+    """A `where` read as (the `selected.`-free conditions, the fund sides, the selected sides) of its
+    `fund.X eq selected.Y` conjuncts; None when it has no such conjunct or another use of `selected.`."""
+    if not isinstance(where, dict):
+        return None
+    conjuncts = where["all"] if set(where) == {"all"} else [where]
+    at_of = (lambda i: at + ("all", i)) if set(where) == {"all"} else (lambda i: at)
+    plain, fund_keys, selected_keys = [], [], []
+    for i, part in enumerate(conjuncts):
+        if not _mentions_selected(part):
+            plain.append(compile_condition(part, at_of(i), ctx))
+            continue
+        sides = _join_sides(part)
+        if sides is None:
+            return None
+        fund_path, selected_path = sides
+        fund_keys.append(_compile_path(fund_path, at_of(i), ctx)[0])
+        selected_keys.append(_compile_path(selected_path, at_of(i), ctx)[0])
+    if not fund_keys:
+        return None
+    keep = plain[0] if len(plain) == 1 else (_all_of(tuple(plain)) if plain else always)
+    return keep, tuple(fund_keys), tuple(selected_keys)
+
+
+def _join_sides(part: Any) -> tuple[str, str] | None:
+    """(fund path, selected path) of `{field: fund.X, eq: {field: selected.Y}}` or its mirror image."""
+    if not isinstance(part, dict) or set(part) != {"field", "eq"}:
+        return None
+    left, right = part["field"], part["eq"]
+    if not (isinstance(left, str) and isinstance(right, dict) and set(right) == {"field"}
+            and isinstance(right["field"], str)):
+        return None
+    paths = {left.split(".")[0]: left, right["field"].split(".")[0]: right["field"]}
+    if set(paths) != {"fund", "selected"}:
+        return None
+    return paths["fund"], paths["selected"]
 
 
 def _compile_path(path: Any, at: tuple, ctx: Context) -> tuple[Callable[[Scope], Any], str]:

@@ -48,6 +48,7 @@ def evaluate(ruleset: RuleSet, plan: dict, doc: Document, as_of: date, waivers: 
 
     `plan` is the validated data (`validate_plan`); `doc` locates its values in the file.
     """
+    memo: dict = {}  # aggregates over this plan's menu, computed once for all its rules and funds
     raw: list[tuple[Rule, OutcomeStatus, str, int, list[Finding]]] = []
     for rule in ruleset.rules:
         state, why = applicability(rule, as_of)
@@ -55,7 +56,7 @@ def evaluate(ruleset: RuleSet, plan: dict, doc: Document, as_of: date, waivers: 
             raw.append((rule, "not_applicable", why, 0, []))
             continue
         severity = effective_severity(rule, as_of)
-        checked, findings = _run(rule, plan, doc, as_of, ruleset.parameters, severity)
+        checked, findings = _run(rule, plan, doc, as_of, ruleset.parameters, severity, memo)
         if not checked:
             why = ("no fund matches its selector" if rule.scope == "fund"
                    else "its when-condition does not hold for this plan")
@@ -125,10 +126,10 @@ def _watch_item(key: tuple[str, ...], members: list[Finding], rules: dict[str, R
     )
 
 
-def _run(rule: Rule, plan: dict, doc: Document, as_of: date, parameters: dict, severity: Severity
+def _run(rule: Rule, plan: dict, doc: Document, as_of: date, parameters: dict, severity: Severity, memo: dict
          ) -> tuple[int, list[Finding]]:
     if rule.scope != "fund":
-        scope = Scope(plan, as_of)
+        scope = Scope(plan, as_of, memo=memo)
         if not rule.when(scope):
             return 0, []
         ok = rule.require(scope)
@@ -136,7 +137,7 @@ def _run(rule: Rule, plan: dict, doc: Document, as_of: date, parameters: dict, s
         return 1, [] if ok else [_finding(rule, scope, doc.locate(anchor), None, parameters, severity)]
     checked, findings = 0, []
     for i, fund in enumerate(plan["menu"]):
-        scope = Scope(plan, as_of, fund)
+        scope = Scope(plan, as_of, fund, memo=memo)
         if not (rule.select(scope) and rule.when(scope)):
             continue
         checked += 1

@@ -7,9 +7,13 @@ and duplicate keys (which PyYAML would otherwise resolve silently by keeping the
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import os
 import re
 import stat
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,9 +27,9 @@ try:  # the C parser is several times faster; the pure-Python one gives identica
 except ImportError:  # pragma: no cover - depends on how PyYAML was built
     from yaml import SafeLoader as _Parser  # type: ignore[assignment]
 
-MAX_FILE_BYTES = 5 * 1024 * 1024
+MAX_FILE_BYTES = 16 * 1024 * 1024
 MAX_DEPTH = 50
-MAX_NODES = 250_000
+MAX_NODES = 2_000_000
 
 Path_ = tuple[str | int, ...]
 
@@ -109,6 +113,28 @@ def load_bytes(raw: bytes, name: str) -> Document:
         column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
         raise InputError.at(name, line, column, f"not valid UTF-8 (byte 0x{raw[exc.start]:02x}); save the file as UTF-8") from None
     _refuse_deep_flow_nesting(text, name)
+    with _collector_paused():
+        return _compose_and_build(text, raw, name)
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while a document is built, and restore it however the build ends.
+
+    Building allocates a node, a value and a position for every value in the file and frees almost none of them,
+    so the collector's passes find nothing to free yet grow with the heap: a 10,000-fund plan took 2.5 times as
+    long to load with them. Reference counting still frees what is dropped; the collector, back on, finds the rest.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _compose_and_build(text: str, raw: bytes, name: str) -> Document:
     try:
         node = yaml.compose(text, Loader=_Parser)
     except yaml.MarkedYAMLError as exc:
@@ -170,10 +196,9 @@ def _refuse_nesting_past_parser_limit(exc: yaml.MarkedYAMLError, text: str, name
     mark = exc.problem_mark
     if mark is None or "maximum nesting depth" not in str(exc.problem):
         return
-    try:
+    # the truncated text ends mid-document; only a level past our limit before that matters
+    with contextlib.suppress(yaml.YAMLError):
         _walk_nesting(text[: mark.index], name)
-    except yaml.YAMLError:
-        pass  # the truncated text ends mid-document; only a level past our limit before that matters
 
 
 def _walk_nesting(text: str, name: str) -> None:

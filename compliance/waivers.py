@@ -25,10 +25,17 @@ def apply_waivers(findings: list[Finding], waivers: tuple[Waiver, ...], as_of: d
     """Mark covered findings waived (or note an expired waiver) and add a warning for each waiver that matches nothing."""
     used: set[int] = set()
     out = []
+    # (rule, fund or None) -> waiver numbers: a plan that waives a rule for each of thousands of funds must not
+    # compare every finding with every waiver; a finding's candidates are merged back into file order
+    index: dict[tuple[str, str | None], list[int]] = {}
+    for n, waiver in enumerate(waivers):
+        index.setdefault((waiver.rule, waiver.fund or None), []).append(n)
     for finding in findings:
-        for n, waiver in enumerate(waivers):
-            if waiver.rule != finding.rule_id or (waiver.fund and waiver.fund != finding.fund_id):
-                continue
+        candidates = index.get((finding.rule_id, None), [])
+        if finding.fund_id:
+            candidates = sorted(candidates + index.get((finding.rule_id, finding.fund_id), []))
+        for n in candidates:
+            waiver = waivers[n]
             used.add(n)
             if waiver.in_effect(as_of):
                 finding = replace(finding, status="waived", waiver=waiver)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +20,18 @@ class MemoOptions:
 
 
 _STATUS_ORDER = {"fail": 0, "watch": 1, "waived": 2, "pass": 3, "not_applicable": 4}
+
+# Menus with more options than this get the large-plan memo (docs/memo.md): the menu summarised by asset class
+# and status, each action item once per rule, and every option and finding as lines of fixed-width text, which
+# lays out at about 1 ms a line where a table row takes about 20 ms.
+LARGE_MENU = 200
+LINES_PER_BLOCK = 50  # fixed-width lines per block: a page break re-lays out one block, never the whole list
+FUND_STATUSES = ("error", "warning", "info", "watch", "waived", "pass")
+# the appendix's columns: (menu row key, heading, width in characters, right-aligned)
+MENU_COLUMNS = (("id", "Option", 14, False), ("name", "Name", 32, False), ("asset_class", "Asset class", 24, False),
+                ("vehicle", "Vehicle", 12, False), ("expense_ratio", "Expense", 8, True), ("qdia", "QDIA", 4, False),
+                ("exposure", "Alternatives", 12, False), ("status", "Status", 7, False))
+FINDING_WIDTH = 120  # characters of 6.5pt DejaVu Sans Mono across a finding block (memo-large.css)
 
 
 def _percent(value: Any) -> str:
@@ -51,6 +64,52 @@ def _finding(f: Finding) -> dict:
     out.setdefault("waiver", None)
     out["location"] = str(f.location)
     return out
+
+
+def _cell(value: str, width: int, right: bool) -> str:
+    """One fixed-width cell: whitespace runs made one space, cut with an ellipsis when longer than the column."""
+    text = " ".join(value.split())
+    text = text if len(text) <= width else text[: width - 1] + "…"
+    return text.rjust(width) if right else text.ljust(width)
+
+
+def _blocks(lines: list[str]) -> list[list[str]]:
+    return [lines[i:i + LINES_PER_BLOCK] for i in range(0, len(lines), LINES_PER_BLOCK)]
+
+
+def _large_plan(menu: list[dict], action: list[Finding], groups: list[dict]) -> dict:
+    """What the large-plan memo shows instead of one table row per option and one list item per finding."""
+    classes: dict[str, dict[str, int]] = {}
+    for fund in menu:
+        row = classes.setdefault(fund["asset_class"], {"options": 0} | {s: 0 for s in FUND_STATUSES})
+        row["options"] += 1
+        row[fund["status"]] += 1
+    total = {key: sum(row[key] for row in classes.values()) for key in ("options", *FUND_STATUSES)}
+    by_rule: dict[tuple[str, str], dict] = {}
+    for f in action:
+        item = by_rule.setdefault((f.severity, f.rule_id), {"severity": f.severity, "headline": f.headline or f.title,
+                                                            "rule": f.rule_id, "options": 0, "plan": False})
+        if f.fund_id:
+            item["options"] += 1
+        else:
+            item["plan"] = True
+    header = "  ".join(_cell(name, width, right) for _, name, width, right in MENU_COLUMNS).rstrip()
+    rows = ["  ".join(_cell(fund[key], width, right) for key, _, width, right in MENU_COLUMNS).rstrip() for fund in menu]
+    for group in groups:
+        for rule in group["rules"]:
+            lines = []
+            for f in rule["items"]:
+                line = f"{f['fund'] or 'plan'}  {f['location']}  {f['message']}"
+                if f["note"]:
+                    line += f" ({f['note']})"
+                if f["waiver"]:
+                    w = f["waiver"]
+                    line += f" Waived by {w['approved_by']} on {w['approved_on']} until {w['expires']}: {w['reason']}"
+                lines.append("\n".join(textwrap.wrap(line, FINDING_WIDTH, subsequent_indent="      ",
+                                                      break_on_hyphens=False)))
+            rule["blocks"] = _blocks(lines)
+    return {"classes": sorted(classes.items()), "class_total": total, "action_rules": list(by_rule.values()),
+            "menu_header": header, "menu_blocks": _blocks(rows)}
 
 
 def build_context(report: PlanReport, options: MemoOptions) -> dict:
@@ -108,7 +167,9 @@ def build_context(report: PlanReport, options: MemoOptions) -> dict:
         ("Brokerage window", (plan.get("brokerage_window") or {}).get("offered")),
         ("Options on the menu", len(plan["menu"])),
     ]
+    large = len(menu) > LARGE_MENU
     return {
+        "large": _large_plan(menu, action, groups) if large else None,
         "plan_name": facts["name"], "ein": facts["ein"], "plan_number": facts["plan_number"],
         "as_of": report.as_of.isoformat(), "prepared_by": options.prepared_by, "committee": options.committee,
         "overall": overall, "counts": counts, "action": [_finding(f) for f in action],

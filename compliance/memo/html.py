@@ -71,8 +71,10 @@ def render_html(context: dict, template_dir: Path | None = None) -> str:
     env = environment(template_dir)
     # The stylesheet is our own bundled file, so it is marked safe; every plan and pack value stays escaped.
     css = markupsafe.Markup((TEMPLATES / "memo.css").read_text(encoding="utf-8"))
+    large_css = markupsafe.Markup((TEMPLATES / "memo-large.css").read_text(encoding="utf-8")) \
+        if context.get("large") else ""
     try:
-        return env.get_template("memo.html.j2").render(css=css, **context)
+        return env.get_template("memo.html.j2").render(css=css, large_css=large_css, **context)
     except jinja2.TemplateSyntaxError as exc:
         raise InputError.at(exc.filename or "memo.html.j2", exc.lineno or 0, 0, f"template error: {exc.message}") from None
     except (jinja2.TemplateError, jinja2.sandbox.SecurityError) as exc:

@@ -116,9 +116,9 @@ def test_python_dash_m_entry_point():
 def _modules_after_check(plan: Path) -> tuple[list[str], str]:
     """Run `compliance check PLAN` in a fresh interpreter; the heavy top-level modules it imported, and stderr."""
     heavy = ("weasyprint", "jinja2", "cerberus", "concurrent", "multiprocessing")
-    code = ("import sys, runpy; sys.argv=['compliance','check',%r,'--fail-on','never'];\n"
+    code = (f"import sys, runpy; sys.argv=['compliance','check',{str(plan)!r},'--fail-on','never'];\n"
             "try:\n runpy.run_module('compliance', run_name='__main__')\nexcept SystemExit: pass\n"
-            "print(sorted({m.split('.')[0] for m in sys.modules} & set(%r)))") % (str(plan), heavy)
+            f"print(sorted({{m.split('.')[0] for m in sys.modules}} & set({heavy!r})))")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     return eval(proc.stdout.strip().splitlines()[-1]), proc.stderr
 

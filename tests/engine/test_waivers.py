@@ -62,3 +62,14 @@ def test_unmatched_waiver_is_a_located_warning(tmp_path, bundled):
     assert unmatched[0].severity == "warning"
     assert unmatched[0].message == "The waiver of no.such-rule matches nothing: no loaded rule has this id."
     assert unmatched[0].location.line > 0
+
+
+def test_plan_wide_and_per_fund_waivers_apply_in_file_order(tmp_path, bundled):
+    """A finding meets the waivers that name its fund and those that name no fund, in the order of the file: an
+    expired plan-wide one leaves its note before a later per-fund one waives, and each counts as used."""
+    expired = waiver(fund=None, reason="Old plan-wide review", approved_on=date(2025, 1, 1), expires=date(2026, 1, 1))
+    other_fund = waiver(fund="td", reason="Another option")
+    (f, unmatched) = findings(tmp_path, bundled, [expired, other_fund, waiver()])
+    assert f.status == "waived" and f.waiver.reason == "Reviewed against peers"
+    assert f.note == "waiver by Investment Committee expired on 2026-01-01; the finding applies again"
+    assert unmatched.rule_id == "waiver-unmatched" and "for fund td" in unmatched.message

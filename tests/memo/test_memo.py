@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import io
 import logging
+import re
 from datetime import date
 
 import pypdf
@@ -292,3 +293,44 @@ def test_two_hundred_character_names_wrap_inside_the_page(tmp_path, run_cli):
     header = [page.get_charbox(i) for i in range(text.rindex("\n", 0, title) + 1, title)]
     assert max(box[2] for box in header) < page.get_charbox(title + 1)[0]
     assert max(box[1] for box in header) - min(box[1] for box in header) < 2  # one baseline, not wrapped
+
+
+def test_a_large_menu_is_summarised_and_every_option_and_finding_is_still_in_the_memo(tmp_path, bundled):
+    """Past LARGE_MENU options the menu is counted by asset class and status, each action item appears once per
+    check, and every option (Appendix A) and every finding (section 5) is a line of fixed-width text, cut to its
+    column but never off the page; hostile text stays escaped."""
+    from compliance.memo.context import LARGE_MENU
+
+    base_fund = load_base()[1]
+    classes = ["global_equity", "intermediate_bond", "stable_value"]
+    funds = [base_fund | {"id": f"fund-{i:03d}", "name": f"Fund Number {i:03d}", "qdia": i == 0,
+                          "expense_ratio": 0.0001 * (i % 90 + 1),
+                          "asset_class": "target_date" if i == 0 else classes[i % 3]} for i in range(LARGE_MENU + 1)]
+    funds[1]["name"] = "X" * 3000
+    funds[2]["name"] = "Income \u202eFund gnitsrevid\u202c Trust"
+    report = api.check(write_plan(tmp_path, {"default_investment": None, "menu": funds}), bundled, TODAY)
+    data = memo_bytes(report, MemoOptions())
+    pdf = pypdfium2.PdfDocument(data)
+    pages = []
+    for page in pdf:
+        chars = page.get_textpage()
+        pages.append(chars.get_text_range())
+        rights = [chars.get_charbox(i)[2] for i in range(chars.count_chars())]
+        assert max(rights, default=0) <= page.get_size()[0], "text runs off the page"
+    text = flat("\n".join(pages))
+    assert f"The menu has {LARGE_MENU + 1} options" in text and f"All options {LARGE_MENU + 1} " in text
+    counted = {f.rule_id for f in report.findings if f.status == "fail" and f.severity != "info"}
+    lines = sum(text.count(f"{who} [") for who in ("options", "option", "the plan"))
+    assert lines == len(counted)  # one action line per check, for its options or the plan
+    appendix = text[text.index("Appendix A. Every option on the menu"):]
+    assert all(f"fund-{i:03d} " in appendix for i in range(LARGE_MENU + 1))
+    assert "X" * 31 + "…" in appendix and "X" * 33 not in appendix  # cut to its 32-character column
+    section = text[text.index("5. Findings"):text.index("6. Waivers")]
+    # a finding's lines may continue on the next page: drop the running footer that extraction puts between them
+    section = re.sub(re.escape(report.plan_name) + r" Fiduciary review memo Checklist aid, not legal advice "
+                     r"Page \d+ of \d+", " ", section)
+    findings = "".join(section.split())
+    messages = ["".join(f.message.split()) for f in report.findings]
+    assert all(m in findings for m in messages if "\u202e" not in m)  # in full; long words wrap
+    assert "\u202e" not in text and "\\u202e" in text  # shown, never applied
+    assert "<table class=\"menu\">" not in memo_bytes(report, MemoOptions(), fmt="html").decode()
