@@ -69,6 +69,24 @@ def _options_common(func: F) -> F:
     return func
 
 
+def _scheduler_option(func: F) -> F:
+    return click.option("--scheduler", metavar="tcp://HOST:8786", default=None,
+                        help="Run on this Dask cluster instead of this machine (needs plan-compliance[dask]; "
+                             "docs/scale.md).")(func)
+
+
+def _on_cluster(scheduler: str | None, jobs: int, name: str, local: Callable[..., Any]) -> Callable[..., Any]:
+    """The local runner with --jobs, or its namesake in compliance.distributed with --scheduler (Dask is imported
+    only then)."""
+    if scheduler is None:
+        return lambda *args: local(*args, jobs)
+    if jobs != 1:
+        raise click.UsageError("--jobs is for one machine; with --scheduler the cluster's workers decide")
+    from compliance import distributed
+
+    return lambda *args: getattr(distributed, name)(*args, scheduler)
+
+
 def _settings(config_path: Path | None, rules: tuple[str, ...], as_of: date | None
               ) -> tuple[Config, list[str], date]:
     from compliance.config import find_config, load_config
@@ -105,6 +123,7 @@ def cli() -> None:
               help="Record the current findings as the baseline in FILE.")
 @click.option("--jobs", "-j", type=click.IntRange(1, 64), default=1, show_default=True,
               help="Check plans in this many processes.")
+@_scheduler_option
 @click.option("--also", "also", multiple=True, metavar="FORMAT=FILE",
               help="Also write this format to FILE from the same run (repeatable), e.g. --also sarif=out.sarif "
                    "--also markdown=summary.md: one check, several reports.")
@@ -115,7 +134,7 @@ def cli() -> None:
               help="Colour the text format (default: on a terminal, unless NO_COLOR is set).")
 def check(paths: tuple[str, ...], rules: tuple[str, ...], as_of: date | None, config_path: Path | None, fmt: str,
           output: Path | None, fail_on: str | None, baseline: Path | None, write_baseline: Path | None,
-          jobs: int, also: tuple[str, ...], min_severity: str, color: bool | None) -> None:
+          jobs: int, scheduler: str | None, also: tuple[str, ...], min_severity: str, color: bool | None) -> None:
     """Check plan files (files, directories or globs) and report findings with file:line and citations."""
     from compliance import api
     from compliance.baseline import filter_new, read_baseline, write_baseline_file
@@ -143,7 +162,7 @@ def check(paths: tuple[str, ...], rules: tuple[str, ...], as_of: date | None, co
     seen = failing = broken = 0
     findings_fail = False
     with _writer(output, color) as write, _progress(plans) as bar:
-        for item in check_many(plans, packs, ruleset, as_of, jobs):
+        for item in _on_cluster(scheduler, jobs, "check_many", check_many)(plans, packs, ruleset, as_of):
             bar.update(1)
             if isinstance(item, NotAPlan):  # a pack in a folder of plans: say so, and how to use it
                 click.echo(f"compliance: skipped {item.problems[0]}", err=True)
@@ -262,10 +281,11 @@ def _emit(text: str, output: Path | None) -> None:
 @click.option("--prepared-by", default="Plan consultant", show_default=True, help="Author shown in From and the signature block.")
 @click.option("--for", "committee", default="Investment Committee", show_default=True, help="Addressee (To).")
 @click.option("--jobs", "-j", type=click.IntRange(1, 64), default=1, show_default=True, help="Plans rendered in parallel.")
+@_scheduler_option
 @click.option("--template-dir", type=click.Path(file_okay=False, exists=True, path_type=Path), default=None,
               help="Folder with a memo.html.j2 that overrides the bundled one (rendered in Jinja's sandbox).")
 def memo(paths: tuple[str, ...], rules: tuple[str, ...], as_of: date | None, config_path: Path | None, output: Path,
-         fmt: str, prepared_by: str, committee: str, jobs: int, template_dir: Path | None) -> None:
+         fmt: str, prepared_by: str, committee: str, jobs: int, scheduler: str | None, template_dir: Path | None) -> None:
     """Write a fiduciary review memo (PDF/A-3b, or HTML) for each plan."""
     from compliance import api
     from compliance.memo.context import MemoOptions
@@ -289,7 +309,8 @@ def memo(paths: tuple[str, ...], rules: tuple[str, ...], as_of: date | None, con
     options = MemoOptions(prepared_by=prepared_by, committee=committee,
                           command=f"compliance memo --as-of {as_of.isoformat()}{pack_args}{settings}")
     failed = 0
-    for _plan, written, error in write_memos(targets, tuple(packs), as_of, options, fmt, template_dir, jobs):
+    writer = _on_cluster(scheduler, jobs, "write_memos", write_memos)
+    for _plan, written, error in writer(targets, tuple(packs), as_of, options, fmt, template_dir):
         if error:
             failed += 1
             for problem in error.problems:
