@@ -140,7 +140,7 @@ def _in_order(client: Client, count: int, submit: Callable[[int, str], Future], 
 
     client.subscribe_topic(TOPIC, started)
     pending = as_completed(loop=client.loop)
-    live: dict[str, tuple[int, Future]] = {}
+    live: dict[Any, tuple[int, Future]] = {}  # by task key
     done: dict[int, Any] = {}
     submitted = yielded = 0
     try:
