@@ -2,6 +2,7 @@
 
     python benchmarks/run.py                      # the full run documented in docs/performance.md
     python benchmarks/run.py --sizes 1000 --memo-plans 20 --repeat 3    # a quicker look
+    python benchmarks/run.py --dask-only          # check and memo on a 1- and a 2-worker Dask LocalCluster
 
 It generates realistic synthetic plans (seeded; 20-60 funds each, some with digital-asset and private-market
 options and waivers) in a temporary folder, runs the real `compliance` command in subprocesses, and prints a
@@ -105,12 +106,50 @@ def timed(cmd: list[str], repeat: int) -> tuple[float, int]:
     return statistics.median(times), peak
 
 
+def dask_rows(work: Path, compliance: list[str], plans: int, memos: int) -> list[tuple[str, str, str, str, str]]:
+    """`--scheduler` on a LocalCluster of 1 and then 2 worker processes (one thread each, loopback, no dashboard),
+    against the same command with --jobs 1 on this machine; the CLI is the client, in its own process."""
+    from distributed import LocalCluster
+
+    rows = []
+    book = write_plans(work / f"dask-{plans}", plans)
+    memo_book = write_plans(work / f"dask-memo-{memos}", memos, seed=7)
+    check = [*compliance, "check", str(book), "--as-of", AS_OF, "--format", "summary", "--fail-on", "never", "-o"]
+    memo = [*compliance, "memo", str(memo_book), "--as-of", AS_OF, "-o"]
+    local_check, _ = timed([*check, str(work / "dask-local.txt")], 1)
+    local_memo, _ = timed([*memo, str(work / "dask-local-memos")], 1)
+    timings = {}
+    environment = dict(os.environ)  # Dask sets OMP_NUM_THREADS=1 and the like here for its workers; nproc reads it
+    for workers in (1, 2):
+        with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
+                          scheduler_port=0, dashboard_address=None) as cluster:
+            on = ["--scheduler", cluster.scheduler_address]
+            timed([*compliance, "check", str(book / "plan-00000.yaml"), "--as-of", AS_OF, "--fail-on", "never", *on],
+                  1)  # every worker loads the packs once before the timed runs
+            timings[workers] = (timed([*check, str(work / f"dask-{workers}.txt"), *on], 1)[0],
+                                timed([*memo, str(work / f"dask-memos-{workers}"), *on], 1)[0])
+        os.environ.clear()
+        os.environ.update(environment)
+        for what, n, local, index in (("check", plans, local_check, 0), ("memo", memos, local_memo, 1)):
+            elapsed = timings[workers][index]
+            base, base_value = ((f"the same with --jobs 1, {n / local:.1f} plans/s", local) if workers == 1 else
+                                (f"the same on 1 worker, {n / timings[1][index]:.1f} plans/s", timings[1][index]))
+            rows.append((f"dask: {what} {n:,} plans --scheduler, {workers} worker{'s' if workers > 1 else ''}",
+                         f"{elapsed:.1f} s, {n / elapsed:.1f} plans/s", base, f"{base_value:.1f} s",
+                         f"{base_value / elapsed:.2f}x faster" + (" (target >= 1.7x)" if workers == 2 else "")))
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", default="1000,10000,50000", help="batch sizes (plans) for the scaling rows")
     parser.add_argument("--throughput-plans", type=int, default=10000)
     parser.add_argument("--memo-plans", type=int, default=200)
     parser.add_argument("--repeat", type=int, default=11, help="runs per start-up figure (median)")
+    parser.add_argument("--dask", action="store_true", help="add the --scheduler rows (needs plan-compliance[dask])")
+    parser.add_argument("--dask-only", action="store_true", help="only the --scheduler rows")
+    parser.add_argument("--dask-plans", type=int, default=2000, help="plans checked on the Dask cluster")
+    parser.add_argument("--dask-memos", type=int, default=40, help="memos written on the Dask cluster")
     args = parser.parse_args()
     py = sys.executable
     compliance = [py, "-m", "compliance"]
@@ -122,6 +161,8 @@ def main() -> None:
     os.environ["PLAN_COMPLIANCE_CACHE"] = str(work / "pack-cache")  # never the user's own cache
     rows: list[tuple[str, str, str, str, str]] = []
     try:
+        if args.dask_only:
+            return print_table(dask_rows(work, compliance, args.dask_plans, args.dask_memos))
         # 1. start-up: one 30-fund plan, whole process; warm pack cache (every run after the first) and none
         one = work / "one"
         one.mkdir()
@@ -196,9 +237,15 @@ def main() -> None:
         m2, _ = timed([*compliance, "memo", str(memos), "-o", str(work / "memos2"), "--as-of", AS_OF, "--jobs", "2"], 1)
         rows.append((f"memo: {args.memo_plans} plans --jobs 2", f"{m2:.1f} s", "the same with --jobs 1", f"{m1:.1f} s",
                      f"{m1 / m2:.2f}x faster (target >= 1.7x)"))
+        if args.dask:
+            rows += dask_rows(work, compliance, args.dask_plans, args.dask_memos)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
+    print_table(rows)
+
+
+def print_table(rows: list[tuple[str, str, str, str, str]]) -> None:
     print(f"plan-compliance benchmarks, {time.strftime('%Y-%m-%d')}, Python {sys.version.split()[0]}, "
           f"{subprocess.run(['nproc'], capture_output=True, text=True).stdout.strip()} cores\n")
     print("| figure | measured | baseline (same run) | baseline value | ratio |")

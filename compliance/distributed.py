@@ -8,6 +8,7 @@ corrupt nor duplicate an output (docs/scale.md). Dask is imported only here, and
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import os
 import tempfile
@@ -229,6 +230,7 @@ def _prepare(setup: _Setup) -> tuple[RuleSet, Path | None]:
                 (template / name).parent.mkdir(parents=True, exist_ok=True)
                 (template / name).write_bytes(data)
         _prepared[setup.digest] = (replace(ruleset, packs=setup.info), template)
+        gc.freeze()  # as batch.py's workers do: the compiled packs live on, so the collector need not rescan them
     return _prepared[setup.digest]
 
 

@@ -25,6 +25,7 @@ POLICY = ROOT / "examples" / "sponsor-policy.yaml"
 
 @pytest.fixture(scope="module")
 def cluster():
+    environment = dict(os.environ)  # Dask's nannies set OMP_NUM_THREADS, PYTHONHASHSEED... here for their workers
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", scheduler_port=0,
                       dashboard_address=None) as local, Client(local, set_as_default=False) as client:
         http = client.scheduler_info()["services"]["dashboard"]  # Dask's health and metrics routes, no dashboard
@@ -32,6 +33,8 @@ def cluster():
             urllib.request.urlopen(f"http://127.0.0.1:{http}/status", timeout=10)
         assert all(a.startswith("tcp://127.0.0.1:") for a in [local.scheduler_address, *client.nthreads()])
         yield local.scheduler_address, client
+    os.environ.clear()
+    os.environ.update(environment)  # the tests after these start their subprocesses as before
 
 
 def compliance(*args: str, cwd: Path, env: dict | None = None, timeout: int = 300) -> subprocess.CompletedProcess:
