@@ -1,7 +1,8 @@
 """Command line: parses arguments, calls `compliance.api`, picks a formatter, sets the exit code.
 
 Exit codes: 0 nothing at or above --fail-on; 1 findings at or above it; 2 bad input (plan, pack, config,
-arguments). Bad input is printed as `file:line:column: message`, never as a traceback.
+arguments); 3 a --scheduler run the Dask cluster could not do (compliance/distributed.py). Bad input is
+printed as `file:line:column: message`, never as a traceback.
 """
 
 from __future__ import annotations
