@@ -3,6 +3,7 @@
     python benchmarks/run.py                      # the full run documented in docs/performance.md
     python benchmarks/run.py --sizes 1000 --memo-plans 20 --repeat 3    # a quicker look
     python benchmarks/run.py --rows funds,large-memo --memo-funds 1000,5000   # some rows only
+    python benchmarks/run.py --rows dask          # check and memo on a 1- and a 2-worker Dask LocalCluster
 
 It generates realistic synthetic plans (seeded; 20-60 funds each, some with digital-asset and private-market
 options and waivers) in a temporary folder, runs the real `compliance` command in subprocesses, and prints a
@@ -302,8 +303,56 @@ def large_memo_rows(b: Bench) -> list[Row]:
     return rows
 
 
+def dask_rows(b: Bench) -> list[Row]:
+    """`--scheduler` on LocalClusters of 1 and 2 worker processes (one thread each, loopback, no dashboard)
+    against --jobs 1 and --jobs 2 on this machine. The CLI is the client, in its own process. The four ways take
+    turns, `repeat` rounds, and each figure is a median, so a busy moment weighs on all of them alike."""
+    from contextlib import ExitStack
+
+    from distributed import Client, LocalCluster
+
+    work, compliance = b.work, b.compliance
+    plans, memos, repeat = b.args.dask_plans, b.args.dask_memos, b.args.dask_repeat
+
+    book = write_plans(work / f"dask-{plans}", plans)
+    memo_book = write_plans(work / f"dask-memo-{memos}", memos, seed=7)
+    environment = dict(os.environ)  # Dask sets OMP_NUM_THREADS=1 and the like here for its workers; nproc reads it
+    with ExitStack() as stack:
+        ways = {"--jobs 1": ["--jobs", "1"], "--jobs 2": ["--jobs", "2"]}
+        for workers in (1, 2):
+            cluster = stack.enter_context(LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                                                       host="127.0.0.1", scheduler_port=0, dashboard_address=None))
+            ways[f"{workers} Dask worker{'s' if workers > 1 else ''}"] = ["--scheduler", cluster.scheduler_address]
+            with Client(cluster) as client:  # as on a cluster that has run before: WeasyPrint loaded everywhere
+                client.run(importlib.import_module, "compliance.memo.pdf")
+        times: dict[tuple[str, str], list[float]] = {}
+        for _ in range(repeat):
+            for way, flags in ways.items():
+                out = work / f"dask-out-{way.split()[0]}{way.split()[1]}"
+                times.setdefault(("check", way), []).append(timed(
+                    [*compliance, "check", str(book), "--as-of", AS_OF, "--format", "summary", "--fail-on", "never",
+                     "-o", f"{out}.txt", *flags], 1)[0])
+                times.setdefault(("memo", way), []).append(timed(
+                    [*compliance, "memo", str(memo_book), "--as-of", AS_OF, "-o", str(out), *flags], 1)[0])
+    os.environ.clear()
+    os.environ.update(environment)
+    rows = []
+    for what, n in (("check", plans), ("memo", memos)):
+        med = {way: statistics.median(times[(what, way)]) for way in ways}
+        def rate(t: float, n: int = n, what: str = what) -> str:
+            return f"{n / t:.1f} plans/s" if what == "check" else f"{t / n:.2f} s/memo"
+
+        for way, base, target in (("1 Dask worker", "--jobs 1", ""), ("2 Dask workers", "--jobs 2", ""),
+                                  ("2 Dask workers", "1 Dask worker", " (target >= 1.7x)")):
+            rows.append((f"dask: {what} {n:,} plans on {way}", f"{med[way]:.1f} s, {rate(med[way])}",
+                         f"the same with {base}", f"{med[base]:.1f} s, {rate(med[base])}",
+                         f"{med[base] / med[way]:.2f}x faster{target}"))
+    return rows
+
+
 ROWS = {"startup": startup_rows, "throughput": throughput_rows, "scaling": scaling_rows, "peers": peer_rows,
-        "funds": funds_rows, "memo": memo_rows, "large-memo": large_memo_rows}
+        "funds": funds_rows, "memo": memo_rows, "large-memo": large_memo_rows, "dask": dask_rows}
+DEFAULT_ROWS = [name for name in ROWS if name != "dask"]  # the Dask rows need the plan-compliance[dask] extra
 
 
 def cpu_time(cmd: list[str]) -> float:
@@ -318,7 +367,8 @@ def cpu_time(cmd: list[str]) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--rows", default=",".join(ROWS), help=f"which rows to run, of: {', '.join(ROWS)}")
+    parser.add_argument("--rows", default=",".join(DEFAULT_ROWS),
+                        help=f"which rows to run, of: {', '.join(ROWS)} (dask needs plan-compliance[dask])")
     parser.add_argument("--sizes", default="1000,10000,50000", help="batch sizes (plans) for the scaling rows")
     parser.add_argument("--throughput-plans", type=int, default=10000)
     parser.add_argument("--peer-plans", type=int, default=1000, help="plans the peer tools and our check run on")
@@ -326,6 +376,9 @@ def main() -> None:
     parser.add_argument("--memo-plans", type=int, default=200)
     parser.add_argument("--memo-funds", default="500,1000,5000", help="funds per plan for the large-memo rows")
     parser.add_argument("--repeat", type=int, default=11, help="runs per start-up figure (median)")
+    parser.add_argument("--dask-plans", type=int, default=2000, help="plans checked on the Dask clusters")
+    parser.add_argument("--dask-memos", type=int, default=20, help="memos written on the Dask clusters")
+    parser.add_argument("--dask-repeat", type=int, default=3, help="rounds of the Dask rows (median)")
     args = parser.parse_args()
     chosen = [r for r in args.rows.split(",") if r]
     unknown = [r for r in chosen if r not in ROWS]

@@ -1,7 +1,8 @@
 """Command line: parses arguments, calls `compliance.api`, picks a formatter, sets the exit code.
 
 Exit codes: 0 nothing at or above --fail-on; 1 findings at or above it; 2 bad input (plan, pack, config,
-arguments). Bad input is printed as `file:line:column: message`, never as a traceback.
+arguments); 3 a --scheduler run the Dask cluster could not do (compliance/distributed.py). Bad input is
+printed as `file:line:column: message`, never as a traceback.
 """
 
 from __future__ import annotations
@@ -69,6 +70,24 @@ def _options_common(func: F) -> F:
     return func
 
 
+def _scheduler_option(func: F) -> F:
+    return click.option("--scheduler", metavar="tcp://HOST:8786", default=None,
+                        help="Run on this Dask cluster instead of this machine (needs plan-compliance[dask]; "
+                             "docs/scale.md).")(func)
+
+
+def _on_cluster(scheduler: str | None, jobs: int, name: str, local: Callable[..., Any]) -> Callable[..., Any]:
+    """The local runner with --jobs, or its namesake in compliance.distributed with --scheduler (Dask is imported
+    only then)."""
+    if scheduler is None:
+        return lambda *args: local(*args, jobs)
+    if jobs != 1:
+        raise click.UsageError("--jobs is for one machine; with --scheduler the cluster's workers decide")
+    from compliance import distributed
+
+    return lambda *args: getattr(distributed, name)(*args, scheduler)
+
+
 def _settings(config_path: Path | None, rules: tuple[str, ...], as_of: date | None
               ) -> tuple[Config, list[str], date]:
     from compliance.config import find_config, load_config
@@ -105,6 +124,7 @@ def cli() -> None:
               help="Record the current findings as the baseline in FILE.")
 @click.option("--jobs", "-j", type=click.IntRange(1, 64), default=1, show_default=True,
               help="Check plans in this many processes.")
+@_scheduler_option
 @click.option("--also", "also", multiple=True, metavar="FORMAT=FILE",
               help="Also write this format to FILE from the same run (repeatable), e.g. --also sarif=out.sarif "
                    "--also markdown=summary.md: one check, several reports.")
@@ -115,7 +135,7 @@ def cli() -> None:
               help="Colour the text format (default: on a terminal, unless NO_COLOR is set).")
 def check(paths: tuple[str, ...], rules: tuple[str, ...], as_of: date | None, config_path: Path | None, fmt: str,
           output: Path | None, fail_on: str | None, baseline: Path | None, write_baseline: Path | None,
-          jobs: int, also: tuple[str, ...], min_severity: str, color: bool | None) -> None:
+          jobs: int, scheduler: str | None, also: tuple[str, ...], min_severity: str, color: bool | None) -> None:
     """Check plan files (files, directories or globs) and report findings with file:line and citations."""
     from compliance import api
     from compliance.baseline import read_baseline, write_baseline_file
@@ -135,7 +155,8 @@ def check(paths: tuple[str, ...], rules: tuple[str, ...], as_of: date | None, co
     if color is None:  # https://no-color.org: a set, non-empty NO_COLOR turns colour off by default
         color = output is None and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
     with _writer(output, color) as write, _progress(plans) as bar:
-        run = run_checks(check_many(plans, packs, ruleset, as_of, jobs), formatter, write,
+        run = run_checks(_on_cluster(scheduler, jobs, "check_many", check_many)(plans, packs, ruleset, as_of),
+                         formatter, write,
                          fail_on=fail_on or config.fail_on, known=read_baseline(baseline) if baseline else None,
                          min_severity=min_severity, keep_reports=bool(extra_outputs),
                          record_fingerprints=write_baseline is not None, color=color and formatter.colours,
@@ -188,7 +209,7 @@ def _also(spec: str) -> tuple[str, Path]:
 
 def _refuse_overwriting_inputs(outputs: list, inputs: list) -> None:
     """An output named like an input (`check plan.yaml -o plan.yaml`) would destroy the input: refuse it."""
-    real = {os.path.realpath(p) for p in inputs if p and p != "bundled" and os.path.isfile(p)}
+    real = {os.path.realpath(p) for p in inputs if p and p != "bundled" and Path(p).is_file()}
     for output in outputs:
         if output is not None and str(output) != "-" and os.path.realpath(output) in real:
             raise InputError.at(str(output), 0, 0, "cannot write: this file is also an input of the run; "
@@ -214,10 +235,11 @@ def _emit(text: str, output: Path | None) -> None:
 @click.option("--prepared-by", default="Plan consultant", show_default=True, help="Author shown in From and the signature block.")
 @click.option("--for", "committee", default="Investment Committee", show_default=True, help="Addressee (To).")
 @click.option("--jobs", "-j", type=click.IntRange(1, 64), default=1, show_default=True, help="Plans rendered in parallel.")
+@_scheduler_option
 @click.option("--template-dir", type=click.Path(file_okay=False, exists=True, path_type=Path), default=None,
               help="Folder with a memo.html.j2 that overrides the bundled one (rendered in Jinja's sandbox).")
 def memo(paths: tuple[str, ...], rules: tuple[str, ...], as_of: date | None, config_path: Path | None, output: Path,
-         fmt: str, prepared_by: str, committee: str, jobs: int, template_dir: Path | None) -> None:
+         fmt: str, prepared_by: str, committee: str, jobs: int, scheduler: str | None, template_dir: Path | None) -> None:
     """Write a fiduciary review memo (PDF/A-3b, or HTML) for each plan."""
     from compliance import api
     from compliance.memo.context import MemoOptions
@@ -227,9 +249,8 @@ def memo(paths: tuple[str, ...], rules: tuple[str, ...], as_of: date | None, con
     ruleset_for(tuple(packs))  # a broken pack is reported once, before any work; the writer reuses it
     plans = api.expand_plan_paths(list(paths))
     single = len(plans) == 1 and not output.is_dir() and output.suffix.lower() in (".pdf", ".html", ".htm")
-    if not single:
-        if output.exists() and not output.is_dir():
-            raise click.UsageError(f"{output} is a file; several plans need an output folder")
+    if not single and output.exists() and not output.is_dir():
+        raise click.UsageError(f"{output} is a file; several plans need an output folder")
     targets = [(plan, output) for plan in plans] if single else _memo_targets(plans, output, fmt)
     _refuse_overwriting_inputs([t for _, t in targets], [*plans, *packs])
     for _, target in targets:
@@ -241,7 +262,8 @@ def memo(paths: tuple[str, ...], rules: tuple[str, ...], as_of: date | None, con
     options = MemoOptions(prepared_by=prepared_by, committee=committee,
                           command=f"compliance memo --as-of {as_of.isoformat()}{pack_args}{settings}")
     failed = 0
-    for _plan, written, error in write_memos(targets, tuple(packs), as_of, options, fmt, template_dir, jobs):
+    writer = _on_cluster(scheduler, jobs, "write_memos", write_memos)
+    for _plan, written, error in writer(targets, tuple(packs), as_of, options, fmt, template_dir):
         if error:
             failed += 1
             for problem in error.problems:
@@ -254,7 +276,7 @@ def memo(paths: tuple[str, ...], rules: tuple[str, ...], as_of: date | None, con
 def _memo_targets(plans: list[str], folder: Path, fmt: str) -> list[tuple[str, Path]]:
     """One memo per plan under `folder`, mirroring the plans' folders below their common parent, so two plans
     with the same name in different folders never share a memo; names that would still collide are refused."""
-    parents = [os.path.dirname(os.path.abspath(p)) for p in plans]
+    parents = [os.path.dirname(os.path.abspath(p)) for p in plans]  # noqa: PTH100, PTH120 (normalised strings)
     root = os.path.commonpath(parents) if parents else ""
     targets: list[tuple[str, Path]] = []
     seen: dict[Path, str] = {}

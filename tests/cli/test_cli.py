@@ -115,7 +115,7 @@ def test_python_dash_m_entry_point():
 
 def _modules_after_check(plan: Path) -> tuple[list[str], str]:
     """Run `compliance check PLAN` in a fresh interpreter; the heavy top-level modules it imported, and stderr."""
-    heavy = ("weasyprint", "jinja2", "cerberus", "concurrent", "multiprocessing")
+    heavy = ("weasyprint", "jinja2", "cerberus", "concurrent", "multiprocessing", "dask", "distributed")
     code = (f"import sys, runpy; sys.argv=['compliance','check',{str(plan)!r},'--fail-on','never'];\n"
             "try:\n runpy.run_module('compliance', run_name='__main__')\nexcept SystemExit: pass\n"
             f"print(sorted({{m.split('.')[0] for m in sys.modules}} & set({heavy!r})))")

@@ -1,0 +1,284 @@
+"""`check` and `memo` on a Dask cluster (`--scheduler tcp://HOST:8786`); `--jobs` stays the one-machine path.
+
+Workers get bytes and give back bytes. The client reads every plan and pack file and writes every output itself,
+atomically, in the order a local run does; a worker needs no shared filesystem and writes nothing. Dask re-runs a
+task whose worker died on another worker; the client takes each task's result once, so a re-run can neither
+corrupt nor duplicate an output (docs/scale.md). Dask is imported only here, and only when --scheduler is given.
+"""
+
+from __future__ import annotations
+
+import gc
+import hashlib
+import os
+import tempfile
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from compliance import __version__, api
+from compliance.errors import InputError, Location, Problem
+from compliance.loader import read_file
+from compliance.model import NO_RULES, PackInfo, Report, RuleSet
+
+if TYPE_CHECKING:
+    from distributed import Client, Future
+
+    from compliance.memo.context import MemoOptions
+
+EXIT_CLUSTER = 3
+TOPIC = "plan-compliance"  # the event topic on which tasks say where they started, so re-runs can be reported
+_CHECK_CHUNK = 64  # plans per check task at most: about a second of work, so the per-task overhead stays small
+
+
+class ClusterError(click.ClickException):
+    """The cluster could not do the run: no Dask installed, no scheduler, workers unlike the client, a plan that
+    kept killing workers. Exit code 3, one line, no traceback."""
+
+    exit_code = EXIT_CLUSTER
+
+
+@dataclass(frozen=True)
+class _Setup:
+    """What every task needs besides its plans: the client's packs and memo template folder, as bytes."""
+
+    packs: tuple[bytes, ...]  # in the order the client loaded them
+    info: tuple[PackInfo, ...]  # the client's names for them, which every output shows
+    template: tuple[tuple[str, bytes], ...]  # (path inside the folder, bytes); empty for the bundled template
+    template_dir: str  # the client's name for that folder, which template errors show
+    version: str
+    digest: str
+
+
+def check_many(plans: list[str], packs: list[str], ruleset: RuleSet, as_of: date,
+               scheduler: str) -> Iterator[Report | InputError]:
+    """Like batch.check_many: reports (without plan data) or errors, in the plans' order."""
+    with _client(scheduler) as client:
+        setup = client.submit(_identity, _setup(packs, ruleset), pure=True)
+        size = max(1, min(_CHECK_CHUNK, len(plans) // (4 * _threads(client))))
+        chunks = [plans[i:i + size] for i in range(0, len(plans), size)]
+
+        def submit(index: int, tag: str) -> Future:
+            return client.submit(_check_chunk, setup, tag, [(p, _read(p)) for p in chunks[index]], as_of, pure=False)
+
+        for result in _in_order(client, len(chunks), submit, lambda i: _label(chunks[i])):
+            for item in result:
+                yield item if isinstance(item, InputError) else replace(item, ruleset=ruleset)
+
+
+def write_memos(jobs: Sequence[tuple[str | Path, Path]], packs: tuple[str, ...], as_of: date, options: MemoOptions,
+                fmt: str, template_dir: Path | None, scheduler: str
+                ) -> Iterator[tuple[str | Path, Path, InputError | None]]:
+    """Like memo.writer.write_memos: (plan, output, error) in order; each memo is written by this process,
+    atomically, as soon as its bytes arrive."""
+    from compliance.atomic import write_atomic
+    from compliance.memo.writer import ruleset_for
+
+    with _client(scheduler) as client:
+        setup = client.submit(_identity, _setup(list(packs), ruleset_for(packs), template_dir), pure=True)
+
+        def submit(index: int, tag: str) -> Future:
+            plan = str(jobs[index][0])
+            return client.submit(_memo, setup, tag, plan, _read(plan), as_of, options, fmt, pure=False)
+
+        def receive(index: int, result: bytes | InputError) -> tuple[str | Path, Path, InputError | None]:
+            plan, output = jobs[index]
+            if isinstance(result, InputError):
+                return plan, output, result
+            write_atomic(output, result)
+            return plan, output, None
+
+        yield from _in_order(client, len(jobs), submit, lambda i: str(jobs[i][0]), receive)
+
+
+@contextmanager
+def _client(address: str) -> Iterator[Client]:
+    try:
+        import dask
+        from distributed import Client
+    except ImportError:
+        raise ClusterError("--scheduler needs Dask: pip install 'plan-compliance[dask]'") from None
+    timeout = dask.config.get("distributed.comm.timeouts.connect")
+    try:
+        client = Client(address, set_as_default=False)
+    except (OSError, ValueError, TypeError) as exc:  # unreachable, refused, or not an address at all
+        raise ClusterError(f"cannot reach the Dask scheduler at {address} (connect timeout {timeout}): "
+                           f"{' '.join(str(exc).split())}") from None
+    with client:
+        try:
+            client.wait_for_workers(1, timeout=timeout)
+        except TimeoutError:
+            raise ClusterError(f"the Dask scheduler at {address} has no workers (waited {timeout})") from None
+        yield client
+
+
+def _threads(client: Client) -> int:
+    return max(1, sum(client.nthreads().values()))
+
+
+def _in_order(client: Client, count: int, submit: Callable[[int, str], Future], label: Callable[[int], str],
+              receive: Callable[[int, Any], Any] = lambda index, result: result) -> Iterator[Any]:
+    """Runs tasks 0..count-1 and yields receive(i, result) in index order.
+
+    At most a few tasks per worker thread are submitted and not yet yielded, so the client never holds the whole
+    book in memory, and the window follows workers that join or leave. Tasks whose worker died are re-run by
+    Dask; each says where it started (TOPIC), and those that started more than once are reported on stderr.
+    """
+    from distributed import CancelledError, KilledWorker, as_completed
+
+    run = uuid.uuid4().hex
+    starts: dict[int, list[str]] = {}
+
+    def started(event: tuple[float, dict]) -> None:
+        message = event[1]
+        if isinstance(message, dict) and message.get("run") == run:
+            starts.setdefault(message["index"], []).append(message["worker"])
+
+    client.subscribe_topic(TOPIC, started)
+    pending = as_completed(loop=client.loop)
+    live: dict[Any, tuple[int, Future]] = {}  # by task key
+    done: dict[int, Any] = {}
+    submitted = yielded = 0
+    try:
+        while yielded < count:
+            window = 4 * _threads(client) + 4
+            while submitted < count and submitted - yielded < window:
+                future = submit(submitted, f"{run}:{submitted}")
+                live[future.key] = (submitted, future)
+                pending.add(future)
+                submitted += 1
+            while yielded not in done:
+                future = next(pending)
+                index = live.pop(future.key)[0]
+                try:
+                    done[index] = receive(index, future.result())
+                except KilledWorker:
+                    raise ClusterError(f"{label(index)}: the workers running it died repeatedly (out of memory?); "
+                                       f"stopped") from None
+                except CancelledError:
+                    raise ClusterError(f"lost the Dask scheduler during the run, at {label(index)}") from None
+                future.release()
+            yield done.pop(yielded)
+            yielded += 1
+    finally:
+        client.unsubscribe_topic(TOPIC)
+        client.cancel([future for _, future in live.values()])  # nothing is left running for a run that stopped early
+    for index in sorted(i for i, where in starts.items() if len(where) > 1):
+        click.echo(f"compliance: retried after a worker was lost: {label(index)} "
+                   f"(started on {', '.join(starts[index])})", err=True)
+
+
+def _label(plans: list[str]) -> str:
+    return plans[0] if len(plans) == 1 else f"{plans[0]} and {len(plans) - 1} more plans"
+
+
+def _read(plan: str) -> bytes | InputError:
+    """The plan's bytes, read here as a local run reads them, or the same located error."""
+    try:
+        return read_file(plan, plan)
+    except InputError as exc:
+        return exc
+
+
+def _setup(packs: list[str], ruleset: RuleSet, template_dir: Path | None = None) -> _Setup:
+    from compliance.packs import discover
+
+    files = tuple(path.read_bytes() for path in discover(packs))
+    template: tuple[tuple[str, bytes], ...] = ()
+    if template_dir is not None:
+        template = tuple((str(p.relative_to(template_dir)), p.read_bytes())
+                         for p in sorted(template_dir.rglob("*")) if p.is_file())
+    digest = hashlib.sha256(repr((files, template, __version__)).encode()).hexdigest()
+    return _Setup(files, ruleset.packs, template, str(template_dir or ""), __version__, digest)
+
+
+def _identity(value: Any) -> Any:
+    """The setup as a task of its own: sent to the scheduler once, and recomputed there if its worker dies."""
+    return value
+
+
+# --- on the workers ---------------------------------------------------------------------------------------------
+
+_prepared: dict[str, tuple[RuleSet, Path | None]] = {}
+_folders: list[tempfile.TemporaryDirectory] = []  # template folders, removed when the worker process exits
+
+
+def _prepare(setup: _Setup) -> tuple[RuleSet, Path | None]:
+    """The packs compiled once per worker process from the client's bytes, named as the client names them."""
+    if setup.version != __version__:
+        raise ClusterError(f"a Dask worker runs plan-compliance {__version__}, this client {setup.version}: "
+                           f"install the same version on every worker")
+    if setup.digest not in _prepared:
+        with tempfile.TemporaryDirectory(prefix="pc-packs-") as folder:
+            paths = []
+            for i, data in enumerate(setup.packs):
+                paths.append(Path(folder) / f"{i:04d}.yaml")
+                paths[-1].write_bytes(data)
+            ruleset = api.load_rules(paths)
+        if [(p.id, p.sha256) for p in ruleset.packs] != [(p.id, p.sha256) for p in setup.info]:
+            raise ClusterError("a Dask worker loaded the packs in another order than the client")
+        template = None
+        if setup.template:
+            _folders.append(tempfile.TemporaryDirectory(prefix="pc-template-"))
+            template = Path(_folders[-1].name)
+            for name, data in setup.template:
+                (template / name).parent.mkdir(parents=True, exist_ok=True)
+                (template / name).write_bytes(data)
+        _prepared[setup.digest] = (replace(ruleset, packs=setup.info), template)
+        gc.freeze()  # as batch.py's workers do: the compiled packs live on, so the collector need not rescan them
+    return _prepared[setup.digest]
+
+
+def _started(tag: str) -> None:
+    from distributed import get_worker
+
+    worker = get_worker()
+    run, index = tag.split(":")
+    worker.log_event(TOPIC, {"run": run, "index": int(index), "worker": worker.address})
+
+
+def _check_chunk(setup: _Setup, tag: str, plans: list[tuple[str, bytes | InputError]],
+                 as_of: date) -> list[Report | InputError]:
+    ruleset, _ = _prepare(setup)
+    _started(tag)
+    out: list[Report | InputError] = []
+    for name, raw in plans:
+        if isinstance(raw, InputError):
+            out.append(raw)
+            continue
+        try:
+            report = api.check(name, ruleset, as_of, text=raw)
+            out.append(replace(report.results(), ruleset=NO_RULES))  # the client re-attaches its own
+        except InputError as exc:
+            out.append(exc)
+    return out
+
+
+def _memo(setup: _Setup, tag: str, plan: str, raw: bytes | InputError, as_of: date, options: MemoOptions,
+          fmt: str) -> bytes | InputError:
+    from compliance.memo.writer import memo_bytes
+
+    ruleset, template = _prepare(setup)
+    _started(tag)
+    if isinstance(raw, InputError):
+        return raw
+    try:
+        return memo_bytes(api.check(plan, ruleset, as_of, text=raw), options, fmt, template)
+    except InputError as exc:
+        if template is None:
+            return exc
+        return InputError([_renamed(p, str(template), setup.template_dir) for p in exc.problems])
+
+
+def _renamed(problem: Problem, here: str, there: str) -> Problem:
+    """A template error located in this worker's copy of the folder, named as the client names the folder."""
+    where = problem.location
+    if where.file == here or where.file.startswith(here + os.sep):
+        where = Location(there + where.file[len(here):], where.line, where.column, where.origin)
+    return Problem(where, problem.message)
