@@ -123,6 +123,8 @@ FUND_SCHEMA: dict = {
     "custodian": _s("string", "Custodian of the option's assets."),
     "benchmark": _s("string", "Broad-based benchmark used in participant disclosures."),
     "benchmark_rationale": _s("string", "Why the benchmark fits, for multi-asset or alternative options."),
+    "esg_strategy": _s("boolean", "Whether the option's stated strategy weighs environmental, social or governance "
+                                  "factors (by its prospectus or offering documents)."),
     "contribution_cap_pct": _percent("Sponsor cap on contributions directed to this option, percent."),
     "transfer_fee_first_90_days": _s("boolean", "Whether a fee or restriction applies to transfers out "
                                                 "in the first 90 days."),
