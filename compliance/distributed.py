@@ -89,9 +89,12 @@ def write_memos(jobs: Sequence[tuple[str | Path, Path]], packs: tuple[str, ...],
 
         def receive(index: int, result: bytes | InputError) -> tuple[str | Path, Path, InputError | None]:
             plan, output = jobs[index]
-            if isinstance(result, InputError):
-                return plan, output, result
-            write_atomic(output, result)
+            try:
+                if isinstance(result, InputError):
+                    raise result
+                write_atomic(output, result)
+            except InputError as exc:  # the plan, or the output (a folder where the memo goes): as a local run
+                return plan, output, exc
             return plan, output, None
 
         yield from _in_order(client, len(jobs), submit, lambda i: str(jobs[i][0]), receive)
@@ -170,7 +173,7 @@ def _in_order(client: Client, count: int, submit: Callable[[int, str], Future], 
                 future = next(pending)
                 index = live.pop(future.key)[0]
                 try:
-                    done[index] = receive(index, future.result())
+                    result = future.result()
                 except KilledWorker:
                     raise ClusterError(f"{label(index)}: the workers running it died repeatedly (out of memory?); "
                                        f"stopped") from None
@@ -182,6 +185,7 @@ def _in_order(client: Client, count: int, submit: Callable[[int, str], Future], 
                     # without plan-compliance, whose pickled task it cannot read; the traceback is in its log
                     raise ClusterError(f"{label(index)}: failed on the cluster ({type(exc).__name__}: "
                                        f"{' '.join(str(exc).split())}); {_NEEDED}") from None
+                done[index] = receive(index, result)
                 future.release()
             yield done.pop(yielded)
             yielded += 1

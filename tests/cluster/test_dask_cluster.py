@@ -196,3 +196,17 @@ def test_a_worker_without_plan_compliance_is_a_clear_error(tmp_path):
     assert proc.returncode == 3 and b"Traceback" not in proc.stderr, proc.stderr
     assert proc.stderr.startswith(b"Error: a Dask worker cannot run plan-compliance (")
     assert proc.stderr.rstrip().endswith(b"the scheduler and every worker need plan-compliance " + __version__.encode() + b" installed")
+
+
+def test_a_memo_that_cannot_be_written_is_reported_as_in_a_local_run(tmp_path, cluster):
+    address, _ = cluster
+    runs = []
+    for where, extra in (("local", []), ("cluster", ["--scheduler", address])):
+        folder = tmp_path / where
+        book(folder, 2)
+        (folder / "out" / "p01.html").mkdir(parents=True)  # a folder where a memo should go
+        proc = compliance("memo", "plans", "-o", "out", "--format", "html", "--as-of", "2026-11-22", *extra,
+                          cwd=folder)
+        runs.append((proc.returncode, proc.stdout, proc.stderr, (folder / "out" / "p00.html").read_bytes()))
+    assert runs[1] == runs[0]
+    assert runs[0][0] == 2 and b"out/p01.html: cannot write: is a directory" in runs[0][2]
