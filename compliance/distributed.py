@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 
 EXIT_CLUSTER = 3
 TOPIC = "plan-compliance"  # the event topic on which tasks say where they started, so re-runs can be reported
+_NEEDED = f"the scheduler and every worker need plan-compliance {__version__} installed"
 _CHECK_CHUNK = 64  # plans per check task at most: about a second of work, so the per-task overhead stays small
 
 
@@ -89,9 +90,12 @@ def write_memos(jobs: Sequence[tuple[str | Path, Path]], packs: tuple[str, ...],
 
         def receive(index: int, result: bytes | InputError) -> tuple[str | Path, Path, InputError | None]:
             plan, output = jobs[index]
-            if isinstance(result, InputError):
-                return plan, output, result
-            write_atomic(output, result)
+            try:
+                if isinstance(result, InputError):
+                    raise result
+                write_atomic(output, result)
+            except InputError as exc:  # the plan, or the output (a folder where the memo goes): as a local run
+                return plan, output, exc
             return plan, output, None
 
         yield from _in_order(client, len(jobs), submit, lambda i: str(jobs[i][0]), receive)
@@ -115,7 +119,20 @@ def _client(address: str) -> Iterator[Client]:
             client.wait_for_workers(1, timeout=timeout)
         except TimeoutError:
             raise ClusterError(f"the Dask scheduler at {address} has no workers (waited {timeout})") from None
+        try:  # a worker that cannot import plan-compliance could not even report a task's failure: Dask would stall
+            versions = client.run(_version)
+        except Exception as exc:
+            raise ClusterError(f"a Dask worker cannot run plan-compliance ({type(exc).__name__}: "
+                               f"{' '.join(str(exc).split())}); {_NEEDED}") from None
+        for worker, version in sorted(versions.items()):
+            if version != __version__:
+                raise ClusterError(f"the Dask worker {worker} runs plan-compliance {version}, this client "
+                                   f"{__version__}; {_NEEDED}")
         yield client
+
+
+def _version() -> str:
+    return __version__
 
 
 def _threads(client: Client) -> int:
@@ -157,12 +174,19 @@ def _in_order(client: Client, count: int, submit: Callable[[int, str], Future], 
                 future = next(pending)
                 index = live.pop(future.key)[0]
                 try:
-                    done[index] = receive(index, future.result())
+                    result = future.result()
                 except KilledWorker:
                     raise ClusterError(f"{label(index)}: the workers running it died repeatedly (out of memory?); "
                                        f"stopped") from None
                 except CancelledError:
                     raise ClusterError(f"lost the Dask scheduler during the run, at {label(index)}") from None
+                except ClusterError:
+                    raise
+                except Exception as exc:  # the task never ran as it should: most often a scheduler or worker
+                    # without plan-compliance, whose pickled task it cannot read; the traceback is in its log
+                    raise ClusterError(f"{label(index)}: failed on the cluster ({type(exc).__name__}: "
+                                       f"{' '.join(str(exc).split())}); {_NEEDED}") from None
+                done[index] = receive(index, result)
                 future.release()
             yield done.pop(yielded)
             yielded += 1
@@ -211,9 +235,9 @@ _folders: list[tempfile.TemporaryDirectory] = []  # template folders, removed wh
 
 def _prepare(setup: _Setup) -> tuple[RuleSet, Path | None]:
     """The packs compiled once per worker process from the client's bytes, named as the client names them."""
-    if setup.version != __version__:
-        raise ClusterError(f"a Dask worker runs plan-compliance {__version__}, this client {setup.version}: "
-                           f"install the same version on every worker")
+    if setup.version != __version__:  # a worker that joined after the client checked them all
+        raise ClusterError(f"a Dask worker runs plan-compliance {__version__}, this client {setup.version}; "
+                           f"{_NEEDED}")
     if setup.digest not in _prepared:
         with tempfile.TemporaryDirectory(prefix="pc-packs-") as folder:
             paths = []

@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 from distributed import Client, LocalCluster
 
+from compliance import __version__
 from tests.helpers import EXAMPLE_PLAN, ROOT, write_plan
 
 POLICY = ROOT / "examples" / "sponsor-policy.yaml"
@@ -177,3 +178,35 @@ def test_without_the_dask_extra_the_error_says_how_to_install_it(tmp_path):
 def test_jobs_and_scheduler_together_are_refused(run_cli):
     result = run_cli("check", str(EXAMPLE_PLAN), "--jobs", "2", "--scheduler", "tcp://127.0.0.1:8786")
     assert result.exit_code == 2 and "--jobs is for one machine" in result.stderr
+
+
+def test_a_worker_without_plan_compliance_is_a_clear_error(tmp_path):
+    """Found before any task is sent (Dask would stall on a task no worker can read): exit code 3, one line."""
+    hidden = "import sys; sys.modules['compliance'] = None; from distributed.cli.dask_worker import main; main()"
+    with LocalCluster(n_workers=0, processes=True, host="127.0.0.1", scheduler_port=0,
+                      dashboard_address=None) as empty, Client(empty, set_as_default=False) as client:
+        worker = subprocess.Popen([sys.executable, "-c", hidden, empty.scheduler_address, "--nthreads", "1",
+                                   "--no-nanny", "--host", "127.0.0.1", "--no-dashboard"], stderr=subprocess.DEVNULL)
+        try:
+            client.wait_for_workers(1, timeout=60)
+            proc = compliance("check", str(EXAMPLE_PLAN), "--scheduler", empty.scheduler_address, cwd=tmp_path)
+        finally:
+            worker.terminate()
+            worker.wait(timeout=60)
+    assert proc.returncode == 3 and b"Traceback" not in proc.stderr, proc.stderr
+    assert proc.stderr.startswith(b"Error: a Dask worker cannot run plan-compliance (")
+    assert proc.stderr.rstrip().endswith(b"the scheduler and every worker need plan-compliance " + __version__.encode() + b" installed")
+
+
+def test_a_memo_that_cannot_be_written_is_reported_as_in_a_local_run(tmp_path, cluster):
+    address, _ = cluster
+    runs = []
+    for where, extra in (("local", []), ("cluster", ["--scheduler", address])):
+        folder = tmp_path / where
+        book(folder, 2)
+        (folder / "out" / "p01.html").mkdir(parents=True)  # a folder where a memo should go
+        proc = compliance("memo", "plans", "-o", "out", "--format", "html", "--as-of", "2026-11-22", *extra,
+                          cwd=folder)
+        runs.append((proc.returncode, proc.stdout, proc.stderr, (folder / "out" / "p00.html").read_bytes()))
+    assert runs[1] == runs[0]
+    assert runs[0][0] == 2 and b"out/p01.html: cannot write: is a directory" in runs[0][2]
