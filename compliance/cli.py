@@ -21,7 +21,9 @@ import click
 
 from compliance import __version__
 from compliance.errors import InputError
+from compliance.model import SEVERITIES
 from compliance.report import DIFF_FORMATS, FORMATS
+from compliance.schemas.config import FAIL_ON
 from compliance.text import printable
 
 if TYPE_CHECKING:
@@ -116,7 +118,7 @@ def cli() -> None:
               default="text", show_default=True, help="Output format.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write the report to FILE (atomically) instead of standard output.")
-@click.option("--fail-on", type=click.Choice(["error", "warning", "info", "never"], case_sensitive=False), default=None,
+@click.option("--fail-on", type=click.Choice(FAIL_ON, case_sensitive=False), default=None,
               help="Lowest severity that makes the exit code 1 (default: config, else error).")
 @click.option("--baseline", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Report and fail only on findings not recorded in this baseline file.")
@@ -128,7 +130,7 @@ def cli() -> None:
 @click.option("--also", "also", multiple=True, metavar="FORMAT=FILE",
               help="Also write this format to FILE from the same run (repeatable), e.g. --also sarif=out.sarif "
                    "--also markdown=summary.md: one check, several reports.")
-@click.option("--min-severity", type=click.Choice(["watch", "info", "warning", "error"], case_sensitive=False),
+@click.option("--min-severity", type=click.Choice(SEVERITIES, case_sensitive=False),
               default="watch", show_default=True,
               help="Show only findings at or above this severity (the exit code still follows --fail-on).")
 @click.option("--color/--no-color", default=None,
@@ -300,7 +302,7 @@ def _memo_targets(plans: list[str], folder: Path, fmt: str) -> list[tuple[str, P
               help="Text for people, or JSON (funds and findings added, removed, changed).")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write the comparison to FILE (atomically) instead of standard output.")
-@click.option("--fail-on", type=click.Choice(["error", "warning", "info", "never"], case_sensitive=False), default=None,
+@click.option("--fail-on", type=click.Choice(FAIL_ON, case_sensitive=False), default=None,
               help="Lowest severity that makes the exit code 1 (default: config, else error).")
 @click.option("--fail-on-new", is_flag=True, help="Only new findings (not already in the base) fail the run.")
 @click.option("--fail-on-new-waivers", is_flag=True,

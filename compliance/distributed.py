@@ -26,6 +26,7 @@ from compliance import __version__, api
 from compliance.errors import InputError, Location, Problem
 from compliance.loader import read_file
 from compliance.model import NO_RULES, PackInfo, Report, RuleSet
+from compliance.text import printable
 
 if TYPE_CHECKING:
     from distributed import Client, Future
@@ -152,6 +153,9 @@ def _in_order(client: Client, count: int, submit: Callable[[int, str], Future], 
     run = uuid.uuid4().hex
     starts: dict[int, list[str]] = {}
 
+    def name(index: int) -> str:  # a plan's file name may hold a line break: never let it start a line
+        return printable(label(index))
+
     def started(event: tuple[float, dict]) -> None:
         message = event[1]
         if isinstance(message, dict) and message.get("run") == run:
@@ -176,15 +180,15 @@ def _in_order(client: Client, count: int, submit: Callable[[int, str], Future], 
                 try:
                     result = future.result()
                 except KilledWorker:
-                    raise ClusterError(f"{label(index)}: the workers running it died repeatedly (out of memory?); "
+                    raise ClusterError(f"{name(index)}: the workers running it died repeatedly (out of memory?); "
                                        f"stopped") from None
                 except CancelledError:
-                    raise ClusterError(f"lost the Dask scheduler during the run, at {label(index)}") from None
+                    raise ClusterError(f"lost the Dask scheduler during the run, at {name(index)}") from None
                 except ClusterError:
                     raise
                 except Exception as exc:  # the task never ran as it should: most often a scheduler or worker
                     # without plan-compliance, whose pickled task it cannot read; the traceback is in its log
-                    raise ClusterError(f"{label(index)}: failed on the cluster ({type(exc).__name__}: "
+                    raise ClusterError(f"{name(index)}: failed on the cluster ({type(exc).__name__}: "
                                        f"{' '.join(str(exc).split())}); {_NEEDED}") from None
                 done[index] = receive(index, result)
                 future.release()
@@ -194,8 +198,8 @@ def _in_order(client: Client, count: int, submit: Callable[[int, str], Future], 
         client.unsubscribe_topic(TOPIC)
         client.cancel([future for _, future in live.values()])  # nothing is left running for a run that stopped early
     for index in sorted(i for i, where in starts.items() if len(where) > 1):
-        click.echo(f"compliance: retried after a worker was lost: {label(index)} "
-                   f"(started on {', '.join(starts[index])})", err=True)
+        click.echo(f"compliance: retried after a worker was lost: {name(index)} "
+                   f"(started on {printable(', '.join(starts[index]))})", err=True)
 
 
 def _label(plans: list[str]) -> str:

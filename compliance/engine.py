@@ -86,7 +86,8 @@ WATCH_PREFIX = "watch."
 
 
 def consolidate_watch(findings: list[Finding], rules: dict[str, Rule], as_of: date) -> tuple[Finding, ...]:
-    """One watch item per pending source per plan, naming the options and checks it affects.
+    """One watch item per source of watch-level rules (pending law, or law about to change) per plan, naming the
+    options and checks it affects.
 
     Per option and factor, pending law made a six-fund plan list dozens of watch items that all said one
     thing: this proposal is not final yet. The checklist rows (outcomes) keep the detail; the findings keep
@@ -121,7 +122,7 @@ def _watch_item(key: tuple[str, ...], members: list[Finding], rules: dict[str, R
         rule_id=WATCH_PREFIX + "+".join(key), title=sources[0].title, severity="watch", status="watch",
         message=f"Watch item, not a finding of fault: {sources[0].title} ({status}) affects {scope}. {where}.",
         location=members[0].location, fund_id=None,
-        citations=citations, remediation=remediation, headline=f"Pending: {sources[0].document}",
+        citations=citations, remediation=remediation, headline=f"Watch: {sources[0].document}",
         members=tuple(f.fingerprint for f in members),
     )
 
