@@ -15,6 +15,7 @@ import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -112,7 +113,6 @@ def load_bytes(raw: bytes, name: str) -> Document:
         line = raw[: exc.start].count(b"\n") + 1
         column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
         raise InputError.at(name, line, column, f"not valid UTF-8 (byte 0x{raw[exc.start]:02x}); save the file as UTF-8") from None
-    _refuse_deep_flow_nesting(text, name)
     with _collector_paused():
         return _compose_and_build(text, raw, name)
 
@@ -135,8 +135,9 @@ def _collector_paused() -> Iterator[None]:
 
 
 def _compose_and_build(text: str, raw: bytes, name: str) -> Document:
+    doc = Document(file=name, data=None, text=raw)
     try:
-        node = yaml.compose(text, Loader=_Parser)
+        doc.data = _Builder(doc).build(text)
     except yaml.MarkedYAMLError as exc:
         _refuse_nesting_past_parser_limit(exc, text, name)
         mark = exc.problem_mark or exc.context_mark
@@ -152,37 +153,7 @@ def _compose_and_build(text: str, raw: bytes, name: str) -> Document:
                                                 f"remove it") from None
     except yaml.YAMLError as exc:
         raise InputError.at(name, 0, 0, "YAML error: " + " ".join(str(exc).split())) from None
-    except RecursionError:
-        raise InputError.at(name, 0, 0, "YAML nesting is too deep to parse") from None
-    doc = Document(file=name, data=None, text=raw)
-    if node is None:
-        raise InputError.at(name, 1, 1, "file is empty")
-    doc.data = _Builder(doc).build(node, (), 0)
     return doc
-
-
-_BRACKETS = re.compile(r"[^\[\]{}]+")
-
-
-def _refuse_deep_flow_nesting(text: str, name: str) -> None:
-    """Refuse `[[[[...` nesting before composing: PyYAML's composer recurses in C and would crash the process.
-
-    Block nesting is bounded by the file-size limit (each level needs more indentation); flow nesting is not.
-    The bracket count is a fast over-estimate (brackets inside quoted text count too); only when it exceeds the
-    limit does the exact event stream, which libyaml produces without recursion, decide and locate.
-    """
-    depth = peak = 0
-    for char in _BRACKETS.sub("", text):
-        depth += 1 if char in "[{" else -1
-        peak = max(peak, depth)
-    if peak <= MAX_DEPTH:
-        return
-    try:
-        _walk_nesting(text, name)
-    except yaml.MarkedYAMLError as exc:
-        _refuse_nesting_past_parser_limit(exc, text, name)
-    except yaml.YAMLError:
-        pass  # not valid YAML anyway: compose reports the syntax error with its location
 
 
 def _refuse_nesting_past_parser_limit(exc: yaml.MarkedYAMLError, text: str, name: str) -> None:
@@ -202,10 +173,7 @@ def _refuse_nesting_past_parser_limit(exc: yaml.MarkedYAMLError, text: str, name
 
 
 def _walk_nesting(text: str, name: str) -> None:
-    """Raise a located InputError at the first collection nested deeper than MAX_DEPTH.
-
-    libyaml produces the event stream without recursion, so this is safe however deep the text goes.
-    """
+    """Raise a located InputError at the first collection nested deeper than MAX_DEPTH."""
     depth = -1  # the document's root collection is depth 0, as in the builder
     for event in yaml.parse(text, Loader=_Parser):
         if isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
@@ -218,99 +186,307 @@ def _walk_nesting(text: str, name: str) -> None:
             depth -= 1
 
 
+_RESOLVER = yaml.resolver.Resolver()
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}\Z")  # YYYY-MM-DD: neither an int nor a float to the resolver  # SafeLoader's implicit types (null, bool, int, float, timestamp, merge)
+_PLAIN, _QUOTED = (True, False), (False, True)
+
+
+class _Frame:
+    """A collection being built: its value so far, where it sits, and (for a mapping) the key awaiting a value."""
+
+    __slots__ = ("value", "path", "depth", "is_map", "key", "key_at", "merges", "merge_at", "merge_list",
+                 "anchor", "start", "counted", "positions", "key_positions")
+
+    def __init__(self, value: Any, path: Path_, depth: int, start: tuple[int, int], counted: int,
+                 anchor: str | None, positions: dict, key_positions: dict):
+        self.value, self.path, self.depth, self.start, self.counted = value, path, depth, start, counted
+        self.is_map = isinstance(value, dict)
+        self.anchor, self.positions, self.key_positions = anchor, positions, key_positions
+        self.key: Any = _NO_KEY
+        self.key_at: tuple[int, int] = (0, 0)
+        self.merges: list[tuple[dict, dict, Path_]] = []  # mappings named by `<<:`, in priority order
+        self.merge_at: tuple[int, int] | None = None  # the first `<<:` key of this mapping
+        self.merge_list: _Frame | None = None  # set on a list that is the value of a `<<:` key: its mapping
+
+
+_NO_KEY, _MERGE_KEY = object(), object()
+
+
 class _Builder:
-    """Turns a composed node tree into plain data, recording positions and enforcing limits."""
+    """Builds plain data straight from libyaml's event stream, recording positions and enforcing limits.
+
+    No node tree is composed: the composer resolves each scalar's type through a Python call and would recurse
+    on deep flow nesting; here one loop reads each event once, caches the type of repeated plain scalars (field
+    names above all), and refuses a document past the nesting or expansion limit at the event that crosses it.
+    """
 
     def __init__(self, doc: Document):
         self.doc = doc
         self.nodes = 0
         self.scalars = yaml.constructor.SafeConstructor()
-        self.built: dict[int, tuple[Any, int]] = {}  # anchored collections: value and expanded size
+        self.plain: dict[str, Any] = {}  # plain scalar text -> its value (every implicit type is immutable)
+        # anchor -> (value, expanded size, path and positions of a collection (None for a scalar), where, its text)
+        self.anchors: dict[str, tuple[Any, int, Path_ | None, dict | None, tuple[int, int], str]] = {}
+        self.open: dict[str, _Frame] = {}  # anchored collections not yet ended
 
-    def fail(self, node: yaml.Node, message: str) -> InputError:
-        return InputError.at(self.doc.file, node.start_mark.line + 1, node.start_mark.column + 1, message)
+    def fail(self, at: tuple[int, int], message: str) -> InputError:
+        return InputError.at(self.doc.file, at[0], at[1], message)
 
-    def build(self, node: yaml.Node, path: Path_, depth: int) -> Any:
-        self.nodes += 1
-        if self.nodes > MAX_NODES:
-            raise self.fail(node, f"document expands to more than {MAX_NODES:,} values (alias bomb?); refused")
-        if depth > MAX_DEPTH:
-            raise self.fail(node, f"nesting deeper than {MAX_DEPTH} levels; refused")
-        self.doc.positions[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
-        if id(node) in self.built:
-            # An alias (or merge) of a collection built before: reuse it, as PyYAML does, but count its full
-            # size so the expansion limit still bounds the document as a reader would walk it. Positions inside
-            # it stay at the first use; lookups here fall back to this alias, the line that brought it in.
-            value, size = self.built[id(node)]
-            self.nodes += size
-            if self.nodes > MAX_NODES:
-                raise self.fail(node, f"document expands to more than {MAX_NODES:,} values (alias bomb?); refused")
-            return value
-        if isinstance(node, yaml.ScalarNode):
-            if node.tag not in _SCALAR_TAGS:
-                raise self.fail(node, f"YAML tag {_short(node.tag)} is not allowed; plan files use plain YAML values")
-            try:
-                return _SCALARS[node.tag](self.scalars, node)
-            except (ValueError, OverflowError, yaml.YAMLError):
-                raise self.fail(node, f"cannot read {node.value!r} as {_short(node.tag)}") from None
-        if isinstance(node, yaml.SequenceNode):
-            if node.tag != _SEQ:
-                raise self.fail(node, f"YAML tag {_short(node.tag)} is not allowed; plan files use plain YAML values")
-            start = self.nodes
-            value = [self.build(item, path + (i,), depth + 1) for i, item in enumerate(node.value)]
-            self.built[id(node)] = (value, self.nodes - start)
-            return value
-        if node.tag != _MAP:
-            raise self.fail(node, f"YAML tag {_short(node.tag)} is not allowed; plan files use plain YAML values")
-        start = self.nodes
-        assert isinstance(node, yaml.MappingNode)  # composed YAML is a scalar, a sequence or a mapping
-        value = self.build_mapping(node, path, depth)
-        self.built[id(node)] = (value, self.nodes - start)
-        return value
+    def build(self, text: str) -> Any:
+        parser = _Parser(text)
+        try:
+            return self._run(parser)
+        finally:
+            parser.dispose()
 
-    def build_mapping(self, node: yaml.MappingNode, path: Path_, depth: int) -> dict:
-        result: dict = {}
-        merge_mark = next((k.start_mark for k, _ in node.value if k.tag == _MERGE), None)
-        for merged in self.merge_sources(node):
-            lines = {k.value: v.start_mark.line + 1 for k, v in merged.value if isinstance(k, yaml.ScalarNode)}
-            for key, value in self.build(merged, path, depth + 1).items():
-                if key not in result and merge_mark is not None:
-                    # located at the `<<:` line of the mapping that uses it, with the anchor's line as its origin
-                    self.doc.positions[path + (key,)] = (merge_mark.line + 1, merge_mark.column + 1)
-                    if str(key) in lines:
-                        self.doc.origins[path + (key,)] = lines[str(key)]
-                result.setdefault(key, value)
-        explicit: set = set()
-        for key_node, value_node in node.value:
-            if key_node.tag == _MERGE:
+    def _run(self, parser: Any) -> Any:  # noqa: C901 - one dispatch on the event's type, kept in one loop for speed
+        get = parser.get_event
+        positions, key_positions = self.doc.positions, self.doc.key_positions
+        stack: list[_Frame] = []
+        top: _Frame | None = None
+        root: Any = _NO_KEY
+        scalar_event, alias_event = yaml.ScalarEvent, yaml.AliasEvent
+        sequence_start, mapping_start = yaml.SequenceStartEvent, yaml.MappingStartEvent
+        sequence_end, mapping_end = yaml.SequenceEndEvent, yaml.MappingEndEvent
+        documents = 0
+        plain = self.plain
+        while True:
+            event = get()
+            kind = event.__class__
+            mark = event.start_mark
+            at = (mark.line + 1, mark.column + 1)
+            if (kind is scalar_event and top is not None and event.tag is None and event.anchor is None
+                    and top.depth < MAX_DEPTH and top.merge_list is None and self.nodes < MAX_NODES):
+                # the common case, in short: an untagged, unanchored scalar inside a collection
+                self.nodes += 1
+                if top.is_map and top.key is _NO_KEY and event.value == "<<" and event.implicit[0]:
+                    self._take_key(top, event, kind, at)
+                    continue
+                if event.implicit[0]:
+                    value = plain.get(event.value, _NO_KEY)
+                    if value is _NO_KEY:
+                        value = self._scalar(event, at)
+                else:
+                    value = event.value
+                if not top.is_map:
+                    top.positions[top.path + (len(top.value),)] = at
+                    top.value.append(value)
+                    continue
+                key = top.key
+                if key is _MERGE_KEY:
+                    raise self.fail(at, "a merge key (<<) must name a mapping or a list of mappings")
+                if key is not _NO_KEY:
+                    top.positions[top.path + (key,)] = at
+                    top.value[key] = value
+                    top.key = _NO_KEY
+                    continue
+                if value.__class__ is not str and value.__class__ is not int:
+                    value = event.value  # a key YAML reads as a bool, a date or a float keeps its text
+                if value in top.value:
+                    self._take_key(top, event, kind, at)  # refuses the duplicate, naming the first
+                    continue
+                top.key_positions[top.path + (value,)] = at
+                top.key = value
                 continue
-            if not isinstance(key_node, yaml.ScalarNode) or key_node.tag not in _SCALAR_TAGS:
-                raise self.fail(key_node, "mapping keys must be plain scalars")
-            key = self.build(key_node, path + ("<key>",), depth + 1)
-            if isinstance(key, bool) or key is None or not isinstance(key, (str, int)):
-                key = str(key_node.value)
-            if key in explicit:
-                first = self.doc.key_positions[path + (key,)][0]
-                raise self.fail(key_node, f"duplicate key {format_path(path + (key,))!s} (first defined on line {first}); YAML keeps only the last one, so remove one")
-            explicit.add(key)
-            self.doc.key_positions[path + (key,)] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
-            self.doc.origins.pop(path + (key,), None)  # written here explicitly: no anchor behind it
-            result[key] = self.build(value_node, path + (key,), depth + 1)
-        self.doc.positions.pop(path + ("<key>",), None)
+            if kind is scalar_event or kind is alias_event or kind is sequence_start or kind is mapping_start:
+                self.nodes += 1
+                if self.nodes > MAX_NODES:
+                    raise self.fail(at, f"document expands to more than {MAX_NODES:,} values (alias bomb?); refused")
+                depth = top.depth + 1 if top is not None else 0
+                if depth > MAX_DEPTH:
+                    raise self.fail(at, f"nesting deeper than {MAX_DEPTH} levels; refused")
+                if top is not None and top.is_map and top.key is _NO_KEY:
+                    self._take_key(top, event, kind, at)
+                    continue
+                if top is None:
+                    path: Path_ = ()
+                    where, key_where = positions, key_positions
+                elif top.is_map:
+                    path = top.path + (top.key,) if top.key is not _MERGE_KEY else top.path + (_MERGED,)
+                    where, key_where = top.positions, top.key_positions
+                else:
+                    path = top.path + (len(top.value),)
+                    where, key_where = top.positions, top.key_positions
+                if top is not None and (top.key is _MERGE_KEY or top.merge_list is not None):
+                    where, key_where = {}, {}  # a mapping merged in: its own positions serve the mapping using it
+                where[path] = at
+                if kind is scalar_event:
+                    value = self._scalar(event, at)
+                    if event.anchor is not None:
+                        self._anchor(event.anchor, at, (value, 0, None, None, at, event.value))
+                elif kind is alias_event:
+                    value, size, anchor_path, anchor_positions, _, _ = self._alias(event.anchor, at)
+                    self.nodes += size
+                    if self.nodes > MAX_NODES:
+                        raise self.fail(at, f"document expands to more than {MAX_NODES:,} values (alias bomb?); refused")
+                    if anchor_path is not None:  # a collection: a merge reads the positions it was built with
+                        path, where = anchor_path, anchor_positions
+                else:
+                    tag = event.tag
+                    is_map = kind is mapping_start
+                    if tag is not None and tag != "!" and tag != (_MAP if is_map else _SEQ):
+                        raise self.fail(at, f"YAML tag {_short(tag)} is not allowed; plan files use plain YAML values")
+                    frame = _Frame({} if is_map else [], path, depth, at, self.nodes, event.anchor, where, key_where)
+                    if top is not None and top.is_map and top.key is _MERGE_KEY and not is_map:
+                        frame.merge_list = top
+                    if event.anchor is not None:
+                        self._anchor(event.anchor, at, None)
+                        self.open[event.anchor] = frame
+                    stack.append(frame)
+                    top = frame
+                    continue
+                if top is None:
+                    root = value
+                else:
+                    self._attach(top, value, at, path, positions)
+            elif kind is mapping_end or kind is sequence_end:
+                frame = stack.pop()
+                value = self._merged(frame) if frame.merges else frame.value
+                if frame.anchor is not None:
+                    del self.open[frame.anchor]
+                    self.anchors[frame.anchor] = (value, self.nodes - frame.counted, frame.path, frame.positions,
+                                                  frame.start, "")
+                top = stack[-1] if stack else None
+                if top is None:
+                    root = value
+                else:
+                    self._attach(top, value, frame.start, frame.path, frame.positions, frame.merge_list is not None)
+            elif kind is yaml.DocumentStartEvent:
+                documents += 1
+                if documents > 1:
+                    raise self.fail(at, "a plan file holds one YAML document; this is a second one (after ---)")
+            elif kind is yaml.StreamEndEvent:
+                break
+        if root is _NO_KEY:
+            raise self.fail((1, 1), "file is empty")
+        return root
+
+    def _attach(self, top: _Frame, value: Any, at: tuple[int, int], path: Path_, positions: dict,
+                taken: bool = False) -> None:
+        """Put a finished value into the collection that holds it."""
+        if not top.is_map:
+            if top.merge_list is not None:
+                self._merge_source(top.merge_list, value, at, path, positions)
+            top.value.append(value)
+            return
+        key = top.key
+        top.key = _NO_KEY
+        if key is not _MERGE_KEY:
+            top.value[key] = value
+        elif not taken:  # a list written out after `<<:` took its mappings as they ended
+            for i, source in enumerate(value if isinstance(value, list) else [value]):
+                self._merge_source(top, source, at, path + (i,) if isinstance(value, list) else path, positions)
+
+    def _merge_source(self, mapping: _Frame, value: Any, at: tuple[int, int], path: Path_, positions: dict) -> None:
+        if not isinstance(value, dict):
+            raise self.fail(at, "a merge key (<<) must name a mapping or a list of mappings")
+        mapping.merges.append((value, positions, path))
+
+    def _take_key(self, top: _Frame, event: Any, kind: type, at: tuple[int, int]) -> None:
+        """A mapping key: a plain scalar (or an alias of one), never a duplicate; `<<` starts a merge."""
+        if kind is yaml.ScalarEvent:
+            if event.value == "<<" and ((event.tag is None and event.implicit[0]) or event.tag == _MERGE):
+                top.key = _MERGE_KEY
+                top.merge_at = top.merge_at or at
+                return
+            tag = event.tag
+            if tag is not None and tag != "!" and tag not in _SCALAR_TAGS:
+                raise self.fail(at, "mapping keys must be plain scalars")
+            key = self._scalar(event, at)
+            text = event.value
+            if event.anchor is not None:
+                self._anchor(event.anchor, at, (key, 0, None, None, at, text))
+        elif kind is yaml.AliasEvent:
+            key, _, anchor_path, _, _, text = self._alias(event.anchor, at)
+            if anchor_path is not None:
+                raise self.fail(at, "mapping keys must be plain scalars")
+        else:
+            raise self.fail(at, "mapping keys must be plain scalars")
+        if isinstance(key, bool) or key is None or not isinstance(key, (str, int)):
+            key = text
+        if key in top.value:
+            first = top.key_positions[top.path + (key,)][0]
+            raise self.fail(at, f"duplicate key {format_path(top.path + (key,))!s} (first defined on line {first}); "
+                                f"YAML keeps only the last one, so remove one")
+        top.key_positions[top.path + (key,)] = at
+        top.key, top.key_at = key, at
+
+    def _scalar(self, event: Any, at: tuple[int, int]) -> Any:
+        value = event.value
+        tag = event.tag
+        if tag is None:
+            if not event.implicit[0]:
+                return value  # quoted or block text: a string
+            known = self.plain.get(value, _NO_KEY)
+            if known is not _NO_KEY:
+                return known
+            if len(value) == 10 and _ISO_DATE.match(value):  # what the resolver and constructor make of it, sooner
+                try:
+                    result = date(int(value[:4]), int(value[5:7]), int(value[8:]))
+                except ValueError:
+                    raise self.fail(at, f"cannot read {value!r} as !!timestamp") from None
+                self.plain[value] = result
+                return result
+            tag = _RESOLVER.resolve(yaml.ScalarNode, value, _PLAIN)
+            if tag not in _SCALAR_TAGS:  # `<<` outside a key: PyYAML has no value for it either
+                raise self.fail(at, f"YAML tag {_short(tag)} is not allowed; plan files use plain YAML values")
+            result = value if tag == _TAG + "str" else self._construct(tag, value, at)
+            self.plain[value] = result
+            return result
+        if tag == "!":
+            tag = _RESOLVER.resolve(yaml.ScalarNode, value, event.implicit)
+        if tag not in _SCALAR_TAGS:
+            raise self.fail(at, f"YAML tag {_short(tag)} is not allowed; plan files use plain YAML values")
+        return self._construct(tag, value, at)
+
+    def _construct(self, tag: str, value: str, at: tuple[int, int]) -> Any:
+        node = yaml.ScalarNode(tag, value)
+        try:
+            return _SCALARS[tag](self.scalars, node)
+        except (ValueError, OverflowError, yaml.YAMLError):
+            raise self.fail(at, f"cannot read {value!r} as {_short(tag)}") from None
+
+    def _anchor(self, name: str, at: tuple[int, int], scalar: tuple | None) -> None:
+        if name in self.anchors or name in self.open:
+            first = (self.anchors[name][4] if name in self.anchors else self.open[name].start)[0]
+            raise self.fail(at, f"YAML syntax error: anchor &{name} is defined twice (first on line {first}); "
+                                f"rename one")
+        if scalar is not None:
+            self.anchors[name] = scalar
+
+    def _alias(self, name: str, at: tuple[int, int]) -> tuple:
+        """What an alias names: value, expanded size (an alias counts as what a reader would walk), and for a
+        collection the path and positions it was built with."""
+        if name in self.open:  # the alias sits inside the collection it names: an endless structure
+            raise self.fail(self.open[name].start, f"nesting deeper than {MAX_DEPTH} levels; refused")
+        if name not in self.anchors:
+            raise self.fail(at, f"YAML syntax error: found undefined alias {name!r}")
+        return self.anchors[name]
+
+    def _merged(self, frame: _Frame) -> dict:
+        """A mapping with `<<:` keys: merged values first, in priority order; keys written here win.
+
+        A merged value is located at the `<<:` line of the mapping that uses it, with the line it has in the
+        anchored mapping as its origin.
+        """
+        result: dict = {}
+        path, at = frame.path, frame.merge_at
+        positions, origins = frame.positions, self.doc.origins
+        for source, source_positions, source_path in frame.merges:
+            for key, value in source.items():
+                if key in result:
+                    continue
+                result[key] = value
+                if key not in frame.value:
+                    positions[path + (key,)] = at
+                    line = source_positions.get(source_path + (key,))
+                    if line is not None and frame.positions is self.doc.positions:
+                        origins[path + (key,)] = line[0]
+        result.update(frame.value)
         return result
 
-    def merge_sources(self, node: yaml.MappingNode) -> list[yaml.MappingNode]:
-        """Mappings named by `<<:` merge keys, in priority order."""
-        sources: list[yaml.MappingNode] = []
-        for key_node, value_node in node.value:
-            if key_node.tag != _MERGE:
-                continue
-            items = value_node.value if isinstance(value_node, yaml.SequenceNode) else [value_node]
-            for item in items:
-                if not isinstance(item, yaml.MappingNode):
-                    raise self.fail(item, "a merge key (<<) must name a mapping or a list of mappings")
-                sources.append(item)
-        return sources
+
+_MERGED = "<<"
 
 
 def _short(tag: str) -> str:
