@@ -108,11 +108,27 @@ def needed_fields(node: Any, negated: bool = False) -> tuple[str, ...]:
 
 
 def _all_of(parts: tuple[Predicate, ...]) -> Predicate:
-    return lambda s: all(p(s) for p in parts)
+    if len(parts) == 1:
+        return parts[0]
+
+    def every(s: Scope) -> bool:  # a plain loop: a generator per call costs more than most conditions
+        for part in parts:
+            if not part(s):
+                return False
+        return True
+    return every
 
 
 def _any_of(parts: tuple[Predicate, ...]) -> Predicate:
-    return lambda s: any(p(s) for p in parts)
+    if len(parts) == 1:
+        return parts[0]
+
+    def some(s: Scope) -> bool:
+        for part in parts:
+            if part(s):
+                return True
+        return False
+    return some
 
 
 def _compile_leaf(node: dict, at: tuple, ctx: Context) -> Predicate:
@@ -310,6 +326,11 @@ def _compile_path(path: Any, at: tuple, ctx: Context) -> tuple[Callable[[Scope],
     if root in ROOTS:
         first = root
         return (lambda s: _dig(s.plan.get(first), rest)), kind
+    if len(rest) == 1:  # most paths name a fund's own field: one lookup, no loop
+        name = rest[0]
+        if root == "fund":
+            return (lambda s: f.get(name) if isinstance(f := s.fund, dict) else None), kind
+        return (lambda s: f.get(name) if isinstance(f := s.selected, dict) else None), kind
     if root == "fund":
         return (lambda s: _dig(s.fund, rest)), kind
     return (lambda s: _dig(s.selected, rest)), kind

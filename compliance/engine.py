@@ -42,6 +42,17 @@ def effective_severity(rule: Rule, as_of: date) -> Severity:
     return min(rule.severity, strongest, key=severity_rank)
 
 
+def postures(ruleset: RuleSet, as_of: date) -> list[tuple[str, str, Severity]]:
+    """Each rule's (state, why, severity) on `as_of`, found once per ruleset and date."""
+    found = ruleset.postures.get(as_of)
+    if found is None:
+        if len(ruleset.postures) >= 64:  # a library caller sweeping dates: keep the cache bounded
+            ruleset.postures.clear()
+        found = ruleset.postures[as_of] = [(*applicability(rule, as_of), effective_severity(rule, as_of))
+                                           for rule in ruleset.rules]
+    return found
+
+
 def evaluate(ruleset: RuleSet, plan: dict, doc: Document, as_of: date, waivers: tuple[Waiver, ...] = ()
              ) -> tuple[tuple[Outcome, ...], tuple[Finding, ...]]:
     """Every rule's checklist row, and the findings (waivers applied) in rule order.
@@ -49,14 +60,13 @@ def evaluate(ruleset: RuleSet, plan: dict, doc: Document, as_of: date, waivers: 
     `plan` is the validated data (`validate_plan`); `doc` locates its values in the file.
     """
     memo: dict = {}  # aggregates over this plan's menu, computed once for all its rules and funds
+    fund_scopes = [Scope(plan, as_of, fund, memo=memo) for fund in plan["menu"]]
     raw: list[tuple[Rule, OutcomeStatus, str, int, list[Finding]]] = []
-    for rule in ruleset.rules:
-        state, why = applicability(rule, as_of)
+    for rule, (state, why, severity) in zip(ruleset.rules, postures(ruleset, as_of), strict=True):
         if state == "not_applicable":
             raw.append((rule, "not_applicable", why, 0, []))
             continue
-        severity = effective_severity(rule, as_of)
-        checked, findings = _run(rule, plan, doc, as_of, ruleset.parameters, severity, memo)
+        checked, findings = _run(rule, plan, doc, as_of, ruleset.parameters, severity, memo, fund_scopes)
         if not checked:
             why = ("no fund matches its selector" if rule.scope == "fund"
                    else "its when-condition does not hold for this plan")
@@ -127,8 +137,8 @@ def _watch_item(key: tuple[str, ...], members: list[Finding], rules: dict[str, R
     )
 
 
-def _run(rule: Rule, plan: dict, doc: Document, as_of: date, parameters: dict, severity: Severity, memo: dict
-         ) -> tuple[int, list[Finding]]:
+def _run(rule: Rule, plan: dict, doc: Document, as_of: date, parameters: dict, severity: Severity, memo: dict,
+         fund_scopes: list[Scope]) -> tuple[int, list[Finding]]:
     if rule.scope != "fund":
         scope = Scope(plan, as_of, memo=memo)
         if not rule.when(scope):
@@ -137,15 +147,15 @@ def _run(rule: Rule, plan: dict, doc: Document, as_of: date, parameters: dict, s
         anchor = rule.anchor or (rule.scope if rule.scope == "menu" else "plan",)
         return 1, [] if ok else [_finding(rule, scope, doc.locate(anchor), None, parameters, severity)]
     checked, findings = 0, []
-    for i, fund in enumerate(plan["menu"]):
-        scope = Scope(plan, as_of, fund, memo=memo)
-        if not (rule.select(scope) and rule.when(scope)):
+    select, when, require = rule.select, rule.when, rule.require
+    for i, scope in enumerate(fund_scopes):
+        if not (select(scope) and when(scope)):
             continue
         checked += 1
-        if not rule.require(scope):
+        if not require(scope):
             path = ("menu", i) + (rule.anchor[1:] if rule.anchor and rule.anchor[0] == "fund" else ())
             location = doc.locate(rule.anchor if rule.anchor and rule.anchor[0] != "fund" else path)
-            findings.append(_finding(rule, scope, location, fund["id"], parameters, severity))
+            findings.append(_finding(rule, scope, location, plan["menu"][i]["id"], parameters, severity))
     return checked, findings
 
 

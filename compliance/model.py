@@ -192,6 +192,9 @@ class RuleSet:
     sources: dict[str, Source]
     parameters: dict[str, Any]
     settings_file: str | None = None  # the .compliance.yaml the run's settings came from, if any (provenance)
+    # per as-of date, each rule's applicability and severity: the same for every plan of a run, so found once
+    postures: dict[date, list[tuple[str, str, Severity]]] = field(default_factory=dict, init=False, compare=False,
+                                                                  repr=False)
 
     def rule(self, rule_id: str) -> Rule | None:
         return next((r for r in self.rules if r.id == rule_id), None)

@@ -74,8 +74,8 @@ _TYPES: dict[str, Check] = {
     "number": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
     "boolean": lambda v: isinstance(v, bool),
     "date": lambda v: isinstance(v, date) and not isinstance(v, datetime),  # a timestamp is not a date
-    "dict": lambda v: isinstance(v, Mapping),
-    "list": lambda v: isinstance(v, Sequence) and not isinstance(v, str),
+    "dict": lambda v: isinstance(v, (dict, Mapping)),  # dict first: the ABC's check is the slow path
+    "list": lambda v: isinstance(v, list) or (isinstance(v, Sequence) and not isinstance(v, str)),
 }
 _SUPPORTED = {"type", "required", "allowed", "min", "max", "regex", "empty", "minlength", "schema", "keysrules",
               "valuesrules", "nullable", "check_with", "meta"}
@@ -87,7 +87,7 @@ def compile_mapping(schema: dict) -> Check:
     required = [name for name, rules in schema.items() if rules.get("required")]
 
     def check(doc: Any) -> bool:
-        if not isinstance(doc, Mapping):
+        if not isinstance(doc, (dict, Mapping)):
             return False
         for name in required:
             if name not in doc:
@@ -135,7 +135,13 @@ def _compile_field(rules: dict) -> Check:
         inner = rules["schema"]
         if kind == "list":
             item = _compile_field(inner)
-            checks.append(lambda v: all(item(x) for x in v))
+
+            def each(v: Any) -> bool:  # plain loops here and below: a generator per value costs more than its checks
+                for x in v:
+                    if not item(x):
+                        return False
+                return True
+            checks.append(each)
         else:
             checks.append(compile_mapping(inner))
     if "keysrules" in rules:
@@ -150,8 +156,11 @@ def _compile_field(rules: dict) -> Check:
         if value is None:
             return nullable
         try:
-            return all(c(value) for c in checks)
+            for c in checks:
+                if not c(value):
+                    return False
         except TypeError:  # e.g. min on an unorderable value: Cerberus reports an error too
             return False
+        return True
 
     return check
