@@ -108,27 +108,19 @@ def needed_fields(node: Any, negated: bool = False) -> tuple[str, ...]:
 
 
 def _all_of(parts: tuple[Predicate, ...]) -> Predicate:
+    """Conjunction as a balanced tree of `and`s: no generator or loop per call, short-circuit kept."""
     if len(parts) == 1:
         return parts[0]
-
-    def every(s: Scope) -> bool:  # a plain loop: a generator per call costs more than most conditions
-        for part in parts:
-            if not part(s):
-                return False
-        return True
-    return every
+    left, right = _all_of(parts[: len(parts) // 2]), _all_of(parts[len(parts) // 2:])
+    return lambda s: left(s) and right(s)
 
 
 def _any_of(parts: tuple[Predicate, ...]) -> Predicate:
+    """Disjunction, built as `_all_of` is."""
     if len(parts) == 1:
         return parts[0]
-
-    def some(s: Scope) -> bool:
-        for part in parts:
-            if part(s):
-                return True
-        return False
-    return some
+    left, right = _any_of(parts[: len(parts) // 2]), _any_of(parts[len(parts) // 2:])
+    return lambda s: left(s) or right(s)
 
 
 def _compile_leaf(node: dict, at: tuple, ctx: Context) -> Predicate:

@@ -101,14 +101,11 @@ def compile_mapping(schema: dict) -> Check:
     return check
 
 
-def _compile_field(rules: dict) -> Check:
-    unknown = set(rules) - _SUPPORTED
-    if unknown:
-        raise ValueError(f"fastcheck does not support the Cerberus rules {sorted(unknown)}")
+def _value_checks(rules: dict) -> list[Check]:
+    """The checks on a value itself: its type, range, pattern and size."""
     checks: list[Check] = []
-    kind = rules.get("type")
-    if kind:
-        checks.append(_TYPES[kind])
+    if rules.get("type"):
+        checks.append(_TYPES[rules["type"]])
     if "allowed" in rules:
         allowed = rules["allowed"]
         checks.append(lambda v: v in allowed)
@@ -131,25 +128,32 @@ def _compile_field(rules: dict) -> Check:
         checks.append(lambda v: not isinstance(v, float) or math.isfinite(v))
     elif "check_with" in rules:
         raise ValueError(f"fastcheck does not know check_with {rules['check_with']!r}")
-    if "schema" in rules:
-        inner = rules["schema"]
-        if kind == "list":
-            item = _compile_field(inner)
+    return checks
 
-            def each(v: Any) -> bool:  # plain loops here and below: a generator per value costs more than its checks
-                for x in v:
-                    if not item(x):
-                        return False
-                return True
-            checks.append(each)
+
+def _nested_checks(rules: dict) -> list[Check]:
+    """The checks on what a list or mapping holds (`all(map(...))`: no generator per value)."""
+    checks: list[Check] = []
+    if "schema" in rules:
+        if rules.get("type") == "list":
+            item = _compile_field(rules["schema"])
+            checks.append(lambda v: all(map(item, v)))
         else:
-            checks.append(compile_mapping(inner))
+            checks.append(compile_mapping(rules["schema"]))
     if "keysrules" in rules:
         key_check = _compile_field(rules["keysrules"])
-        checks.append(lambda v: all(key_check(k) for k in v))
+        checks.append(lambda v: all(map(key_check, v)))
     if "valuesrules" in rules:
         value_check = _compile_field(rules["valuesrules"])
-        checks.append(lambda v: all(value_check(x) for x in v.values()))
+        checks.append(lambda v: all(map(value_check, v.values())))
+    return checks
+
+
+def _compile_field(rules: dict) -> Check:
+    unknown = set(rules) - _SUPPORTED
+    if unknown:
+        raise ValueError(f"fastcheck does not support the Cerberus rules {sorted(unknown)}")
+    checks = _value_checks(rules) + _nested_checks(rules)
     nullable = rules.get("nullable", False)
 
     def check(value: Any) -> bool:
