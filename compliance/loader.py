@@ -36,7 +36,10 @@ Path_ = tuple[str | int, ...]
 
 _TAG = "tag:yaml.org,2002:"
 _SCALAR_TAGS = {_TAG + t for t in ("null", "bool", "int", "float", "str", "timestamp")}
-_MAP, _SEQ, _MERGE = _TAG + "map", _TAG + "seq", _TAG + "merge"
+_MAP, _SEQ, _MERGE, _INT = _TAG + "map", _TAG + "seq", _TAG + "merge", _TAG + "int"
+# Python shows an int in at most 4,300 decimal digits (about 14,284 bits): a decimal one longer is already
+# refused by int(); one written in hex, octal, binary or base 60 that large is refused too, before it is shown
+_MAX_INT_BITS = 14_000
 _SCALARS = yaml.constructor.SafeConstructor.yaml_constructors
 
 
@@ -195,7 +198,7 @@ class _Frame:
     """A collection being built: its value so far, where it sits, and (for a mapping) the key awaiting a value."""
 
     __slots__ = ("value", "path", "depth", "is_map", "key", "key_at", "merges", "merge_at", "merge_list",
-                 "anchor", "start", "counted", "positions", "key_positions")
+                 "anchor", "start", "counted", "positions", "key_positions", "reach")
 
     def __init__(self, value: Any, path: Path_, depth: int, start: tuple[int, int], counted: int,
                  anchor: str | None, positions: dict, key_positions: dict):
@@ -207,6 +210,7 @@ class _Frame:
         self.merges: list[tuple[dict, dict, Path_]] = []  # mappings named by `<<:`, in priority order
         self.merge_at: tuple[int, int] | None = None  # the first `<<:` key of this mapping
         self.merge_list: _Frame | None = None  # set on a list that is the value of a `<<:` key: its mapping
+        self.reach = depth  # the deepest level inside it, aliased collections included (its scalars: at its end)
 
 
 _NO_KEY, _MERGE_KEY = object(), object()
@@ -228,6 +232,7 @@ class _Builder:
         # anchor -> (value, expanded size, path and positions of a collection (None for a scalar), where, its text)
         self.anchors: dict[str, tuple[Any, int, Path_ | None, dict | None, tuple[int, int], str]] = {}
         self.open: dict[str, _Frame] = {}  # anchored collections not yet ended
+        self.heights: dict[str, int] = {}  # anchored collection -> how many levels it reaches below itself
 
     def fail(self, at: tuple[int, int], message: str) -> InputError:
         return InputError.at(self.doc.file, at[0], at[1], message)
@@ -321,6 +326,11 @@ class _Builder:
                         raise self.fail(at, f"document expands to more than {MAX_NODES:,} values (alias bomb?); refused")
                     if anchor_path is not None:  # a collection: a merge reads the positions it was built with
                         path, where = anchor_path, anchor_positions
+                        reach = depth + self.heights[event.anchor]
+                        if reach > MAX_DEPTH:  # each anchor within the limit, each aliasing the one before
+                            raise self.fail(at, f"nesting deeper than {MAX_DEPTH} levels (through an alias); refused")
+                        if top is not None and reach > top.reach:
+                            top.reach = reach
                 else:
                     tag = event.tag
                     is_map = kind is mapping_start
@@ -338,18 +348,22 @@ class _Builder:
                 if top is None:
                     root = value
                 else:
-                    self._attach(top, value, at, path, positions)
+                    self._attach(top, value, at, path, where)
             elif kind is mapping_end or kind is sequence_end:
                 frame = stack.pop()
                 value = self._merged(frame) if frame.merges else frame.value
+                reach = frame.reach if frame.reach > frame.depth or not value else frame.depth + 1
                 if frame.anchor is not None:
                     del self.open[frame.anchor]
+                    self.heights[frame.anchor] = reach - frame.depth
                     self.anchors[frame.anchor] = (value, self.nodes - frame.counted, frame.path, frame.positions,
                                                   frame.start, "")
                 top = stack[-1] if stack else None
                 if top is None:
                     root = value
                 else:
+                    if reach > top.reach:
+                        top.reach = reach
                     self._attach(top, value, frame.start, frame.path, frame.positions, frame.merge_list is not None)
             elif kind is yaml.DocumentStartEvent:
                 documents += 1
@@ -440,11 +454,20 @@ class _Builder:
         return self._construct(tag, value, at)
 
     def _construct(self, tag: str, value: str, at: tuple[int, int]) -> Any:
+        """PyYAML's constructor for the tag; what it cannot read (its errors for `!!bool maybe` or `!!int ''` are
+        KeyError and IndexError) or an int too large to show in a message is a located error."""
         node = yaml.ScalarNode(tag, value)
         try:
-            return _SCALARS[tag](self.scalars, node)
-        except (ValueError, OverflowError, yaml.YAMLError):
-            raise self.fail(at, f"cannot read {value!r} as {_short(tag)}") from None
+            # each base-60 part adds about 6 bits (and PyYAML's time grows with the square of the parts): too large
+            if tag == _INT and value.count(":") > _MAX_INT_BITS // 5:
+                raise ValueError(value)
+            result = _SCALARS[tag](self.scalars, node)
+            if result.__class__ is int and result.bit_length() > _MAX_INT_BITS:
+                raise ValueError(value)
+        except (ValueError, OverflowError, LookupError, AttributeError, yaml.YAMLError):
+            shown = repr(value) if len(value) <= 60 else f"{value[:40]!r}... ({len(value):,} characters)"
+            raise self.fail(at, f"cannot read {shown} as {_short(tag)}") from None
+        return result
 
     def _anchor(self, name: str, at: tuple[int, int], scalar: tuple | None) -> None:
         if name in self.anchors or name in self.open:

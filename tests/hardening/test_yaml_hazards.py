@@ -128,3 +128,34 @@ def test_control_characters_are_located_on_one_line():
     raw = (Path(__file__).resolve().parents[2] / "fuzz" / "corpus" / "regression-nul-bytes.yaml").read_bytes()
     assert error_of(raw) == "h.yaml:3:4: control character U+0000 is not allowed in YAML; remove it"
     assert error_of(b"a: \x07bell\n") == "h.yaml:1:4: control character U+0007 is not allowed in YAML; remove it"
+
+
+def test_nesting_built_up_through_aliases_is_refused():
+    """Found by review: each anchor within the limit, each aliasing the one before, made lists 2,600 levels deep
+    from a 6 KB file (past Python's recursion limit for anything that walks them)."""
+    lines = ["a0: &a0 [x]"] + [f"a{k}: &a{k} " + "[" * 45 + f"*a{k - 1}" + "]" * 45 for k in range(1, 60)]
+    assert error_of("\n".join(lines).encode() + b"\n") == \
+        f"h.yaml:3:54: nesting deeper than {MAX_DEPTH} levels (through an alias); refused"
+    assert load_bytes(b"a: &a [[x]]\nb: [[[*a]]]\n", "h.yaml").data["b"] == [[[[["x"]]]]]
+
+
+def test_an_alias_at_the_deepest_level_still_counts_the_levels_it_brings():
+    deep = b"a: &a [[x]]\nb: " + b"[" * (MAX_DEPTH - 2) + b"*a" + b"]" * (MAX_DEPTH - 2) + b"\n"
+    assert error_of(deep) == f"h.yaml:2:{MAX_DEPTH + 2}: nesting deeper than {MAX_DEPTH} levels (through an alias); refused"
+
+
+def test_long_sexagesimal_int_is_refused_quickly():
+    """Found by review: `1:59:59:...` is an int in base 60 that PyYAML builds with one multiplication of an ever
+    larger number per part, so the time grows with the square of the length (2.7 s for 384 KB, hours for 16 MB)."""
+    start = time.perf_counter()
+    assert error_of(b"a: 1" + b":59" * 200_000 + b"\n").startswith("h.yaml:1:4: cannot read '1:59:59")
+    assert time.perf_counter() - start < 5
+
+
+def test_int_too_large_to_show_is_refused():
+    """Found by review: a 4,000-digit hex int read fine, then crashed the report, which could not print it
+    (Python shows at most 4,300 decimal digits); a decimal one that long was already refused."""
+    assert error_of(b"a: 0x" + b"f" * 4000 + b"\n") == \
+        "h.yaml:1:4: cannot read '0xffffffffffffffffffffffffffffffffffffff'... (4,002 characters) as !!int"
+    assert error_of(b"a: 1" + b"0" * 4400 + b"\n").startswith("h.yaml:1:4: cannot read '1000")
+    assert load_bytes(b"a: 0x" + b"f" * 1000 + b"\n", "h.yaml").data["a"] == 16 ** 1000 - 1

@@ -161,3 +161,28 @@ def test_what_pyyaml_would_refuse_or_resolve_silently_is_a_located_error(text, m
 def test_timestamps_with_zones_read_as_pyyaml_reads_them():
     doc = load_bytes(b"t: 2026-11-22 10:00:00+02:00\n", "t.yaml")
     assert doc.data["t"] == datetime(2026, 11, 22, 10, tzinfo=timezone(timedelta(hours=2)))
+
+
+@pytest.mark.parametrize("text,message", [
+    ("a: !!timestamp soon\n", "t.yaml:1:4: cannot read 'soon' as !!timestamp"),
+    ("a: !!bool maybe\n", "t.yaml:1:4: cannot read 'maybe' as !!bool"),
+    ("a: !!int ''\n", "t.yaml:1:4: cannot read '' as !!int"),
+    ("a: !!int '-'\n", "t.yaml:1:4: cannot read '-' as !!int"),
+    ("a: !!float ''\n", "t.yaml:1:4: cannot read '' as !!float"),
+    ("!!bool maybe: 1\n", "t.yaml:1:1: cannot read 'maybe' as !!bool"),
+])
+def test_a_tagged_scalar_its_type_cannot_read_is_a_located_error(text, message):
+    """Found by review: PyYAML's constructors fail on these with KeyError, IndexError or AttributeError (not
+    ValueError), which escaped the loader as a crash."""
+    with pytest.raises(InputError) as info:
+        load_bytes(text.encode(), "t.yaml")
+    assert [str(p) for p in info.value.problems] == [message]
+
+
+def test_a_value_merged_from_an_anchor_inside_a_merged_mapping_has_the_anchor_line_as_origin():
+    """Found by review: the anchor's positions were looked up in the document's, where a mapping written after
+    `<<:` records none, so the origin was lost."""
+    doc = load_bytes(b"a:\n  <<:\n    inner: &i\n      x: 1\nb:\n  <<: *i\n", "m.yaml")
+    assert doc.data["b"] == {"x": 1}
+    x = doc.locate(("b", "x"))
+    assert (x.line, x.column, x.origin) == (6, 3, 4)
