@@ -8,12 +8,9 @@ and duplicate keys (which PyYAML would otherwise resolve silently by keeping the
 from __future__ import annotations
 
 import contextlib
-import gc
 import os
 import re
 import stat
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -21,6 +18,7 @@ from typing import Any
 
 import yaml
 
+from compliance.collector import collector_paused
 from compliance.errors import InputError, Location, format_path
 
 try:  # the C parser is several times faster; the pure-Python one gives identical nodes
@@ -116,25 +114,8 @@ def load_bytes(raw: bytes, name: str) -> Document:
         line = raw[: exc.start].count(b"\n") + 1
         column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
         raise InputError.at(name, line, column, f"not valid UTF-8 (byte 0x{raw[exc.start]:02x}); save the file as UTF-8") from None
-    with _collector_paused():
+    with collector_paused():
         return _compose_and_build(text, raw, name)
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while a document is built, and restore it however the build ends.
-
-    Building allocates a node, a value and a position for every value in the file and frees almost none of them,
-    so the collector's passes find nothing to free yet grow with the heap: a 10,000-fund plan took 2.5 times as
-    long to load with them. Reference counting still frees what is dropped; the collector, back on, finds the rest.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _compose_and_build(text: str, raw: bytes, name: str) -> Document:

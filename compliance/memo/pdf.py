@@ -15,6 +15,7 @@ from pathlib import Path
 import weasyprint
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
+from compliance.collector import collector_paused
 from compliance.memo.html import TEMPLATES
 
 
@@ -54,7 +55,7 @@ def render_pdf(html: str, memo_date: date, attachments: dict[str, str]) -> bytes
                                    url_fetcher=fetcher, relationship="Source")
              for name, body in attachments.items()]
     identifier = hashlib.sha256("\0".join([html, *attachments.values()]).encode()).hexdigest()[:32].encode()
-    with _fixed_clock(memo_date):
+    with _fixed_clock(memo_date), collector_paused():  # the layout's boxes live until the PDF is written
         document = weasyprint.HTML(string=html, base_url=TEMPLATES.as_uri() + "/", url_fetcher=fetcher)
         return document.write_pdf(pdf_variant="pdf/a-3b", pdf_tags=True, attachments=files,
                                   pdf_identifier=identifier, custom_metadata=True)
