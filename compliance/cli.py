@@ -266,6 +266,7 @@ def memo(paths: tuple[str, ...], rules: tuple[str, ...], as_of: date | None, con
     failed = 0
     writer = _on_cluster(scheduler, jobs, "write_memos", write_memos)
     for _plan, written, error in writer(targets, tuple(packs), as_of, options, fmt, template_dir):
+        _stop_if_interrupted()
         if error:
             failed += 1
             for problem in error.problems:
@@ -521,6 +522,7 @@ def main() -> None:
     import signal
 
     signal.signal(signal.SIGTERM, _terminated)
+    signal.signal(signal.SIGINT, _interrupted)
     try:
         code = cli.main(prog_name="compliance", standalone_mode=False)
     except click.exceptions.Abort:
@@ -534,3 +536,18 @@ def main() -> None:
 
 def _terminated(signum: int, frame: object) -> None:
     raise SystemExit(128 + signum)
+
+
+_ctrl_c: list[bool] = []  # set once Ctrl-C has been pressed in this process
+
+
+def _interrupted(signum: int, frame: object) -> None:
+    """Ctrl-C as Python does it (KeyboardInterrupt), remembered: a library that swallows the exception (a bare
+    `except:` deep in a font or PDF library) cannot make a batch carry on past the memo it was writing."""
+    _ctrl_c.append(True)
+    raise KeyboardInterrupt
+
+
+def _stop_if_interrupted() -> None:
+    if _ctrl_c:
+        raise click.exceptions.Abort()

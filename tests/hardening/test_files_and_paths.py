@@ -64,6 +64,34 @@ def test_two_runs_writing_the_same_memo_at_once(tmp_path):
     assert no_leftovers(tmp_path)
 
 
+def test_ctrl_c_that_a_library_swallows_still_stops_the_batch(tmp_path):
+    """Found by a rare failure of the test below: a KeyboardInterrupt raised inside a library that swallows it
+    (a bare `except:`) let the run carry on. The memo being written is finished whole; the batch stops there."""
+    plans = tmp_path / "plans"
+    plans.mkdir()
+    for i in range(3):
+        (plans / f"p{i}.yaml").write_bytes(EXAMPLE_PLAN.read_bytes())
+    out = tmp_path / "out"
+    code = ("import os, signal, sys\n"
+            "import compliance.memo.writer as writer\n"
+            "real = writer.memo_bytes\n"
+            "def swallowing(*args, **kwargs):  # as a library with a bare except would\n"
+            "    try:\n"
+            "        os.kill(os.getpid(), signal.SIGINT)\n"
+            "    except BaseException:\n"
+            "        pass\n"
+            "    return real(*args, **kwargs)\n"
+            "writer.memo_bytes = swallowing\n"
+            f"sys.argv = ['compliance', 'memo', {str(plans)!r}, '-o', {str(out)!r}]\n"
+            "from compliance.cli import main; main()\n")
+    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, timeout=300)
+    assert proc.returncode == 130, proc.stderr
+    assert b"Interrupted." in proc.stderr and b"Traceback" not in proc.stderr
+    assert [p.name for p in out.glob("*.pdf")] == ["p0.pdf"]
+    pypdf.PdfReader(io.BytesIO((out / "p0.pdf").read_bytes()))  # the memo it was writing is whole
+    assert no_leftovers(out)
+
+
 def test_interrupted_memo_leaves_no_partial_file(tmp_path):
     target = tmp_path / "memo.pdf"
     target.write_bytes(b"the previous memo")
