@@ -229,7 +229,7 @@ def peer_rows(b: Bench) -> list[Row]:
     n = b.args.peer_plans
     folder = b.batch(n)
     files = sorted(str(p) for p in folder.glob("*.yaml"))
-    ours, _ = b.check1() if n == b.args.throughput_plans else b.check_batch(folder)
+    ours, _ = b.check1(n)
     rows: list[Row] = []
     for tool, (what, options) in PEERS.items():
         exe = Path(b.py).parent / tool

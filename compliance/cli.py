@@ -24,7 +24,7 @@ from compliance.errors import InputError
 from compliance.model import SEVERITIES
 from compliance.report import DIFF_FORMATS, FORMATS
 from compliance.schemas.config import FAIL_ON
-from compliance.text import printable
+from compliance.text import lead, printable
 
 if TYPE_CHECKING:
     from compliance.config import Config
@@ -266,13 +266,13 @@ def memo(paths: tuple[str, ...], rules: tuple[str, ...], as_of: date | None, con
     failed = 0
     writer = _on_cluster(scheduler, jobs, "write_memos", write_memos)
     for _plan, written, error in writer(targets, tuple(packs), as_of, options, fmt, template_dir):
-        _stop_if_interrupted()
         if error:
             failed += 1
             for problem in error.problems:
                 click.echo(str(problem), err=True)
         else:
-            click.echo(f"{written}")
+            click.echo(lead(str(written)))  # a plan file name may hold a line break
+        _stop_if_interrupted()  # after listing it: every memo written is named
     sys.exit(EXIT_INPUT if failed else EXIT_OK)
 
 

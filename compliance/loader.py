@@ -170,9 +170,9 @@ def _walk_nesting(text: str, name: str) -> None:
             depth -= 1
 
 
-_RESOLVER = yaml.resolver.Resolver()
-_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}\Z")  # YYYY-MM-DD: neither an int nor a float to the resolver  # SafeLoader's implicit types (null, bool, int, float, timestamp, merge)
-_PLAIN, _QUOTED = (True, False), (False, True)
+_RESOLVER = yaml.resolver.Resolver()  # SafeLoader's implicit types (null, bool, int, float, timestamp, merge)
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}\Z")  # YYYY-MM-DD: neither an int nor a float to the resolver
+_PLAIN = (True, False)  # `implicit` of a plain scalar, as the resolver takes it
 
 
 class _Frame:

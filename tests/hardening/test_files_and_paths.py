@@ -88,6 +88,7 @@ def test_ctrl_c_that_a_library_swallows_still_stops_the_batch(tmp_path):
     assert proc.returncode == 130, proc.stderr
     assert b"Interrupted." in proc.stderr and b"Traceback" not in proc.stderr
     assert [p.name for p in out.glob("*.pdf")] == ["p0.pdf"]
+    assert proc.stdout.decode().splitlines() == [str(out / "p0.pdf")]  # the memo it finished is listed
     pypdf.PdfReader(io.BytesIO((out / "p0.pdf").read_bytes()))  # the memo it was writing is whole
     assert no_leftovers(out)
 

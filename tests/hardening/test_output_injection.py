@@ -93,3 +93,16 @@ def test_a_relative_name_starting_with_colons_is_shown_as_a_path(run_cli, tmp_pa
     result = run_cli("check", "::warning::x.yaml", "--as-of", "2026-11-22", cwd=tmp_path)
     assert result.stdout.startswith("./::warning::x.yaml: ")
     assert_safe(result.stdout)
+
+
+def test_memo_lists_written_memos_one_line_each_whatever_the_plan_names(run_cli, tmp_path):
+    """Found in review: `memo` printed each memo's path raw, so a plan named with a line break started a line of
+    its own (a workflow command in a CI log)."""
+    plans = tmp_path / "plans"
+    plans.mkdir()
+    (plans / "evil\n::error::x.yaml").write_bytes(EXAMPLE_PLAN.read_bytes())
+    result = run_cli("memo", str(plans), "-o", str(tmp_path / "out"), "--format", "html", "--as-of", "2026-11-22")
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.splitlines() == [f"{tmp_path / 'out'}/evil\\n::error::x.html"]
+    assert_safe(result.stdout)
+    assert (tmp_path / "out" / "evil\n::error::x.html").is_file()
