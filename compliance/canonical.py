@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from compliance.diff import PlanDiff, summary
-from compliance.model import Finding, Report
+from compliance.model import Finding, Outcome, Report
 from compliance.text import show
 
 FORMAT_VERSION = 1
@@ -25,6 +25,9 @@ def finding_dict(f: Finding) -> dict[str, Any]:
     }
     if f.note:
         out["note"] = f.note
+    if f.facts:  # an undetermined item: the facts to record that would decide it
+        out["facts_to_record"] = [{"path": x.path, "field": x.field, "label": x.label, "fund": x.fund_id}
+                                  for x in f.facts]
     if f.members:
         out["members"] = list(f.members)  # the per-option findings a consolidated watch item stands for
     if f.waiver:
@@ -43,10 +46,22 @@ def report_dict(report: Report) -> dict[str, Any]:
         "notice": report.ruleset.currency_notice(report.as_of),
         "sha256": report.plan_sha256,
         "counts": report.counts(),
-        "checklist": [{"rule": o.rule_id, "status": o.status, "reason": o.reason, "checked": o.checked}
-                      for o in report.outcomes],
+        "checklist": [_row(o) for o in report.outcomes],
+        "facts_to_record": [{"path": fact.path, "field": fact.field, "label": fact.label, "fund": fact.fund_id,
+                             "rules": list(dict.fromkeys(f.rule_id for f in waiting))}
+                            for fact, waiting in report.facts_to_record().values()],
         "findings": [finding_dict(f) for f in report.findings],
     }
+
+
+def _row(o: Outcome) -> dict[str, Any]:
+    """A checklist row; a pass names the recorded facts it rests on, an undetermined row the facts it waits on."""
+    row: dict[str, Any] = {"rule": o.rule_id, "status": o.status, "reason": o.reason, "checked": o.checked}
+    if o.evidence:
+        row["satisfied_by"] = list(o.evidence)
+    if o.status == "undetermined":
+        row["missing"] = list(dict.fromkeys(x.path for f in o.findings for x in f.facts))
+    return row
 
 
 def document(reports: Sequence[Report]) -> dict[str, Any]:

@@ -120,6 +120,9 @@ def cli() -> None:
               help="Write the report to FILE (atomically) instead of standard output.")
 @click.option("--fail-on", type=click.Choice(FAIL_ON, case_sensitive=False), default=None,
               help="Lowest severity that makes the exit code 1 (default: config, else error).")
+@click.option("--fail-on-unrecorded", is_flag=True, default=False,
+              help="Also fail (exit 1) when a fact a rule at or above --fail-on needs is not recorded: a gate "
+                   "for complete records. Without it, facts to record never fail a run.")
 @click.option("--baseline", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Report and fail only on findings not recorded in this baseline file.")
 @click.option("--write-baseline", type=click.Path(dir_okay=False, path_type=Path), default=None,
@@ -136,8 +139,8 @@ def cli() -> None:
 @click.option("--color/--no-color", default=None,
               help="Colour the text format (default: on a terminal, unless NO_COLOR is set).")
 def check(paths: tuple[str, ...], rules: tuple[str, ...], as_of: date | None, config_path: Path | None, fmt: str,
-          output: Path | None, fail_on: str | None, baseline: Path | None, write_baseline: Path | None,
-          jobs: int, scheduler: str | None, also: tuple[str, ...], min_severity: str, color: bool | None) -> None:
+          output: Path | None, fail_on: str | None, fail_on_unrecorded: bool, baseline: Path | None,
+          write_baseline: Path | None, jobs: int, scheduler: str | None, also: tuple[str, ...], min_severity: str, color: bool | None) -> None:
     """Check plan files (files, directories or globs) and report findings with file:line and citations."""
     from compliance import api
     from compliance.baseline import read_baseline, write_baseline_file
@@ -159,8 +162,8 @@ def check(paths: tuple[str, ...], rules: tuple[str, ...], as_of: date | None, co
     with _writer(output, color) as write, _progress(plans) as bar:
         run = run_checks(_on_cluster(scheduler, jobs, "check_many", check_many)(plans, packs, ruleset, as_of),
                          formatter, write,
-                         fail_on=fail_on or config.fail_on, known=read_baseline(baseline) if baseline else None,
-                         min_severity=min_severity, keep_reports=bool(extra_outputs),
+                         fail_on=fail_on or config.fail_on, fail_on_unrecorded=fail_on_unrecorded,
+                         known=read_baseline(baseline) if baseline else None, min_severity=min_severity, keep_reports=bool(extra_outputs),
                          record_fingerprints=write_baseline is not None, color=color and formatter.colours,
                          each=lambda: bar.update(1))
     for note in run.skipped:  # a pack in a folder of plans: say so, and how to use it

@@ -1,62 +1,90 @@
-"""The condition language: declarative YAML trees compiled once into plain Python closures.
+"""The condition language: declarative YAML trees compiled once into plain Python closures, three-valued.
 
 A condition is `all`/`any`/`not`, or a leaf with one subject (`field`, `count`, `sum`, `min`, `max`) and one
-operator (`eq`, `ne`, `lt`, `le`, `gt`, `ge`, `in`, `not_in`, `exists`, `matches`, `within_days`,
-`within_months`). `count` may count `distinct` values of a fund field; an operand may add basis points
-(`{field: PATH, plus_bp: N or {param: NAME}}`), so a materiality threshold stays a tunable parameter.
+operator from `OPERATORS` (one record per operator: the kinds it compares, how it compiles, and what it gives
+when the field is not recorded). `count` may count `distinct` values of a fund field; an operand may add basis
+points (`{field: PATH, plus_bp: N or {param: NAME}}`), so a materiality threshold stays a tunable parameter.
 Every field path is checked against the plan format when the pack loads, so a typo is a load error.
+
+A compiled condition gives True, False or None. None is *unknown*: the plan file does not record a fact the
+condition needs. What the file does not say is a fact to record, never a violation, so every comparison with a
+missing value is unknown, `all`/`any`/`not` follow Kleene's logic, and an aggregate over funds whose membership
+or value is unknown gives a `Span` (at least, at most) that a comparison settles only when every reading agrees.
+A leaf that gives None appends the facts it lacked to `Scope.missing`; a condition that gives True or False
+leaves that list as it found it, so after a run the list names exactly the facts that would settle the answer.
 """
 
 from __future__ import annotations
 
+import calendar
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
-from typing import Any
+from functools import partial
+from typing import Any, Literal, NamedTuple
 
 from compliance.errors import InputError, Location, Problem, format_path
 from compliance.loader import Document
 from compliance.schemas.messages import did_you_mean
 
-Predicate = Callable[["Scope"], bool]
+Truth = bool | None  # None: unknown, because a fact the condition needs is not recorded
+Predicate = Callable[["Scope"], Truth]
+Getter = Callable[["Scope"], Any]
 
 SUBJECTS = ("field", "count", "sum", "min", "max")
-OPERATORS = ("eq", "ne", "lt", "le", "gt", "ge", "in", "not_in", "exists", "matches", "within_days",
-             "within_months")
 ROOTS = ("plan", "governance", "brokerage_window", "default_investment")
 MAX_PATTERN = 200
 MAX_MATCH_TEXT = 2_000
 MAX_DAYS = 36_600  # a century: longer windows are typos, and dates before year 1 do not exist
 MAX_MONTHS = 1_200
+# Scopes one plan's aggregates may build with `where` conditions that name `selected.` in a way no index serves
+# (each such aggregate scans the menu for every fund): past this, the plan is refused with a located error
+# rather than left to run for hours.
+MAX_SCANS = 2_000_000
 
 
 class Scope:
-    """What a condition sees while it runs: the plan, the fund under test, and the as-of date.
+    """What a condition sees while it runs: the plan, the fund under test, the as-of date, and what it lacked.
 
-    `memo` is shared by every scope of one plan's evaluation: aggregates keep there what they computed over the
-    menu, so a rule run for each of n funds does not rescan the n funds each time.
+    `cache` is shared by every scope of one plan's evaluation: aggregates keep there what they computed over the
+    menu, so a rule run for each of n funds does not rescan the n funds each time. `missing` collects the facts
+    (as `(path, fund)` pairs, or lists of them from an aggregate) whose absence made a condition unknown.
     """
 
-    __slots__ = ("plan", "fund", "selected", "as_of", "memo")
+    __slots__ = ("plan", "fund", "selected", "as_of", "cache", "missing")
 
     def __init__(self, plan: dict, as_of: date, fund: dict | None = None, selected: dict | None = None,
-                 memo: dict | None = None):
-        self.plan, self.as_of, self.fund, self.selected, self.memo = plan, as_of, fund, selected, memo
+                 cache: dict | None = None):
+        self.plan, self.as_of, self.fund, self.selected, self.cache = plan, as_of, fund, selected, cache
+        self.missing: list = []
 
 
-def always(_: Scope) -> bool:
+class Span(NamedTuple):
+    """An aggregate that unknown facts leave open: its value lies between `low` and `high` (None: unbounded)."""
+
+    low: Any
+    high: Any
+    missing: list
+
+
+def always(_: Scope) -> Truth:
     return True
 
 
 @dataclass(frozen=True)
 class Context:
-    """Compile-time facts: the pack file (for locations), the plan's fields, parameters, and where we are."""
+    """Compile-time facts: the pack file (for locations), the plan's fields, parameters, and where we are.
+
+    `in_require` marks a rule's requirement: there `exists: true` asks for a fact, so its absence is unknown;
+    in `select`, `when` and an aggregate's `where`, `exists` tests the record itself and is never unknown.
+    """
 
     doc: Document
     catalog: dict[str, str]
     parameters: dict[str, Any]
     fund_scope: bool
     in_where: bool = False
+    in_require: bool = False
     # where each parameter value was last set, as (location, field path), keyed by name or "name.entry"
     parameter_origins: dict[str, tuple[Location, str]] = field(default_factory=dict)
 
@@ -72,6 +100,233 @@ class Context:
         return InputError(Problem(origin[0], f"{origin[1]}: {value!r} is used by {use}, which needs {needs}"))
 
 
+class BudgetExceeded(Exception):
+    """A plan whose conditions would scan its menu more than `MAX_SCANS` times (see `_aggregate`)."""
+
+
+# ------------------------------------------------------------------------------------------------ operators
+OnMissing = Literal["unknown", "holds", "fails"]
+
+
+@dataclass(frozen=True)
+class Operator:
+    """One operator of the condition language: everything the compiler, the docs and pack authors need."""
+
+    name: str
+    takes: str  # what it compares, in words (docs)
+    operand: str  # what it is written with, in words (docs)
+    on_missing: OnMissing  # what it gives when the field is not recorded (docs; `compile` implements it)
+    compile: Callable[[Any, Getter, str, str | None, tuple, Context], Predicate]  # (arg, get, kind, field, at, ctx)
+    doc: str
+
+
+def _note(s: Scope, path: str) -> None:
+    """Record that the fact at `path` (`fund.x`, `selected.x` or a plan path) was missing in this scope."""
+    root = path.split(".", 1)[0]
+    s.missing.append((path, s.fund if root == "fund" else s.selected if root == "selected" else None))
+
+
+def _compile_exists(arg: Any, get: Getter, kind: str, name: str | None, at: tuple, ctx: Context) -> Predicate:
+    if not isinstance(arg, bool):
+        raise ctx.error(at, "exists takes true or false")
+    if not arg:
+        return lambda s: get(s) is None
+    if not ctx.in_require or name is None:
+        return lambda s: get(s) is not None
+    path: str = name
+
+    def recorded(s: Scope) -> Truth:
+        if get(s) is not None:
+            return True
+        _note(s, path)
+        return None
+    return recorded
+
+
+def _compile_membership(arg: Any, get: Getter, kind: str, name: str | None, at: tuple, ctx: Context,
+                        negate: bool) -> Predicate:
+    op = "not_in" if negate else "in"
+    if isinstance(arg, dict) and set(arg) == {"param"}:
+        name = arg["param"]
+        arg = _parameter(name, at, ctx)
+        if not isinstance(arg, list) or not arg or not all(_fits(item, kind) for item in arg):
+            raise ctx.parameter_error(at + ("param",), name, arg, f"a non-empty list of {_KINDS[kind][2]}")
+    if not isinstance(arg, list) or not arg:
+        raise ctx.error(at, f"{op} takes a non-empty list")
+    for i, item in enumerate(arg):
+        _check_literal(item, kind, at + (i,), ctx)
+    choices = frozenset(arg)
+
+    def member(s: Scope) -> Truth:
+        value = get(s)
+        if value is None:
+            if name is None:  # an aggregate over no funds
+                return negate
+            _note(s, name)
+            return None
+        if isinstance(value, Span):
+            return _span_in(value, choices, negate, s)
+        return (value not in choices) if negate else (value in choices)
+    return member
+
+
+def _compile_matches(arg: Any, get: Getter, kind: str, name: str | None, at: tuple, ctx: Context) -> Predicate:
+    if kind != "string":
+        raise ctx.error(at, f"matches needs a text field, not {kind}")
+    pattern = _compile_pattern(arg, at, ctx)
+
+    def matches(s: Scope) -> Truth:
+        value = get(s)
+        if value is None:
+            if name is None:
+                return False
+            _note(s, name)
+            return None
+        return isinstance(value, str) and pattern.search(value[:MAX_MATCH_TEXT]) is not None
+    return matches
+
+
+def _compile_within(unit: str) -> Callable[[Any, Getter, str, str | None, tuple, Context], Predicate]:
+    def compile_within(arg: Any, get: Getter, kind: str, name: str | None, at: tuple, ctx: Context) -> Predicate:
+        if kind != "date":
+            raise ctx.error(at, f"within_{unit} needs a date field, not {kind}")
+        if isinstance(arg, dict) and "field" in arg:
+            raise ctx.error(at, f"within_{unit} takes a number of {unit} or {{param: NAME}}, not a field")
+        count = _compile_operand(arg, unit, at, ctx)
+        before = _days_before if unit == "days" else _months_before
+
+        def within(s: Scope) -> Truth:
+            value = get(s)
+            if value is None:
+                if name is None:
+                    return False
+                _note(s, name)
+                return None
+            n = count(s)  # a table parameter looked up `by` a field may have no entry: then nothing is within
+            return isinstance(value, date) and n is not None and before(s.as_of, n) <= value <= s.as_of
+        return within
+    return compile_within
+
+
+_COMPARE: dict[str, Callable[[Any, Any], bool]] = {
+    "eq": lambda a, b: a == b, "ne": lambda a, b: a != b,
+    "lt": lambda a, b: a < b, "le": lambda a, b: a <= b,
+    "gt": lambda a, b: a > b, "ge": lambda a, b: a >= b,
+}
+
+
+def _compile_comparison(op: str) -> Callable[[Any, Getter, str, str | None, tuple, Context], Predicate]:
+    def compile_comparison(arg: Any, get: Getter, kind: str, name: str | None, at: tuple, ctx: Context) -> Predicate:
+        if op in ("lt", "le", "gt", "ge") and kind not in ("number", "integer", "date"):
+            raise ctx.error(at, f"{op} orders numbers or dates, not {kind}")
+        other = _compile_operand(arg, kind, at, ctx)
+        other_path = _operand_path(arg)
+        compare = _COMPARE[op]
+
+        def predicate(s: Scope) -> Truth:
+            left, right = get(s), other(s)
+            if (right is None and other_path is None) or (left is None and name is None):
+                return op == "ne"  # a table parameter with no entry for this value, or an aggregate of no funds
+            if left is None or right is None:
+                if left is None:
+                    _note(s, name)  # type: ignore[arg-type]
+                if right is None:
+                    _note(s, other_path)  # type: ignore[arg-type]
+                return None
+            if isinstance(left, Span):
+                return _span_compare(op, left, right, s)
+            try:
+                return compare(left, right)
+            except TypeError:
+                return False
+        return predicate
+    return compile_comparison
+
+
+def _compile_value_op(op: str) -> Callable[[Any, Getter, str, str | None, tuple, Context], Predicate]:
+    """An operator that compares values: refused on a group of fields, then compiled by its own function."""
+    special: dict[str, Callable[..., Predicate]] = {
+        "in": partial(_compile_membership, negate=False), "not_in": partial(_compile_membership, negate=True),
+        "matches": _compile_matches, "within_days": _compile_within("days"),
+        "within_months": _compile_within("months")}
+    compile_op = special.get(op) or _compile_comparison(op)
+
+    def compile_checked(arg: Any, get: Getter, kind: str, name: str | None, at: tuple, ctx: Context) -> Predicate:
+        if kind not in _KINDS:
+            raise ctx.error(at, f"{op} cannot compare a group of fields; use exists, or name one field inside it")
+        return compile_op(arg, get, kind, name, at, ctx)
+    return compile_checked
+
+
+_VALUE = "a literal, {param: NAME}, {param: NAME, by: PATH}, {field: PATH} or {field: PATH, plus_bp: N}"
+OPERATORS: dict[str, Operator] = {op.name: op for op in (
+    Operator("eq", "any value", _VALUE, "unknown", _compile_value_op("eq"), "equal to the operand"),
+    Operator("ne", "any value", _VALUE, "unknown", _compile_value_op("ne"), "different from the operand"),
+    Operator("lt", "numbers, dates, counts", _VALUE, "unknown", _compile_value_op("lt"), "less than the operand"),
+    Operator("le", "numbers, dates, counts", _VALUE, "unknown", _compile_value_op("le"), "at most the operand"),
+    Operator("gt", "numbers, dates, counts", _VALUE, "unknown", _compile_value_op("gt"), "more than the operand"),
+    Operator("ge", "numbers, dates, counts", _VALUE, "unknown", _compile_value_op("ge"), "at least the operand"),
+    Operator("in", "any value", "a non-empty list, or {param: NAME}", "unknown", _compile_value_op("in"),
+             "one of the listed values"),
+    Operator("not_in", "any value", "a non-empty list, or {param: NAME}", "unknown", _compile_value_op("not_in"),
+             "none of the listed values"),
+    Operator("matches", "text", "an RE2 regular expression (1-200 characters)", "unknown",
+             _compile_value_op("matches"), "the text contains a match of the pattern"),
+    Operator("within_days", "dates", "a number of days, or {param: NAME}", "unknown",
+             _compile_value_op("within_days"), "on or before the as-of date, and at most that many days before it"),
+    Operator("within_months", "dates", "a number of months, or {param: NAME}", "unknown",
+             _compile_value_op("within_months"),
+             "on or before the as-of date, and at most that many calendar months before it"),
+    Operator("exists", "any field, or a group of fields", "true or false", "holds",
+             _compile_exists,
+             "`exists: true`: the file records the field (in `require`, an absent field is unknown: a fact to "
+             "record; in `select`, `when` and `where`, it is false); `exists: false`: the field is absent"),
+)}
+
+
+def _span_compare(op: str, span: Span, right: Any, s: Scope) -> Truth:
+    """Settle a comparison of an open aggregate with a value only when every value in the span agrees."""
+    low, high = span.low, span.high
+    try:
+        if op in ("lt", "le", "gt", "ge"):
+            compare = _COMPARE[op]
+            at_low = None if low is None else compare(low, right)
+            at_high = None if high is None else compare(high, right)
+            # lt/le hold everywhere if they hold at the top; gt/ge if they hold at the bottom
+            sure, never = (at_high, at_low) if op in ("lt", "le") else (at_low, at_high)
+            if sure is True:
+                return True
+            if never is False:
+                return False
+        elif op in ("eq", "ne"):
+            outside = (low is not None and right < low) or (high is not None and right > high)
+            if outside:
+                return op == "ne"
+    except TypeError:
+        return False
+    s.missing.append(span.missing)
+    return None
+
+
+def _span_in(span: Span, choices: frozenset, negate: bool, s: Scope) -> Truth:
+    if span.low is not None and span.high is not None and isinstance(span.low, int):
+        inside = {v in choices for v in range(span.low, span.high + 1)}
+        if len(inside) == 1:
+            return (not inside.pop()) if negate else inside.pop()
+    s.missing.append(span.missing)
+    return None
+
+
+def operator_table() -> str:
+    """The operators as a Markdown table, for docs/rule-packs.md (a test keeps the two the same)."""
+    words = {"unknown": "unknown (a fact to record)", "holds": "see the operator", "fails": "false"}
+    rows = ["| operator | compares | written with | holds when | field not recorded |", "|---|---|---|---|---|"]
+    rows += [f"| `{op.name}` | {op.takes} | {op.operand} | {op.doc} | {words[op.on_missing]} |"
+             for op in OPERATORS.values()]
+    return "\n".join(rows) + "\n"
+
+
+# ------------------------------------------------------------------------------------------------ combinators
 def compile_condition(node: Any, at: tuple, ctx: Context) -> Predicate:
     if not isinstance(node, dict) or not node:
         raise ctx.error(at, "a condition must be a mapping such as {field: fund.qdia, eq: true}")
@@ -85,61 +340,89 @@ def compile_condition(node: Any, at: tuple, ctx: Context) -> Predicate:
         if len(node) != 1:
             raise ctx.error(at, "'not' takes one condition and nothing beside it")
         inner = compile_condition(node["not"], at + ("not",), ctx)
-        return lambda s: not inner(s)
+        return lambda s: None if (v := inner(s)) is None else not v
     return _compile_leaf(node, at, ctx)
 
 
-def needed_fields(node: Any, negated: bool = False) -> tuple[str, ...]:
-    """The field paths a compiled (so well-formed) condition needs recorded: those whose absence alone makes a
-    comparison count against it. A finding names the missing ones, so "not recorded" says what to fill in.
-    Aggregates skip missing values, so they need none."""
-    if "all" in node or "any" in node:
-        return tuple(dict.fromkeys(p for c in node.get("all") or node["any"] for p in needed_fields(c, negated)))
-    if "not" in node:
-        return needed_fields(node["not"], not negated)
-    if "field" not in node:
-        return ()
-    op = next(k for k in node if k in OPERATORS)
-    holds_when_missing = op in ("ne", "not_in") or (op == "exists" and node[op] is False)
-    if holds_when_missing != negated:
-        return ()
-    operand = node[op].get("field") if isinstance(node[op], dict) else None
-    return tuple(p for p in (node["field"], operand) if isinstance(p, str))
+def field_paths(node: Any) -> tuple[str, ...]:
+    """Every plan field a (well-formed) condition reads, in order: what a rule needs recorded to be decided."""
+    found: list[str] = []
+
+    def walk(n: Any) -> None:
+        if isinstance(n, dict):
+            for key, value in n.items():
+                if key in ("field", "distinct", "sum", "min", "max", "by") and isinstance(value, str):
+                    found.append("fund." + value.split(".", 1)[1] if value.startswith("selected.") else value)
+                else:
+                    walk(value)
+        elif isinstance(n, list):
+            for item in n:
+                walk(item)
+    walk(node)
+    return tuple(dict.fromkeys(found))
 
 
 def _all_of(parts: tuple[Predicate, ...]) -> Predicate:
-    """Conjunction as a balanced tree of `and`s: no generator or loop per call, short-circuit kept."""
+    """Kleene conjunction as a balanced tree: false if any part is false, else unknown if any part is unknown.
+
+    A part that comes back false after an unknown one drops the facts the unknown one noted: they no longer
+    matter to the answer."""
     if len(parts) == 1:
         return parts[0]
     left, right = _all_of(parts[: len(parts) // 2]), _all_of(parts[len(parts) // 2:])
-    return lambda s: left(s) and right(s)
+
+    def both(s: Scope) -> Truth:
+        mark = len(s.missing)
+        a = left(s)
+        if a is False:
+            return False
+        b = right(s)
+        if b is False:
+            del s.missing[mark:]
+            return False
+        return None if a is None or b is None else True
+    return both
 
 
 def _any_of(parts: tuple[Predicate, ...]) -> Predicate:
-    """Disjunction, built as `_all_of` is."""
+    """Kleene disjunction, built as `_all_of` is: true if any part is true, else unknown if any is unknown."""
     if len(parts) == 1:
         return parts[0]
     left, right = _any_of(parts[: len(parts) // 2]), _any_of(parts[len(parts) // 2:])
-    return lambda s: left(s) or right(s)
+
+    def either(s: Scope) -> Truth:
+        mark = len(s.missing)
+        a = left(s)
+        if a is True:
+            return True
+        b = right(s)
+        if b is True:
+            del s.missing[mark:]
+            return True
+        return None if a is None or b is None else False
+    return either
 
 
 def _compile_leaf(node: dict, at: tuple, ctx: Context) -> Predicate:
     subjects = [k for k in node if k in SUBJECTS]
     operators = [k for k in node if k in OPERATORS]
     unknown = [k for k in node if k not in SUBJECTS and k not in OPERATORS and k not in ("where", "distinct")]
+    names = ", ".join(OPERATORS)
     if unknown:
-        raise ctx.error(at + (unknown[0],), f"unknown operator {unknown[0]!r}; operators are {', '.join(OPERATORS)}; "
+        raise ctx.error(at + (unknown[0],), f"unknown operator {unknown[0]!r}; operators are {names}; "
                                             f"combinators are all, any, not")
     if len(subjects) != 1:
         raise ctx.error(at, f"a comparison needs exactly one of {', '.join(SUBJECTS)} (found {len(subjects)})")
     if len(operators) != 1:
-        raise ctx.error(at, f"a comparison needs exactly one operator of {', '.join(OPERATORS)} (found {len(operators)})")
+        raise ctx.error(at, f"a comparison needs exactly one operator of {names} (found {len(operators)})")
     subject, op = subjects[0], operators[0]
     get, kind = _compile_subject(node, subject, at, ctx)
-    return _compile_operator(op, node[op], get, kind, at + (op,), ctx)
+    name = node["field"] if subject == "field" else None
+    return OPERATORS[op].compile(node[op], get, kind, name, at + (op,), ctx)
 
 
-def _compile_subject(node: dict, subject: str, at: tuple, ctx: Context) -> tuple[Callable[[Scope], Any], str]:
+# ------------------------------------------------------------------------------------------------ aggregates
+def _compile_subject(node: dict, subject: str, at: tuple, ctx: Context) -> tuple[Getter, str]:
     if subject == "field":
         for extra in ("where", "distinct"):
             if extra in node:
@@ -147,7 +430,7 @@ def _compile_subject(node: dict, subject: str, at: tuple, ctx: Context) -> tuple
         return _compile_path(node["field"], at + ("field",), ctx)
     if ctx.in_where:
         raise ctx.error(at + (subject,), "aggregates cannot be nested inside another aggregate's 'where'")
-    inner = replace(ctx, in_where=True)
+    inner = replace(ctx, in_where=True, in_require=False)
     where = compile_condition(node["where"], at + ("where",), inner) if "where" in node else always
     if subject == "count":
         if node["count"] != "funds":
@@ -156,9 +439,8 @@ def _compile_subject(node: dict, subject: str, at: tuple, ctx: Context) -> tuple
             if not isinstance(node["distinct"], str) or not node["distinct"].startswith("fund."):
                 raise ctx.error(at + ("distinct",), "distinct names a fund field, e.g. distinct: fund.asset_class")
             key, _ = _compile_path(node["distinct"], at + ("distinct",), inner)
-            return _aggregate(node, at, inner, where, lambda s, funds: len(
-                {key(Scope(s.plan, s.as_of, fund)) for fund in funds} - {None})), "integer"
-        return _aggregate(node, at, inner, where, lambda s, funds: len(funds)), "integer"
+            return _aggregate(node, at, inner, where, _distinct(key, node["distinct"])), "integer"
+        return _aggregate(node, at, inner, where, _count), "integer"
     if "distinct" in node:
         raise ctx.error(at + ("distinct",), "distinct belongs to count")
     get, kind = _compile_path(node[subject], at + (subject,), inner)
@@ -166,85 +448,176 @@ def _compile_subject(node: dict, subject: str, at: tuple, ctx: Context) -> tuple
         raise ctx.error(at + (subject,), f"{subject} adds up a fund field, e.g. {subject}: fund.expense_ratio")
     if kind not in ("number", "integer"):
         raise ctx.error(at + (subject,), f"{node[subject]} is {kind}, not a number; {subject} needs numbers")
-    reduce = {"sum": sum, "min": lambda v: min(v) if v else None, "max": lambda v: max(v) if v else None}[subject]
-
-    def total(s: Scope, funds: list[dict]) -> Any:
-        values = (get(Scope(s.plan, s.as_of, fund)) for fund in funds)
-        return reduce([v for v in values if v is not None])
-
-    return _aggregate(node, at, inner, where, total), "number"
+    return _aggregate(node, at, inner, where, _totals(subject, get, node[subject])), "number"
 
 
-Reduce = Callable[[Scope, list[dict]], Any]
+# A reducer takes the scope and the funds sorted by membership: (members, maybe members, their missing facts).
+Reduce = Callable[[Scope, list[dict], list[dict], list], Any]
 
 
-def _aggregate(node: dict, at: tuple, ctx: Context, where: Predicate, reduce: Reduce) -> Callable[[Scope], Any]:
-    """An aggregate over the funds its `where` selects, computed once per plan (or once per group) and memoised.
+def _count(_: Scope, members: list[dict], maybe: list[dict], missing: list) -> Any:
+    return len(members) if not maybe else Span(len(members), len(members) + len(maybe), missing)
+
+
+def _distinct(key: Getter, path: str) -> Reduce:
+    def distinct(s: Scope, members: list[dict], maybe: list[dict], missing: list) -> Any:
+        values, open_ = set(), 0
+        facts = list(missing)
+        for fund in members:
+            value = key(Scope(s.plan, s.as_of, fund))
+            if value is None:
+                open_ += 1
+                facts.append((path, fund))
+            else:
+                values.add(value)
+        open_ += len(maybe)
+        return len(values) if not open_ else Span(len(values), len(values) + open_, facts)
+    return distinct
+
+
+def _totals(subject: str, get: Getter, path: str) -> Reduce:
+    def total(s: Scope, members: list[dict], maybe: list[dict], missing: list) -> Any:
+        known, facts = [], list(missing)
+        for fund in members:
+            value = get(Scope(s.plan, s.as_of, fund))
+            if value is None:
+                facts.append((path, fund))
+            else:
+                known.append(value)
+        if subject == "sum":
+            result = sum(known)
+            return result if len(facts) == len(missing) and not maybe else Span(None, None, facts)
+        if not known and not facts and not maybe:
+            return None if subject != "sum" else 0
+        if len(facts) == len(missing) and not maybe:
+            return min(known) if subject == "min" else max(known)
+        if not known:
+            return Span(None, None, facts)
+        return Span(None, min(known), facts) if subject == "min" else Span(max(known), None, facts)
+    return total
+
+
+def _sort(s: Scope, funds: list[dict], where: Predicate, selected: dict | None = None
+          ) -> tuple[list[dict], list[dict], list]:
+    """(funds that pass `where`, funds it cannot decide for, the facts that would decide them)."""
+    members, maybe, missing = [], [], []
+    for fund in funds:
+        scope = Scope(s.plan, s.as_of, fund, selected)
+        verdict = where(scope)
+        if verdict is True:
+            members.append(fund)
+        elif verdict is None:
+            maybe.append(fund)
+            missing.extend(scope.missing)
+    return members, maybe, missing
+
+
+def _aggregate(node: dict, at: tuple, ctx: Context, where: Predicate, reduce: Reduce) -> Getter:
+    """An aggregate over the funds its `where` selects, computed once per plan (or once per group) and cached.
 
     Without `selected.`, the matching funds are the same for every fund of the plan: one scan and one value per
     plan. A `where` that ties the fund to the rule's own fund by equality (`fund.X eq selected.Y`, alone or
     beside `selected.`-free conditions in an `all`) is a group-by: one scan files the funds by X, and each fund
-    looks up its group. Any other use of `selected.` scans the menu per fund, as written. Funds are reduced in
-    menu order in every case, so sums of floats come out bit for bit the same.
+    that records its Y looks up its group (one that does not is compared fund by fund, which settles what it
+    can). Any other use of `selected.` scans the menu per fund, within a budget of `MAX_SCANS`
+    fund scopes per plan. Funds are reduced in menu order in every case, so sums come out bit for bit the same.
     """
-    token = object()  # this aggregate's entry in the plan's memo
+    token = object()  # this aggregate's entry in the plan's cache
     join = _equality_join(node.get("where"), at + ("where",), ctx)
+    def per_fund(s: Scope) -> Any:
+        cache = s.cache if s.cache is not None else {}
+        spent = cache.get(_SCANS, 0) + len(s.plan["menu"])
+        if spent > MAX_SCANS:
+            raise BudgetExceeded(format_path(at))
+        cache[_SCANS] = spent
+        return reduce(s, *_sort(s, s.plan["menu"], where, s.fund))
+
     if join is None and _mentions_selected(node.get("where")):
-        return lambda s: reduce(s, [f for f in s.plan["menu"] if where(Scope(s.plan, s.as_of, f, s.fund))])
+        return per_fund
 
     if join is None:
         def per_plan(s: Scope) -> Any:
-            memo = s.memo if s.memo is not None else {}
-            if token not in memo:
-                memo[token] = reduce(s, [f for f in s.plan["menu"] if where(Scope(s.plan, s.as_of, f))])
-            return memo[token]
+            cache = s.cache if s.cache is not None else {}
+            if token not in cache:
+                cache[token] = reduce(s, *_sort(s, s.plan["menu"], where))
+            return cache[token]
         return per_plan
 
     keep, fund_keys, selected_keys = join
 
     def per_group(s: Scope) -> Any:
-        memo = s.memo if s.memo is not None else {}
-        if token not in memo:
-            memo[token] = _Groups(s, keep, fund_keys)
-        groups: _Groups = memo[token]
-        key = _group_key(Scope(s.plan, s.as_of, None, s.fund), selected_keys)
-        if groups.index is None or key is _UNHASHABLE:  # a value no dict can hold: compare one by one
-            funds = [f for f in s.plan["menu"] if where(Scope(s.plan, s.as_of, f, s.fund))]
-            return reduce(s, funds)
+        cache = s.cache if s.cache is not None else {}
+        if token not in cache:
+            cache[token] = _Groups(s, keep, fund_keys)
+        groups: _Groups = cache[token]
+        key = _group_key(Scope(s.plan, s.as_of, None, s.fund), *selected_keys)
+        if groups.index is None or key is _UNHASHABLE or key is None:  # compare one by one, as written
+            return per_fund(s)
         if key not in groups.values:
-            groups.values[key] = reduce(s, groups.index.get(key, []) if key is not None else [])
+            members, maybe, missing = groups.members(key)
+            groups.values[key] = reduce(s, members, maybe, missing)
         return groups.values[key]
     return per_group
 
 
 _UNHASHABLE = object()
+_NO_GROUP = ("no group",)
+_ANY = ("any group",)  # the cache entry for a fund whose own join value is not recorded  # a key no fund's key equals (see _group_key)
+_SCANS = object()  # the cache entry that counts the fund scopes built by per-fund scans
 
 
 class _Groups:
-    """One plan's funds that pass the `selected.`-free part of a `where`, filed by their join values."""
+    """One plan's funds that may pass the `selected.`-free part of a `where`, filed by their join values.
 
-    __slots__ = ("index", "values")
+    A fund whose join value is not (wholly) recorded may belong to any group whose recorded parts it matches: it
+    is kept aside and joins those groups as a maybe-member, as is a fund whose `keep` is unknown."""
 
-    def __init__(self, s: Scope, keep: Predicate, keys: tuple[Callable[[Scope], Any], ...]):
+    __slots__ = ("index", "values", "open")
+
+    def __init__(self, s: Scope, keep: Predicate, keys: tuple[tuple[Getter, ...], tuple[str, ...]]):
         self.values: dict = {}  # group key -> the aggregate's value, filled as funds ask
-        self.index: dict[tuple, list[dict]] | None = {}
+        self.index: dict[tuple, list[tuple[dict, Truth, list]]] | None = {}
+        self.open: list[tuple[dict, tuple, list]] = []  # (fund, its join values with None for missing, facts)
         for fund in s.plan["menu"]:
             scope = Scope(s.plan, s.as_of, fund)
-            if not keep(scope):
+            kept = keep(scope)
+            if kept is False:
                 continue
-            key = _group_key(scope, keys)
+            key = _group_key(scope, *keys)
             if key is _UNHASHABLE:
                 self.index = None
                 return
-            if key is not None:
-                self.index.setdefault(key, []).append(fund)
+            if key is None:
+                self.open.append((fund, tuple(get(scope) for get in keys[0]), scope.missing))
+            elif key is not _NO_GROUP:
+                self.index.setdefault(key, []).append((fund, kept, scope.missing))
+
+    def members(self, key: tuple) -> tuple[list[dict], list[dict], list]:
+        """(funds in the group, funds that may be, the facts that would decide them); members in menu order."""
+        members: list[dict] = []
+        maybe: list[dict] = []
+        missing: list = []
+        for fund, kept, lacking in (self.index or {}).get(key, []):
+            (members if kept else maybe).append(fund)
+            if not kept:
+                missing.extend(lacking)
+        for fund, partial, lacking in self.open:
+            if all(v is None or v == k for v, k in zip(partial, key, strict=True)):
+                maybe.append(fund)
+                missing.extend(lacking)
+        return members, maybe, missing
 
 
-def _group_key(s: Scope, getters: tuple[Callable[[Scope], Any], ...]) -> Any:
-    """The values an equality join compares, or None when one is missing (`eq` never holds against a missing
-    value, nor NaN against anything), or _UNHASHABLE."""
+def _group_key(s: Scope, getters: tuple[Getter, ...], paths: tuple[str, ...]) -> Any:
+    """The values an equality join compares, or None when one is missing (`eq` can neither hold nor fail against
+    a missing value: the fact is noted), or _UNHASHABLE."""
     key = tuple(get(s) for get in getters)
-    if any(v is None or v != v for v in key):
+    if any(v != v for v in key):  # NaN equals nothing, itself included: a group no fund belongs to
+        return _NO_GROUP
+    if None in key:
+        for value, path in zip(key, paths, strict=True):
+            if value is None:
+                _note(s, path)
         return None
     try:
         hash(key)
@@ -261,15 +634,22 @@ def _mentions_selected(node: Any) -> bool:
     return isinstance(node, str) and node.startswith("selected.")
 
 
-def _equality_join(where: Any, at: tuple, ctx: Context
-                   ) -> tuple[Predicate, tuple[Callable[[Scope], Any], ...], tuple[Callable[[Scope], Any], ...]] | None:
+Keys = tuple[tuple[Getter, ...], tuple[str, ...]]
+
+
+def _equality_join(where: Any, at: tuple, ctx: Context) -> tuple[Predicate, Keys, Keys] | None:
     """A `where` read as (the `selected.`-free conditions, the fund sides, the selected sides) of its
-    `fund.X eq selected.Y` conjuncts; None when it has no such conjunct or another use of `selected.`."""
+    `fund.X eq selected.Y` conjuncts, each side as (getters, paths); None when it has no such conjunct or
+    another use of `selected.`."""
     if not isinstance(where, dict):
         return None
     conjuncts = where["all"] if set(where) == {"all"} else [where]
     at_of = (lambda i: at + ("all", i)) if set(where) == {"all"} else (lambda i: at)
-    plain, fund_keys, selected_keys = [], [], []
+    plain: list[Predicate] = []
+    fund_keys: list[Getter] = []
+    selected_keys: list[Getter] = []
+    fund_paths: list[str] = []
+    selected_paths: list[str] = []
     for i, part in enumerate(conjuncts):
         if not _mentions_selected(part):
             plain.append(compile_condition(part, at_of(i), ctx))
@@ -280,10 +660,12 @@ def _equality_join(where: Any, at: tuple, ctx: Context
         fund_path, selected_path = sides
         fund_keys.append(_compile_path(fund_path, at_of(i), ctx)[0])
         selected_keys.append(_compile_path(selected_path, at_of(i), ctx)[0])
+        fund_paths.append(fund_path)
+        selected_paths.append(selected_path)
     if not fund_keys:
         return None
     keep = plain[0] if len(plain) == 1 else (_all_of(tuple(plain)) if plain else always)
-    return keep, tuple(fund_keys), tuple(selected_keys)
+    return keep, (tuple(fund_keys), tuple(fund_paths)), (tuple(selected_keys), tuple(selected_paths))
 
 
 def _join_sides(part: Any) -> tuple[str, str] | None:
@@ -300,7 +682,8 @@ def _join_sides(part: Any) -> tuple[str, str] | None:
     return paths["fund"], paths["selected"]
 
 
-def _compile_path(path: Any, at: tuple, ctx: Context) -> tuple[Callable[[Scope], Any], str]:
+# ------------------------------------------------------------------------------------------------ fields and values
+def _compile_path(path: Any, at: tuple, ctx: Context) -> tuple[Getter, str]:
     if not isinstance(path, str) or not path:
         raise ctx.error(at, "a field path is text such as fund.expense_ratio")
     parts = tuple(path.split("."))
@@ -336,7 +719,12 @@ def _dig(value: Any, parts: tuple) -> Any:
     return value
 
 
-def _compile_operand(value: Any, kind: str, at: tuple, ctx: Context) -> Callable[[Scope], Any]:
+def _operand_path(value: Any) -> str | None:
+    """The field an operand reads (`{field: PATH}`, with or without `plus_bp`), or None for a value."""
+    return value["field"] if isinstance(value, dict) and isinstance(value.get("field"), str) else None
+
+
+def _compile_operand(value: Any, kind: str, at: tuple, ctx: Context) -> Getter:
     """A literal, a tunable parameter (`{param: name}`, optionally `by:` a field), or another field."""
     if isinstance(value, dict) and "param" in value and set(value) <= {"param", "by"}:
         name = value["param"]
@@ -363,8 +751,7 @@ def _compile_operand(value: Any, kind: str, at: tuple, ctx: Context) -> Callable
         bp = _compile_operand(value["plus_bp"], "number", at + ("plus_bp",), ctx)
         return lambda s: None if (v := get(s)) is None or (n := bp(s)) is None else v + n / 10_000
     if isinstance(value, dict):
-        raise ctx.error(at, "an operand is a literal, {param: NAME}, {param: NAME, by: PATH}, {field: PATH} or "
-                            "{field: PATH, plus_bp: N}")
+        raise ctx.error(at, f"an operand is {_VALUE}")
     _check_literal(value, kind, at, ctx)
     return lambda s: value
 
@@ -380,17 +767,10 @@ def _parameter(name: Any, at: tuple, ctx: Context) -> Any:
 def _months_before(day: date, months: int) -> date:
     """The same day `months` calendar months earlier (the month's last day when it is shorter); "within 14
     months" of 2026-11-25 starts on 2025-09-25."""
-    index = day.year * 12 + day.month - 1 - months
-    year, month = divmod(index, 12)
+    year, month = divmod(day.year * 12 + day.month - 1 - months, 12)
     if year < 1:
         return date.min
-    month += 1
-    for last in (31, 30, 29, 28):
-        try:
-            return date(year, month, min(day.day, last))
-        except ValueError:
-            continue
-    raise AssertionError("unreachable")
+    return date(year, month + 1, min(day.day, calendar.monthrange(year, month + 1)[1]))
 
 
 def _days_before(day: date, days: int) -> date:
@@ -398,10 +778,14 @@ def _days_before(day: date, days: int) -> date:
     return day - timedelta(days=days) if day.toordinal() > days else date.min
 
 
+def _number(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
 # kind -> (test, "must be ..." words, plural words)
 _KINDS: dict[str, tuple[Callable[[Any], bool], str, str]] = {
-    "number": (lambda v: isinstance(v, (int, float)) and not isinstance(v, bool), "a number", "numbers"),
-    "integer": (lambda v: isinstance(v, (int, float)) and not isinstance(v, bool), "a number", "numbers"),  # 1 < 1.5
+    "number": (_number, "a number", "numbers"),
+    "integer": (_number, "a number", "numbers"),  # 1 < 1.5
     "days": (lambda v: isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= MAX_DAYS,
              f"a whole number of days from 0 to {MAX_DAYS}", "numbers of days"),
     "months": (lambda v: isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= MAX_MONTHS,
@@ -420,67 +804,6 @@ def _fits(value: Any, kind: str) -> bool:
 def _check_literal(value: Any, kind: str, at: tuple, ctx: Context) -> None:
     if not _fits(value, kind):
         raise ctx.error(at, f"must be {_KINDS[kind][1]} here (got {value!r})")
-
-
-_COMPARE = {
-    "eq": lambda a, b: a == b, "ne": lambda a, b: a != b,
-    "lt": lambda a, b: a < b, "le": lambda a, b: a <= b,
-    "gt": lambda a, b: a > b, "ge": lambda a, b: a >= b,
-}
-
-
-def _compile_operator(op: str, arg: Any, get: Callable, kind: str, at: tuple, ctx: Context) -> Predicate:
-    if op == "exists":
-        if not isinstance(arg, bool):
-            raise ctx.error(at, "exists takes true or false")
-        return (lambda s: get(s) is not None) if arg else (lambda s: get(s) is None)
-    if kind not in _KINDS:
-        raise ctx.error(at, f"{op} cannot compare a group of fields; use exists, or name one field inside it")
-    if op in ("in", "not_in"):
-        if isinstance(arg, dict) and set(arg) == {"param"}:
-            name = arg["param"]
-            arg = _parameter(name, at, ctx)
-            if not isinstance(arg, list) or not arg or not all(_fits(item, kind) for item in arg):
-                raise ctx.parameter_error(at + ("param",), name, arg, f"a non-empty list of {_KINDS[kind][2]}")
-        if not isinstance(arg, list) or not arg:
-            raise ctx.error(at, f"{op} takes a non-empty list")
-        for i, item in enumerate(arg):
-            _check_literal(item, kind, at + (i,), ctx)
-        choices = frozenset(arg)
-        if op == "in":
-            return lambda s: get(s) in choices
-        return lambda s: get(s) not in choices  # like ne, holds when the value is missing
-    if op == "matches":
-        if kind != "string":
-            raise ctx.error(at, f"matches needs a text field, not {kind}")
-        pattern = _compile_pattern(arg, at, ctx)
-        return lambda s: isinstance(v := get(s), str) and pattern.search(v[:MAX_MATCH_TEXT]) is not None
-    if op in ("within_days", "within_months"):
-        unit = op.split("_")[1]
-        if kind != "date":
-            raise ctx.error(at, f"{op} needs a date field, not {kind}")
-        if isinstance(arg, dict) and "field" in arg:
-            raise ctx.error(at, f"{op} takes a number of {unit} or {{param: NAME}}, not a field")
-        count = _compile_operand(arg, unit, at, ctx)
-        before = _days_before if unit == "days" else _months_before
-        # a table parameter looked up `by` a field may have no entry and no default: then nothing is within
-        return lambda s: (isinstance(v := get(s), date) and (n := count(s)) is not None
-                          and before(s.as_of, n) <= v <= s.as_of)
-    if op in ("lt", "le", "gt", "ge") and kind not in ("number", "integer", "date"):
-        raise ctx.error(at, f"{op} orders numbers or dates, not {kind}")
-    other = _compile_operand(arg, kind, at, ctx)
-    compare = _COMPARE[op]
-
-    def predicate(s: Scope) -> bool:
-        left, right = get(s), other(s)
-        if left is None or right is None:
-            return op == "ne" and left is not right
-        try:
-            return compare(left, right)
-        except TypeError:
-            return False
-
-    return predicate
 
 
 def _compile_pattern(arg: Any, at: tuple, ctx: Context) -> Any:

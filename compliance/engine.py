@@ -3,14 +3,30 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Any, Literal
 
-from compliance.conditions import Scope
-from compliance.errors import Location
+from compliance.conditions import MAX_SCANS, BudgetExceeded, Scope
+from compliance.errors import InputError, Location, Problem
 from compliance.loader import Document
-from compliance.model import ENDED, Finding, Outcome, OutcomeStatus, Rule, RuleSet, Severity, Waiver, severity_rank
-from compliance.text import fill
+from compliance.model import (
+    ENDED,
+    Fact,
+    Finding,
+    Outcome,
+    OutcomeStatus,
+    Rule,
+    RuleSet,
+    Severity,
+    Waiver,
+    severity_rank,
+)
+from compliance.schemas.plan import PLACEHOLDERS, determination_fields, evidence_fields, field_labels
+from compliance.text import fill, show
 from compliance.waivers import apply_waivers
+
+EVIDENCE = evidence_fields()
+LABELS = field_labels()
+DETERMINATIONS = determination_fields()
 
 
 def applicability(rule: Rule, as_of: date) -> tuple[str, str]:
@@ -57,38 +73,51 @@ def evaluate(ruleset: RuleSet, plan: dict, doc: Document, as_of: date, waivers: 
              ) -> tuple[tuple[Outcome, ...], tuple[Finding, ...]]:
     """Every rule's checklist row, and the findings (waivers applied) in rule order.
 
-    `plan` is the validated data (`validate_plan`); `doc` locates its values in the file.
+    `plan` is the validated data (`validate_plan`); `doc` locates its values in the file. A rule passes, fails,
+    or is undetermined (its findings then name the facts to record); see `_decide`.
     """
-    memo: dict = {}  # aggregates over this plan's menu, computed once for all its rules and funds
-    fund_scopes = [Scope(plan, as_of, fund, memo=memo) for fund in plan["menu"]]
-    raw: list[tuple[Rule, OutcomeStatus, str, int, list[Finding]]] = []
+    cache: dict = {}  # aggregates over this plan's menu, computed once for all its rules and funds
+    fund_scopes = [Scope(plan, as_of, fund, cache=cache) for fund in plan["menu"]]
+    facts = _FactNamer(plan)
+    raw: list[tuple[Rule, OutcomeStatus, str, int, list[Finding], tuple[str, ...]]] = []
     for rule, (state, why, severity) in zip(ruleset.rules, postures(ruleset, as_of), strict=True):
         if state == "not_applicable":
-            raw.append((rule, "not_applicable", why, 0, []))
+            raw.append((rule, "not_applicable", why, 0, [], ()))
             continue
-        checked, findings = _run(rule, plan, doc, as_of, ruleset.parameters, severity, memo, fund_scopes)
-        if not checked:
+        try:
+            checked, findings, evidence = _run(rule, plan, doc, as_of, ruleset.parameters, severity, cache,
+                                               fund_scopes, facts)
+        except BudgetExceeded as exc:
+            raise InputError(Problem(rule.location, f"{rule.id}: its condition at {exc} compares every fund of "
+                                                    f"{doc.file} with every other one ({len(plan['menu'])} funds), "
+                                                    f"more than the {MAX_SCANS:,} comparisons a plan may take; "
+                                                    f"compare by equality (fund.X eq selected.Y), which is "
+                                                    f"indexed")) from None
+        if not checked and not findings:
             why = ("no fund matches its selector" if rule.scope == "fund"
                    else "its when-condition does not hold for this plan")
-            raw.append((rule, "not_applicable", why, 0, []))
+            raw.append((rule, "not_applicable", why, 0, [], ()))
         else:
-            raw.append((rule, "fail" if findings else "pass", why, checked, findings))
+            status: OutcomeStatus = ("fail" if any(f.status != "undetermined" for f in findings)
+                                     else "undetermined" if findings else "pass")
+            raw.append((rule, status, why, checked, findings, evidence))
     known = {rule.id for rule in ruleset.rules}
-    all_findings = [f for *_, fs in raw for f in fs]
+    all_findings = [f for *_, fs, _ in raw for f in fs] + _placeholders(plan, doc, facts)
     waived = apply_waivers(all_findings, waivers, as_of, known)
     by_rule: dict[str, list[Finding]] = {}
     for f in waived:
         by_rule.setdefault(f.rule_id, []).append(f)
     outcomes = []
-    for rule, status, why, checked, _ in raw:
+    for rule, status, why, checked, _, evidence in raw:
         mine = tuple(by_rule.get(rule.id, ()))
         if mine:
             statuses = {f.status for f in mine}
-            status = "fail" if "fail" in statuses else ("watch" if "watch" in statuses else "waived")
-        outcomes.append(Outcome(rule.id, status, why, checked, mine))
+            status = next(s for s in ("fail", "watch", "waived", "undetermined") if s in statuses)
+        outcomes.append(Outcome(rule.id, status, why, checked, mine, evidence))
     for rule_id, group in by_rule.items():
-        if rule_id not in known:  # engine-level findings such as waiver-unmatched have no pack rule
-            outcomes.append(Outcome(rule_id, "fail", "", len(group), tuple(group)))
+        if rule_id not in known:  # engine-level findings (an unmatched waiver, a placeholder) have no pack rule
+            status = "undetermined" if all(f.status == "undetermined" for f in group) else "fail"
+            outcomes.append(Outcome(rule_id, status, "", len(group), tuple(group)))
     return tuple(outcomes), consolidate_watch(waived, {r.id: r for r in ruleset.rules}, as_of)
 
 
@@ -137,52 +166,211 @@ def _watch_item(key: tuple[str, ...], members: list[Finding], rules: dict[str, R
     )
 
 
-def _run(rule: Rule, plan: dict, doc: Document, as_of: date, parameters: dict, severity: Severity, memo: dict,
-         fund_scopes: list[Scope]) -> tuple[int, list[Finding]]:
+Decision = Literal["not_applicable", "pass", "fail", "unrecorded", "undetermined"]
+_PROCESS_CHECKS = ("prudence_process", "practice", "sponsor_policy")
+
+
+def _decide(rule: Rule, scope: Scope, absence_is_finding: bool) -> Decision:
+    """A rule's verdict in one scope, with the facts it lacked left in `scope.missing`.
+
+    The rule speaks of the funds its `select` is known to match (a fund whose selecting fact is not recorded is
+    not among them), applies where `when` holds, and fails only where the recorded facts show `require` unmet. What the file does not record is a fact to record (undetermined), never a violation, with one
+    exception: a rule that checks a documented process, below error, fails when what is missing is only the
+    record of that process (fields the plan format marks as evidence), and says so ("unrecorded").
+    A requirement that holds settles the rule whatever the unknown gates say: it cannot fail.
+    """
+    scope.missing.clear()
+    if rule.select(scope) is not True:  # a rule speaks of the funds the file shows to match its selector
+        return "not_applicable"
+    scope.missing.clear()
+    applies = rule.when(scope)
+    if applies is False:
+        return "not_applicable"
+    held = rule.require(scope)
+    if held is True:
+        return "pass"
+    if applies is True:
+        if held is False:
+            return "fail"
+        if absence_is_finding and all(_is_evidence(item) for item in scope.missing):
+            return "unrecorded"
+    return "undetermined"
+
+
+def _is_evidence(item: Any) -> bool:
+    if isinstance(item, list):
+        return all(_is_evidence(i) for i in item)
+    path = item[0]
+    return ("fund." + path.split(".", 1)[1] if path.startswith("selected.") else path) in EVIDENCE
+
+
+def _run(rule: Rule, plan: dict, doc: Document, as_of: date, parameters: dict, severity: Severity, cache: dict,
+         fund_scopes: list[Scope], facts: _FactNamer) -> tuple[int, list[Finding], tuple[str, ...]]:
+    """(scopes checked, findings failed or undetermined, the recorded facts a pass rests on)."""
+    absence_is_finding = rule.checks in _PROCESS_CHECKS and severity != "error"
     if rule.scope != "fund":
-        scope = Scope(plan, as_of, memo=memo)
-        if not rule.when(scope):
-            return 0, []
-        ok = rule.require(scope)
+        scope = Scope(plan, as_of, cache=cache)
+        decision = _decide(rule, scope, absence_is_finding)
+        if decision == "not_applicable":
+            return 0, [], ()
+        if decision == "pass":
+            return 1, [], _evidence(rule, scope, facts)
         anchor = rule.anchor or (rule.scope if rule.scope == "menu" else "plan",)
-        return 1, [] if ok else [_finding(rule, scope, doc.locate(anchor), None, parameters, severity)]
+        return 1, [_finding(rule, decision, scope, doc.locate(anchor), None, parameters, severity, facts)], ()
     checked, findings = 0, []
-    select, when, require = rule.select, rule.when, rule.require
+    passed: list[Scope] = []
     for i, scope in enumerate(fund_scopes):
-        if not (select(scope) and when(scope)):
+        decision = _decide(rule, scope, absence_is_finding)
+        if decision == "not_applicable":
             continue
         checked += 1
-        if not require(scope):
-            path = ("menu", i) + (rule.anchor[1:] if rule.anchor and rule.anchor[0] == "fund" else ())
-            location = doc.locate(rule.anchor if rule.anchor and rule.anchor[0] != "fund" else path)
-            findings.append(_finding(rule, scope, location, plan["menu"][i]["id"], parameters, severity))
-    return checked, findings
+        if decision == "pass":
+            if len(passed) <= _EVIDENCE_FUNDS:
+                passed.append(scope)
+            continue
+        path = ("menu", i) + (rule.anchor[1:] if rule.anchor and rule.anchor[0] == "fund" else ())
+        location = doc.locate(rule.anchor if rule.anchor and rule.anchor[0] != "fund" else path)
+        findings.append(_finding(rule, decision, scope, location, plan["menu"][i]["id"], parameters, severity,
+                                 facts))
+    if 0 < len(passed) <= _EVIDENCE_FUNDS:
+        evidence = tuple(f"{s.fund['id']}: {line}" for s in passed for line in _evidence(rule, s, facts))  # type: ignore[index]
+    else:
+        evidence = (f"{len(passed)}+ options pass",) if passed else ()
+    return checked, findings, evidence
 
 
-def _finding(rule: Rule, scope: Scope, location: Location, fund_id: str | None, parameters: dict, severity: Severity
-             ) -> Finding:
+_EVIDENCE_FUNDS = 3  # a fund rule's pass lists the facts of at most this many options; more are counted
+
+
+def _evidence(rule: Rule, scope: Scope, facts: _FactNamer) -> tuple[str, ...]:
+    """The recorded facts a pass rests on, in words: "last 404a-5 comparative chart sent: 2026-08-14"."""
+    out = []
+    for path in rule.require_reads:
+        value = _lookup(scope, path)
+        if value is not None and not isinstance(value, list):
+            out.append(f"{facts.label(path)}: {_shown(value)}")
+    return tuple(out)
+
+
+def _shown(value: Any) -> str:
+    """A recorded value in a line: a determination as its date and reference, a group by its recorded parts."""
+    if isinstance(value, dict):
+        if "date" in value:
+            ref = f" ({value['reference']})" if value.get("reference") else ""
+            return f"{_shown(value['date'])}{ref}"
+        return ", ".join(f"{k.replace('_', ' ')} {_shown(v)}" for k, v in value.items() if not isinstance(v, dict))
+    return show(value)
+
+
+def _lookup(scope: Scope, name: str) -> Any:
+    root, *rest = name.split(".")
+    value: Any = scope.fund if root == "fund" else scope.plan.get(root)
+    for part in rest:
+        value = value.get(part) if isinstance(value, dict) else None
+    return value
+
+
+class _FactNamer:
+    """Turns what a condition lacked into facts to record: where in the file, which field, in what words."""
+
+    def __init__(self, plan: dict):
+        self.plan = plan
+
+    @staticmethod
+    def label(path: str) -> str:
+        return LABELS.get(path, path.rsplit(".", 1)[-1].replace("_", " "))
+
+    def facts(self, missing: list) -> tuple[Fact, ...]:
+        out: dict[str, Fact] = {}
+        for item in missing:
+            for path, holder in (item if isinstance(item, list) else (item,)):
+                fact = self._fact(path, holder)
+                out.setdefault(fact.path, fact)
+        return tuple(out.values())
+
+    def _fact(self, path: str, holder: dict | None) -> Fact:
+        root, *rest = path.split(".")
+        if root in ("fund", "selected"):
+            root = "fund"
+        parts = [root, *rest]
+        for k in range(2, len(parts)):  # one determination (date, reference, conclusion) is one fact
+            if ".".join(parts[:k]) in DETERMINATIONS:
+                parts = parts[:k]
+                break
+        field = ".".join(parts)
+        taken = parts[1:] if root == "fund" else parts
+        fund_id = holder.get("id") if root in ("fund", "selected") and isinstance(holder, dict) else None
+        where = f"menu[fund {fund_id}].{'.'.join(taken)}" if fund_id else field
+        return Fact(path=where, field=field, label=self.label(field), fund_id=fund_id)
+
+
+def _finding(rule: Rule, decision: Decision, scope: Scope, location: Location, fund_id: str | None,
+             parameters: dict, severity: Severity, facts: _FactNamer) -> Finding:
     def lookup(name: str) -> Any:
-        root, *rest = name.split(".")
-        value = parameters if root == "param" else (scope.fund if root == "fund" else scope.plan.get(root))
-        for part in rest:
-            value = value.get(part) if isinstance(value, dict) else None
-        return value
+        return parameters.get(name[6:]) if name.startswith("param.") else _lookup(scope, name)
 
-    def absent(path: str) -> str | None:
-        """The shortest part of `path` the plan does not record (`due_diligence.prudence`, not `....date`)."""
-        parts = path.split(".")
-        prefix = next((".".join(parts[:k]) for k in range(2, len(parts) + 1)
-                       if lookup(".".join(parts[:k])) is None), None)
-        if prefix and prefix.startswith("fund."):
-            return f"menu[fund {fund_id}]{prefix[4:]}"
-        return prefix
-
-    message = fill(rule.message, lookup)
-    missing = list(dict.fromkeys(m for m in map(absent, rule.needs) if m))
-    if missing:  # say which fields to fill in, and for which check: "(not recorded)" alone does not
-        message += f" Not recorded: {', '.join(missing)}; {rule.id} looks for {'it' if len(missing) == 1 else 'them'}."
+    status = "watch" if severity == "watch" else "fail"
+    subject = (scope.fund or {}).get("name") or "The plan"
+    if decision == "fail":
+        return Finding(
+            rule_id=rule.id, title=rule.title, severity=severity, status=status,  # type: ignore[arg-type]
+            message=fill(rule.message, lookup), location=location, fund_id=fund_id, citations=rule.citations,
+            remediation=rule.remediation, headline=rule.headline or rule.title,
+        )
+    lacking = facts.facts(scope.missing)
+    labels = _joined(_labels(lacking, fund_id))
+    if decision == "unrecorded":
+        return Finding(
+            rule_id=rule.id, title=rule.title, severity=severity, status=status,  # type: ignore[arg-type]
+            message=(f"{subject}: no documented record of {labels} is in the plan file. {rule.title}: a dated "
+                     f"record in the file shows it."),
+            location=location, fund_id=fund_id, citations=rule.citations, remediation=rule.remediation,
+            headline=f"No documented record: {lacking[0].label}" if lacking else rule.headline or rule.title,
+            facts=lacking,
+        )
     return Finding(
-        rule_id=rule.id, title=rule.title, severity=severity, status="watch" if severity == "watch" else "fail",
-        message=message, location=location, fund_id=fund_id, citations=rule.citations,
-        remediation=rule.remediation, headline=rule.headline or rule.title,
+        rule_id=rule.id, title=rule.title, severity=severity, status="undetermined",
+        message=(f"{subject}: the file does not record {labels}, so this cannot be decided: {rule.title[:1].lower()}"
+                 f"{rule.title[1:]}."),
+        location=location, fund_id=fund_id, citations=rule.citations,
+        remediation=f"Record {labels}" + (f" ({', '.join(f.path for f in lacking)})." if lacking else "."),
+        headline=f"Record {_labels(lacking, fund_id)[0]}" + (f" and {len(lacking) - 1} more" if len(lacking) > 1 else "")
+        if lacking else f"Record the facts {rule.title[:1].lower()}{rule.title[1:]} needs",
+        facts=lacking,
     )
+
+
+PLACEHOLDER_RULE_ID = "plan-file.placeholder"
+
+
+def _placeholders(plan: dict, doc: Document, facts: _FactNamer) -> list[Finding]:
+    """A placeholder ("TODO: ...") is never read as a fact: each is a fact to record, where it stands."""
+    out = []
+    for path in plan.get(PLACEHOLDERS, ()):
+        fund = plan["menu"][path[1]] if path[0] == "menu" else None
+        field = ".".join(("fund",) + path[2:]) if fund is not None else ".".join(path)
+        fact = Fact(path=f"menu[fund {fund['id']}].{'.'.join(path[2:])}" if fund is not None else field,
+                    field=field, label=facts.label(field), fund_id=fund["id"] if fund is not None else None)
+        out.append(Finding(
+            rule_id=PLACEHOLDER_RULE_ID, title="A placeholder stands where a fact belongs", severity="info",
+            status="undetermined", message=f"{fact.path} holds a placeholder, not a fact: record {fact.label}.",
+            location=doc.locate(path), fund_id=fact.fund_id, citations=(),
+            remediation=f"Record {fact.label}, or leave the field out until it is known.",
+            headline=f"Record {fact.label}", facts=(fact,)))
+    return out
+
+
+def _labels(facts: tuple[Fact, ...], own: str | None) -> list[str]:
+    """The facts' labels, once each; a fact of another option names the options: "... (options a, b)"."""
+    others: dict[str, list[str]] = {}
+    for fact in facts:
+        others.setdefault(fact.label, [])
+        if fact.fund_id and fact.fund_id != own:
+            others[fact.label].append(fact.fund_id)
+    return [f"{label} (option{'s' if len(ids) > 1 else ''} {', '.join(ids[:5])}{', ...' if len(ids) > 5 else ''})"
+            if ids else label for label, ids in others.items()]
+
+
+def _joined(words: list[str]) -> str:
+    """`a`, `a and b`, `a, b and c`."""
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1] if words else "a fact"

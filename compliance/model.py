@@ -16,8 +16,12 @@ from compliance.errors import Location
 Severity = Literal["watch", "info", "warning", "error"]
 SEVERITIES: tuple[Severity, ...] = get_args(Severity)
 FAIL_LEVELS = SEVERITIES[1:]
-FindingStatus = Literal["fail", "waived", "watch"]
-OutcomeStatus = Literal["pass", "fail", "waived", "watch", "not_applicable"]
+# `undetermined`: the file does not record a fact the rule needs, so it neither passes nor fails; people read it
+# as "to record". It never fails a check unless the run asks for complete records (--fail-on-unrecorded).
+FindingStatus = Literal["fail", "waived", "watch", "undetermined"]
+OutcomeStatus = Literal["pass", "fail", "waived", "watch", "undetermined", "not_applicable"]
+STATUS_WORDS: dict[str, str] = {"pass": "pass", "fail": "fail", "waived": "waived", "watch": "watch",
+                                "undetermined": "to record", "not_applicable": "not applicable"}
 Scope = Literal["plan", "fund", "menu"]
 BINDING, PENDING, ENDED = "binding", "pending", "ended"
 
@@ -155,9 +159,9 @@ class Rule:
     effective_until: date | None
     pack_id: str
     location: Location
-    select: Callable[[Any], bool]
-    when: Callable[[Any], bool]
-    require: Callable[[Any], bool]
+    select: Callable[[Any], bool | None]
+    when: Callable[[Any], bool | None]
+    require: Callable[[Any], bool | None]
     anchor: tuple[str, ...] | None
     description: str = ""
     tests: tuple[RuleTest, ...] = ()
@@ -165,7 +169,8 @@ class Rule:
     headline: str = ""  # the problem in a few words, as a reviewer would title it
     checks: Checks = "prudence_process"
     relies_on: str = ""  # for an express condition: what reliance of the plan gates it (QDIA relief claimed...)
-    needs: tuple[str, ...] = ()  # field paths `require` needs recorded (conditions.needed_fields)
+    reads: tuple[str, ...] = ()  # every plan field its conditions read (conditions.field_paths): its facts
+    require_reads: tuple[str, ...] = ()  # the fields its requirement reads: what a pass rests on
 
 
 @dataclass(frozen=True)
@@ -228,6 +233,16 @@ class Waiver:
 
 
 @dataclass(frozen=True)
+class Fact:
+    """A fact a rule needs and the plan file does not record: where to write it, and what it is in words."""
+
+    path: str  # where it goes in the plan file: `plan.intends_404c`, `menu[fund vtinx].diversified`
+    field: str  # the field in the plan format's spelling: `fund.diversified`
+    label: str  # in words: "whether the option is itself diversified across issuers and sectors"
+    fund_id: str | None = None
+
+
+@dataclass(frozen=True)
 class Finding:
     """One checklist item that did not pass: failed, waived by the committee, or on watch (pending law)."""
 
@@ -246,6 +261,7 @@ class Finding:
     # a consolidated watch item stands for several per-option findings: their fingerprints, so a baseline
     # written before consolidation still recognises it
     members: tuple[str, ...] = ()
+    facts: tuple[Fact, ...] = ()  # for an undetermined item: the facts to record that would decide it
 
     @property
     def fingerprint(self) -> str:
@@ -279,6 +295,7 @@ class Outcome:
     reason: str = ""
     checked: int = 0
     findings: tuple[Finding, ...] = ()
+    evidence: tuple[str, ...] = ()  # for a pass: the recorded facts it rests on, in words ("label: value")
 
 
 @dataclass(frozen=True)
@@ -299,14 +316,25 @@ class Report:
     waivers: tuple[Waiver, ...] = field(default=())
 
     def counts(self) -> dict[str, int]:
-        """Failing findings by severity, plus waived and watch totals."""
-        out = {s: 0 for s in FAIL_LEVELS} | {"waived": 0, "watch": 0}
+        """Failing findings by severity, plus waived, watch and undetermined totals, and the distinct facts to
+        record (`to_record`) that would settle the undetermined ones."""
+        out = {s: 0 for s in FAIL_LEVELS} | {"waived": 0, "watch": 0, "undetermined": 0}
         for f in self.findings:
             if f.status == "fail":
                 out[f.severity] += 1
             else:
                 out[f.status] += 1
+        out["to_record"] = len(self.facts_to_record())
         return out
+
+    def facts_to_record(self) -> dict[str, tuple[Fact, list[Finding]]]:
+        """Each distinct fact the undetermined items wait on, with those items, in the order first met."""
+        found: dict[str, tuple[Fact, list[Finding]]] = {}
+        for f in self.findings:
+            if f.status == "undetermined":
+                for fact in f.facts:
+                    found.setdefault(fact.path, (fact, []))[1].append(f)
+        return found
 
     def worst(self) -> str | None:
         failing = [f.severity for f in self.findings if f.status == "fail"]

@@ -30,16 +30,18 @@ class RunResult:
     fails: bool = False  # a finding at or above the fail-on level
 
 
-def fails_at(reports: Sequence[Report], fail_on: str) -> bool:
-    """Whether any failing finding reaches `fail_on` (a severity, or `never`)."""
+def fails_at(reports: Sequence[Report], fail_on: str, unrecorded: bool = False) -> bool:
+    """Whether any failing finding reaches `fail_on` (a severity, or `never`). A fact to record never fails a
+    run, unless the run wants complete records (`unrecorded`): then an undetermined item at that level does."""
     if fail_on == "never":
         return False
     threshold = severity_rank(fail_on)
-    return any(f.status == "fail" and severity_rank(f.severity) >= threshold for r in reports for f in r.findings)
+    statuses = ("fail", "undetermined") if unrecorded else ("fail",)
+    return any(f.status in statuses and severity_rank(f.severity) >= threshold for r in reports for f in r.findings)
 
 
 def run_checks(results: Iterable[Report | InputError], fmt: OutputFormat, write: Callable[[str], object], *,
-               fail_on: str = "error", known: dict[str, str | None] | None = None, min_severity: str = "watch",
+               fail_on: str = "error", fail_on_unrecorded: bool = False, known: dict[str, str | None] | None = None, min_severity: str = "watch",
                keep_reports: bool = False, record_fingerprints: bool = False, color: bool = False,
                each: Callable[[], object] = lambda: None) -> RunResult:
     """Consume check results in order and write `fmt` through `write`; return the counts and the verdict.
@@ -65,7 +67,7 @@ def run_checks(results: Iterable[Report | InputError], fmt: OutputFormat, write:
             item = filter_new([item], known)[0]
         run.seen += 1
         run.failing += item.worst() is not None
-        run.fails = run.fails or fails_at([item], fail_on)
+        run.fails = run.fails or fails_at([item], fail_on, fail_on_unrecorded)
         if floor:
             item = replace(item, findings=tuple(f for f in item.findings if severity_rank(f.severity) >= floor))
         if fmt.streams:

@@ -25,8 +25,14 @@ def placeholders(message: str) -> list[str]:
     return [p for m in _PLACEHOLDER.finditer(message) for p in (m.group(1), m.group(2)) if p]
 
 
+_OPTIONAL = re.compile(r"\[\[(.*?)\]\]", re.DOTALL)
+
+
 def fill(message: str, lookup: Callable[[str], Any]) -> str:
-    """Replace each placeholder with the plan's value, formatted for people; missing values say so."""
+    """Replace each placeholder with the plan's value, formatted for people. A `[[...]]` part is kept only when
+    every value it names is recorded, so a sentence that states a fact never prints "(not recorded)" inside it."""
+    message = _OPTIONAL.sub(lambda m: m.group(1) if all(lookup(p) is not None for p in placeholders(m.group(1)))
+                            else "", message)
     def value(m: re.Match) -> str:
         left = lookup(m.group(1))
         if m.group(2):
@@ -42,6 +48,12 @@ def fill(message: str, lookup: Callable[[str], Any]) -> str:
 def counted(n: int, noun: str, plural: str | None = None) -> str:
     """`1 error`, `2 errors`: a count with its noun agreeing."""
     return f"{n} {noun if n == 1 else plural or noun + 's'}"
+
+
+def count_line(c: dict[str, int]) -> str:
+    """`1 error, 4 warnings, 10 info, 1 waived, 4 watch, 41 facts to record`: one plan's counts, in words."""
+    return (f"{counted(c['error'], 'error')}, {counted(c['warning'], 'warning')}, {c['info']} info, "
+            f"{c['waived']} waived, {c['watch']} watch, {counted(c['to_record'], 'fact')} to record")
 
 
 def batch_total(checked: int, failing: int, broken: int) -> str:

@@ -33,6 +33,8 @@ MENU_COLUMNS = (("id", "Option", 14, False), ("name", "Name", 32, False), ("asse
                 ("exposure", "Alternatives", 12, False), ("status", "Status", 7, False))
 FINDING_WIDTH = 120  # characters of 6.5pt DejaVu Sans Mono across a finding block (memo-large.css)
 
+TO_RECORD = "to record"  # a plan fact the file does not record: shown as such, never as a placeholder
+
 
 def _percent(value: Any) -> str:
     """A fee as the findings write it (one formatting for text, JSON, Markdown and memo): 0.00015 is 0.015%."""
@@ -156,8 +158,9 @@ def build_context(report: PlanReport, options: MemoOptions) -> dict:
     facts = plan["plan"]
     governance = plan.get("governance") or {}
     overview = [
-        ("Plan", facts["name"]), ("Sponsor", facts.get("sponsor")), ("EIN / plan number", f"{facts['ein']} / {facts['plan_number']}"),
-        ("Type", facts["type"]), ("Participants", f"{facts['participants']:,}" if facts.get("participants") is not None else None),
+        ("Plan", facts.get("name") or TO_RECORD), ("Sponsor", facts.get("sponsor")),
+        ("EIN / plan number", f"{facts.get('ein') or TO_RECORD} / {facts.get('plan_number') or TO_RECORD}"),
+        ("Type", facts.get("type")), ("Participants", f"{facts['participants']:,}" if facts.get("participants") is not None else None),
         ("Assets", f"${facts['assets_usd']:,.0f}" if facts.get("assets_usd") is not None else None),
         ("Intends 404(c)", facts.get("intends_404c")), ("Transfers", facts.get("transfer_frequency")),
         ("Policy statement reviewed", (governance.get("investment_policy") or {}).get("last_reviewed")),
@@ -170,7 +173,8 @@ def build_context(report: PlanReport, options: MemoOptions) -> dict:
     large = len(menu) > LARGE_MENU
     return {
         "large": _large_plan(menu, action, groups) if large else None,
-        "plan_name": facts["name"], "ein": facts["ein"], "plan_number": facts["plan_number"],
+        "plan_name": report.plan_name, "ein": facts.get("ein") or TO_RECORD,
+        "plan_number": facts.get("plan_number") or TO_RECORD,
         "as_of": report.as_of.isoformat(), "prepared_by": options.prepared_by, "committee": options.committee,
         "overall": overall, "counts": counts, "action": [_finding(f) for f in action],
         "posture": [row for row in posture_rows(report.ruleset, report.as_of) if row["status"] != "not_yet_issued"],

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
-from compliance.conditions import Context, always, compile_condition, needed_fields
+from compliance.conditions import Context, always, compile_condition, field_paths
 from compliance.errors import Location
 from compliance.model import CHECKS_CEILING, Checks, Citation, Rule, RuleTest, Source, severity_rank
 from compliance.text import placeholders
@@ -46,12 +47,13 @@ def compile_rule(ctx: Context, i: int, raw: dict, sources: dict[str, Source],
         effective_until=window.get("until"), pack_id=doc.data["pack"]["id"], location=doc.locate(at),
         select=compile_condition(raw["select"], at + ("select",), ctx) if "select" in raw else always,
         when=compile_condition(raw["when"], at + ("when",), ctx) if "when" in raw else always,
-        require=compile_condition(raw["require"], at + ("require",), ctx),
+        require=compile_condition(raw["require"], at + ("require",), replace(ctx, in_require=True)),
         anchor=tuple(anchor.split(".")) if anchor else None,
         description=(raw.get("description") or "").strip(), tests=tests,
         disabled_reason=disabled[0] if disabled else None,
         headline=(raw.get("headline") or "").strip(), checks=checks, relies_on=(raw.get("relies_on") or "").strip(),
-        needs=needed_fields(raw["require"]),
+        reads=field_paths([raw.get("select"), raw.get("when"), raw["require"]]),
+        require_reads=field_paths(raw["require"]),
     )
 
 

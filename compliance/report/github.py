@@ -10,6 +10,7 @@ from compliance.report.base import OutputFormat
 from compliance.text import printable
 
 _COMMAND = {"error": "error", "warning": "warning", "info": "notice", "watch": "notice"}
+# a fact to record is a notice whatever the rule's severity: it is a question for the file, not a finding
 
 
 def _escape_data(text: str) -> str:
@@ -51,7 +52,8 @@ def _finding_line(f: Finding) -> str:
     message = f.message + (f" [{f.note}]" if f.note else "") + (f"\nBasis: {basis}" if basis else "")
     props = f"file={_escape_property(f.location.file)},line={f.location.line},col={f.location.column}," \
             f"title={_escape_property(title)}"
-    return f"::{_COMMAND[f.severity]} {props}::{_escape_data(message)}"
+    command = "notice" if f.status == "undetermined" else _COMMAND[f.severity]
+    return f"::{command} {props}::{_escape_data(message)}"
 
 
 FORMAT = GithubFormat()

@@ -41,6 +41,10 @@ def _render(reports: Sequence[Report]) -> str:
                                     f"Remediation: {_p(finding.remediation)}"
                                     + (f"\nNote: {_p(finding.note)}" if finding.note else ""))
                     counts["failures"] += 1
+                elif finding is not None and finding.status == "undetermined":
+                    facts = "; ".join(x.path for x in finding.facts)
+                    ET.SubElement(case, "skipped", message=_p(f"to record: {facts}"))
+                    counts["skipped"] += 1
                 elif finding is not None or outcome.status == "not_applicable":
                     why = (f"{finding.status}: {finding.waiver.reason if finding.waiver else finding.message}"
                            if finding is not None else f"not applicable: {outcome.reason}")

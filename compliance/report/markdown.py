@@ -20,11 +20,12 @@ class MarkdownFormat(OutputFormat):
 def _render(reports: Sequence[Report]) -> str:
     as_of = reports[0].as_of.isoformat() if reports else ""
     lines = [f"## plan-compliance: {len(reports)} plan(s) as of {as_of}", "",
-             "| plan | errors | warnings | info | watch | waived |", "|---|---:|---:|---:|---:|---:|"]
+             "| plan | errors | warnings | info | watch | waived | facts to record |",
+             "|---|---:|---:|---:|---:|---:|---:|"]
     for r in reports:
         c = r.counts()
         lines.append(f"| {markdown(r.plan_name)} ({code(r.plan_file)}) | {c['error']} | {c['warning']} | {c['info']} | "
-                     f"{c['watch']} | {c['waived']} |")
+                     f"{c['watch']} | {c['waived']} | {c['to_record']} |")
     for r in reports:
         failing = [f for f in r.findings if f.status == "fail" and f.severity != "info"]
         if not failing:

@@ -43,12 +43,13 @@ def _result(f: Finding, index: dict[str, int]) -> dict[str, Any]:
         region["startColumn"] = f.location.column
     result: dict[str, Any] = {
         "ruleId": f.rule_id,
-        "level": _LEVEL[f.severity],
+        "level": "note" if f.status == "undetermined" else _LEVEL[f.severity],
         "message": {"text": f.message + (f" ({f.note})" if f.note else "")},
         "locations": [{"physicalLocation": {"artifactLocation": {"uri": file_uri(f.location.file)},
                                             "region": region}}],
         "partialFingerprints": {"planCompliance/v1": f.fingerprint},
-        "properties": {"status": f.status, "fund": f.fund_id},
+        "properties": {"status": f.status, "fund": f.fund_id}
+        | ({"factsToRecord": [x.path for x in f.facts]} if f.facts else {}),
     }
     if f.rule_id in index:
         result["ruleIndex"] = index[f.rule_id]

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from compliance.errors import Problem
 from compliance.model import Report
 from compliance.report.base import OutputFormat
-from compliance.text import batch_total, counted, printable
+from compliance.text import batch_total, count_line, printable
 
 
 class SummaryFormat(OutputFormat):
@@ -21,9 +21,7 @@ class SummaryFormat(OutputFormat):
     def render_one(self, report: Report, *, color: bool = False) -> str:
         c = report.counts()
         status = "FAIL" if c["error"] else ("WARN" if c["warning"] else "ok")
-        return (f"{status:<4} {printable(report.plan_file)}: {counted(c['error'], 'error')}, "
-                f"{counted(c['warning'], 'warning')}, {c['info']} info, "
-                f"{c['watch']} watch, {c['waived']} waived\n")
+        return f"{status:<4} {printable(report.plan_file)}: {count_line(c)}\n"
 
     def render_end(self, seen: int, failing: int, broken: int, problems: Sequence[Problem] = ()) -> str:
         return batch_total(seen, failing, broken)

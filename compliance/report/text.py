@@ -8,11 +8,12 @@ import click
 
 from compliance.diff import PlanDiff, summary
 from compliance.errors import Problem
-from compliance.model import Finding, Report, by_fund, severity_rank
+from compliance.model import STATUS_WORDS, Finding, Report, by_fund, severity_rank
 from compliance.report.base import OutputFormat
-from compliance.text import batch_total, counted, lead, lead_path, printable, show
+from compliance.text import batch_total, count_line, lead, lead_path, printable, show
 
-_COLORS = {"error": "red", "warning": "yellow", "info": "cyan", "waived": "green", "watch": "blue"}
+_COLORS = {"error": "red", "warning": "yellow", "info": "cyan", "waived": "green", "watch": "blue",
+           "to record": "magenta"}
 
 
 class TextFormat(OutputFormat):
@@ -38,7 +39,7 @@ FORMAT = TextFormat()
 
 def _order(f: Finding) -> tuple:
     """Failing findings first, worst first; then waived; watch items last (a stable sort keeps rule order)."""
-    return ({"fail": 0, "waived": 1, "watch": 2}.get(f.status, 3), -severity_rank(f.severity))
+    return ({"fail": 0, "waived": 1, "undetermined": 2, "watch": 3}.get(f.status, 4), -severity_rank(f.severity))
 
 
 def _plan(report: Report, color: bool) -> list[str]:
@@ -49,7 +50,7 @@ def _plan(report: Report, color: bool) -> list[str]:
     for fund_id, group in by_fund(report.findings).items():
         lines.append(f"  {'plan' if fund_id is None else 'fund ' + printable(fund_id)}:")
         for f in sorted(group, key=_order):
-            label = f.severity if f.status == "fail" else f.status
+            label = f.severity if f.status == "fail" else STATUS_WORDS[f.status]
             lines.append(f"    {style(label.upper().ljust(7), label)} {f.location}  [{printable(f.rule_id)}] "
                          f"{printable(f.headline or f.title)}")
             lines.append(f"            {lead(f.message)}")
@@ -64,14 +65,8 @@ def _plan(report: Report, color: bool) -> list[str]:
     statuses: dict[str, int] = {}
     for o in report.outcomes:
         statuses[o.status] = statuses.get(o.status, 0) + 1
-    c = report.counts()
-    lines.append(
-        f"  {counted(c['error'], 'error')}, {counted(c['warning'], 'warning')}, {c['info']} info, {c['waived']} waived,"
-        f" {c['watch']} watch"
-        f" | checklist: {statuses.get('pass', 0)} pass, {statuses.get('fail', 0)} fail,"
-        f" {statuses.get('waived', 0)} waived, {statuses.get('watch', 0)} watch,"
-        f" {statuses.get('not_applicable', 0)} not applicable"
-    )
+    lines.append(f"  {count_line(report.counts())} | checklist: "
+                 + ", ".join(f"{statuses.get(s, 0)} {STATUS_WORDS[s]}" for s in STATUS_WORDS))
     return lines
 
 

@@ -75,14 +75,22 @@ def _record(doc: str, fields: dict, **rules: Any) -> dict:
     return _s("dict", doc, schema=fields, **rules)
 
 
-_DETERMINATION = _record(
+def _evidence(entry: dict) -> dict:
+    """Mark a field (and all it holds) as the record of a fiduciary process (a review date, a determination, the
+    minutes), not a fact about an option: a rule that checks a documented process may treat its absence as the
+    finding ("no documented determination is recorded"); the absence of any other fact is only a fact to record."""
+    entry["meta"]["evidence"] = True
+    return entry
+
+
+_DETERMINATION = _evidence(_record(
     "A documented committee determination on one due-diligence factor.",
     {
         "date": _s("date", "When the committee made the determination.", required=True),
         "reference": _s("string", "Where it is recorded: minutes, consultant report, memo.", required=True, empty=False),
         "conclusion": _s("string", "What the committee concluded, in a sentence."),
     },
-)
+))
 
 FUND_SCHEMA: dict = {
     "id": _s("string", "Stable identifier used by waivers and in findings.", required=True,
@@ -102,9 +110,9 @@ FUND_SCHEMA: dict = {
             "share_class": _s("string", "Name of that share class.", required=True),
             "expense_ratio": _fraction("Its expense ratio as a fraction.", required=True, max=0.2),
             "available_to_plan": _s("boolean", "Whether the plan is eligible for it (minimums, platform)."),
-            "reason_not_used": _s("string", "The committee's documented reason for keeping the costlier class "
+            "reason_not_used": _evidence(_s("string", "The committee's documented reason for keeping the costlier class "
                                             "(e.g. revenue sharing credited back to participants), with its record.",
-                                  empty=False),
+                                  empty=False)),
         },
     ),
     "revenue_sharing": _fraction("Revenue sharing paid to the recordkeeper, as a fraction.", max=0.05),
@@ -122,13 +130,13 @@ FUND_SCHEMA: dict = {
     "leverage": _s("string", "Leveraged or inverse design, if any.", allowed=["none", "leveraged", "inverse"]),
     "custodian": _s("string", "Custodian of the option's assets."),
     "benchmark": _s("string", "Broad-based benchmark used in participant disclosures."),
-    "benchmark_rationale": _s("string", "Why the benchmark fits, for multi-asset or alternative options."),
+    "benchmark_rationale": _evidence(_s("string", "Why the benchmark fits, for multi-asset or alternative options.")),
     "esg_strategy": _s("boolean", "Whether the option's stated strategy weighs environmental, social or governance "
                                   "factors (by its prospectus or offering documents)."),
     "contribution_cap_pct": _percent("Sponsor cap on contributions directed to this option, percent."),
     "transfer_fee_first_90_days": _s("boolean", "Whether a fee or restriction applies to transfers out "
                                                 "in the first 90 days."),
-    "last_reviewed": _s("date", "Date the committee last reviewed this option (monitoring)."),
+    "last_reviewed": _evidence(_s("date", "Date the committee last reviewed this option (monitoring).")),
     "redemption_fee": _fraction("Redemption or short-term trading fee, as a fraction of the amount redeemed.",
                                 max=0.2),
     "redemption_fee_days": _s("integer", "Holding period, in days, within which the redemption fee applies.", min=0),
@@ -208,8 +216,9 @@ PLAN_SCHEMA: dict = {
             "asset_based_fee": _fraction("Asset-based recordkeeping fee, as a fraction of plan assets.", max=0.05),
             "revenue_sharing_use": _s("string", "What happens to revenue sharing the options pay.",
                                       allowed=REVENUE_SHARING_USES),
-            "fees_benchmarked": _s("date", "When recordkeeping fees were last benchmarked or put out to bid."),
-            "last_rfp": _s("date", "When the recordkeeping services were last put out to bid (request for proposals)."),
+            "fees_benchmarked": _evidence(_s("date", "When recordkeeping fees were last benchmarked or put out to bid.")),
+            "last_rfp": _evidence(_s("date", "When the recordkeeping services were last put out to bid (request for "
+                                             "proposals).")),
         }),
         "automatic_enrollment": _record("Automatic enrollment.", {
             "offered": _s("boolean", "Whether eligible employees are enrolled unless they opt out.", required=True),
@@ -218,7 +227,7 @@ PLAN_SCHEMA: dict = {
                                                      "default contributions within 90 days."),
         }),
     }, required=True),
-    "governance": _record("Evidence of the fiduciary process.", {
+    "governance": _evidence(_record("Evidence of the fiduciary process.", {
         "investment_policy": _record("Investment policy statement.", {
             "adopted": _s("date", "Date first adopted."),
             "last_reviewed": _s("date", "Date last reviewed by the committee."),
@@ -241,7 +250,7 @@ PLAN_SCHEMA: dict = {
             "service_provider_fees_reviewed": _s("date", "Last documented review of service-provider fees."),
             "qdia_notice_sent": _s("date", "Last annual QDIA notice sent."),
         }),
-    }),
+    })),
     "brokerage_window": _record("Self-directed brokerage window.", {
         "offered": _s("boolean", "Whether the plan offers a window.", required=True),
         "provider": _s("string", "Window provider."),
@@ -249,7 +258,7 @@ PLAN_SCHEMA: dict = {
         "digital_asset_cap_pct": _percent("Cap on digital assets, percent of a participant's balance."),
         "balance_cap_pct": _percent("Cap on the share of a balance that may enter the window."),
         "fees_disclosed": _s("boolean", "Window fees disclosed to participants under 404a-5."),
-        "provider_last_reviewed": _s("date", "Date the committee last reviewed the window provider."),
+        "provider_last_reviewed": _evidence(_s("date", "Date the committee last reviewed the window provider.")),
     }),
     "default_investment": _record("The default for participants who give no investment instructions.", {
         "designation": _s("string", "What is designated: none, one fund, a series (each participant's vintage) or "
@@ -257,8 +266,8 @@ PLAN_SCHEMA: dict = {
         "funds": _s("list", "Menu ids of the designated default: the fund, every vintage of the series, or the "
                             "managed-account option.", schema={"type": "string"}),
         "series_basis": _s("string", "How a participant's vintage is chosen.", allowed=["age", "retirement_year"]),
-        "qdia_relief": _s("boolean", "Whether the plan relies on QDIA relief (29 CFR 2550.404c-5); taken as true "
-                                     "when a default is designated."),
+        "qdia_relief": _s("boolean", "Whether the plan relies on QDIA relief (29 CFR 2550.404c-5); a fact to "
+                                     "record, never assumed from the designation."),
         "manager": _s("string", "Who manages the default.", allowed=DEFAULT_MANAGERS),
         "initial_notice_days": _s("integer", "How many days before a participant's first default investment the "
                                              "plan's procedure gives the initial default notice.", min=0),
@@ -311,15 +320,50 @@ def validate_plan(doc: Document) -> dict:
     if found:
         found.sort(key=lambda p: (p.location.line, p.location.column))
         raise InputError(found)
-    return data
+    return _without_placeholders(data)
+
+
+PLACEHOLDERS = "_placeholders"  # where the cleaned data lists the placeholders it dropped (no rule can name it)
+_PLACEHOLDER_VALUES = frozenset({"00-0000000"})  # the EIN a form leaves when nobody filled it in
+
+
+def _is_placeholder(value: Any) -> bool:
+    return isinstance(value, str) and (value.strip()[:4].upper() == "TODO" or value.strip() in _PLACEHOLDER_VALUES)
+
+
+def _without_placeholders(data: dict) -> dict:
+    """The data with every placeholder ("TODO: ...", EIN 00-0000000) left out, so no rule reads one as a fact;
+    their paths are kept under `PLACEHOLDERS`, to be reported as facts to record."""
+    found: list[tuple] = []
+
+    def clean(value: Any, path: tuple) -> Any:
+        if isinstance(value, dict):
+            kept = {}
+            for key, item in value.items():
+                if _is_placeholder(item):
+                    found.append(path + (key,))
+                else:
+                    kept[key] = clean(item, path + (key,))
+            return kept if len(kept) != len(value) or any(kept[k] is not value[k] for k in kept) else value
+        if isinstance(value, list) and path[:1] == ("menu",) and len(path) == 1:
+            return [clean(item, path + (i,)) for i, item in enumerate(value)]
+        return value
+
+    cleaned = {key: clean(value, (key,)) if key in ("plan", "governance", "brokerage_window", "default_investment",
+                                                    "menu") else value for key, value in data.items()}
+    if not found:
+        return data
+    cleaned[PLACEHOLDERS] = tuple(found)
+    return cleaned
 
 
 def _designate_default(doc: Document, data: dict) -> tuple[dict, list[Problem]]:
     """One view of the default, whichever way the file states it (v1's `qdia: true` or `default_investment`).
 
-    Every designated fund gets `qdia: true` and `default_investment` is filled in, with `qdia_relief` true when a
-    default is designated and the file does not say otherwise, so rules read one set of fields. Returns new
-    data (the input is not changed) and the problems found.
+    Every fund gets `qdia` (true for a designated fund, false for any other: the designation settles it) and
+    `default_investment` is filled in, so rules read one set of fields. Reliance on QDIA relief is a fact of its
+    own: it is false only when nothing is designated, and otherwise stays as the file records it (or absent: a
+    fact to record). Returns new data (the input is not changed) and the problems found.
     """
     menu = data["menu"]
     ids = {fund["id"]: i for i, fund in enumerate(menu)}
@@ -327,7 +371,9 @@ def _designate_default(doc: Document, data: dict) -> tuple[dict, list[Problem]]:
     stated = data.get("default_investment")
     if stated is None:
         if not flagged:
-            return {**data, "default_investment": {"designation": "none", "funds": [], "qdia_relief": False}}, []
+            menu = [fund if fund.get("qdia") is False else {**fund, "qdia": False} for fund in menu]
+            return {**data, "menu": menu,
+                    "default_investment": {"designation": "none", "funds": [], "qdia_relief": False}}, []
         stated = {"designation": "fund" if len(flagged) == 1 else "series", "funds": flagged}
     default = {"funds": [], **stated}
     problems = []
@@ -354,9 +400,11 @@ def _designate_default(doc: Document, data: dict) -> tuple[dict, list[Problem]]:
                                     f"default_investment.funds does not list it"))
     if problems:
         return data, problems
-    default.setdefault("qdia_relief", designation != "none")
+    if designation == "none":
+        default.setdefault("qdia_relief", False)
     chosen = set(named)
-    menu = [{**fund, "qdia": True} if fund["id"] in chosen else fund for fund in menu]
+    menu = [fund if fund.get("qdia") is (fund["id"] in chosen) else {**fund, "qdia": fund["id"] in chosen}
+            for fund in menu]
     return {**data, "menu": menu, "default_investment": default}, []
 
 
@@ -399,6 +447,65 @@ def _fund_named(doc: Document, path: tuple) -> str:
         if isinstance(fid, str) and re.fullmatch(FUND_ID, fid):
             return where.replace(f"menu[{path[1]}]", f"menu[fund {fid}]", 1)
     return where
+
+
+def evidence_fields() -> frozenset[str]:
+    """The catalog paths that record a process (see `_evidence`), in the catalog's spelling (`fund.x.y`)."""
+    found: set[str] = set()
+
+    def walk(prefix: str, fields: dict, inherited: bool) -> None:
+        for name, entry in fields.items():
+            path = f"{prefix}.{name}"
+            marked = inherited or entry["meta"].get("evidence", False)
+            if marked:
+                found.add(path)
+            if entry["type"] == "dict":
+                walk(path, entry.get("schema", {}), marked)
+
+    for section in ("plan", "governance", "brokerage_window", "default_investment"):
+        walk(section, PLAN_SCHEMA[section]["schema"], PLAN_SCHEMA[section]["meta"].get("evidence", False))
+        if PLAN_SCHEMA[section]["meta"].get("evidence"):
+            found.add(section)
+    walk("fund", FUND_SCHEMA, False)
+    return frozenset(found)
+
+
+def determination_fields() -> frozenset[str]:
+    """The catalog paths that hold one committee determination (date, reference, conclusion): one fact to record."""
+    found: set[str] = set()
+
+    def walk(prefix: str, fields: dict) -> None:
+        for name, entry in fields.items():
+            if entry is _DETERMINATION:
+                found.add(f"{prefix}.{name}")
+            elif entry["type"] == "dict":
+                walk(f"{prefix}.{name}", entry.get("schema", {}))
+
+    walk("fund", FUND_SCHEMA)
+    for section in ("plan", "governance", "brokerage_window", "default_investment"):
+        walk(section, PLAN_SCHEMA[section]["schema"])
+    return frozenset(found)
+
+
+def field_labels() -> dict[str, str]:
+    """Each catalog path's label in plain words, for people: "whether the option is itself diversified across
+    issuers and sectors". It is the field's own description, so the docs and the findings say the same thing."""
+    labels: dict[str, str] = {}
+
+    def walk(prefix: str, fields: dict) -> None:
+        for name, entry in fields.items():
+            path = f"{prefix}.{name}"
+            text = (f"a documented determination on {name.replace('_', ' ')}" if entry is _DETERMINATION
+                    else entry["meta"].get("label") or entry["meta"]["doc"])
+            text = text.split("; ")[0].split(" (")[0].rstrip(".")
+            labels[path] = text[:1].lower() + text[1:] if not text[:2].isupper() else text
+            if entry["type"] == "dict":
+                walk(path, entry.get("schema", {}))
+
+    for section in ("plan", "governance", "brokerage_window", "default_investment"):
+        walk(section, PLAN_SCHEMA[section]["schema"])
+    walk("fund", FUND_SCHEMA)
+    return labels
 
 
 def field_catalog() -> dict[str, str]:

@@ -29,37 +29,51 @@ WHERES = {
 }
 
 
-def holds(where_name: str, fund: dict, selected: dict) -> bool:
-    """The `where` conditions above, written out by hand: `eq` never holds for a missing value or NaN."""
-    def eq(a: object, b: object) -> bool:
-        return a is not None and b is not None and a == b
+def truth(where_name: str, fund: dict, selected: dict) -> bool | None:
+    """The `where` conditions above, written out by hand in Kleene's logic: a comparison with a missing value is
+    unknown (None); NaN equals nothing."""
+    def eq(a: object, b: object) -> bool | None:
+        return None if a is None or b is None else a == b
 
+    def both(a: bool | None, b: bool | None) -> bool | None:
+        return False if a is False or b is False else None if a is None or b is None else True
+
+    ac, sac = fund.get("asset_class"), selected.get("asset_class")
+    er, ser = fund.get("expense_ratio"), selected.get("expense_ratio")
     return {
-        "join": lambda: eq(fund.get("asset_class"), selected.get("asset_class")),
-        "mirror": lambda: eq(fund.get("asset_class"), selected.get("asset_class")),
-        "join and filter": lambda: fund.get("vehicle") == "cit" and eq(fund.get("asset_class"), selected.get("asset_class")),
-        "two keys": lambda: (eq(fund.get("asset_class"), selected.get("asset_class"))
-                             and eq(fund.get("share_class"), selected.get("share_class"))),
-        "number key": lambda: eq(fund.get("expense_ratio"), selected.get("expense_ratio")),
+        "join": lambda: eq(ac, sac),
+        "mirror": lambda: eq(sac, ac),
+        "join and filter": lambda: both(fund.get("vehicle") == "cit", eq(ac, sac)),
+        "two keys": lambda: both(eq(ac, sac), eq(fund.get("share_class"), selected.get("share_class"))),
+        "number key": lambda: eq(er, ser),
         "no selected": lambda: fund.get("vehicle") == "cit",
-        "scanned per fund": lambda: (fund.get("expense_ratio") is not None and selected.get("expense_ratio") is not None
-                                     and fund["expense_ratio"] < selected["expense_ratio"]),
+        "scanned per fund": lambda: None if er is None or ser is None else er < ser,
     }[where_name]()
 
 
-def expected(subject: str, funds: list[dict]) -> object:
+def expected(subject: str, members: list[dict], maybe: int) -> tuple[object, object]:
+    """(at least, at most) of the aggregate over the funds that hold and the `maybe` ones that may; equal when
+    nothing is unknown (None: unbounded, or no value at all for min and max of no funds)."""
     if subject == "count":
-        return len(funds)
+        return len(members), len(members) + maybe
     if subject == "distinct":
-        return len({f.get("asset_class") for f in funds} - {None})
-    values = [f["expense_ratio"] for f in funds if f.get("expense_ratio") is not None]
-    return {"sum": sum, "min": lambda v: min(v) if v else None, "max": lambda v: max(v) if v else None}[subject](values)
+        known = {f["asset_class"] for f in members if f.get("asset_class") is not None}
+        open_ = maybe + sum(1 for f in members if f.get("asset_class") is None)
+        return len(known), len(known) + open_
+    values = [f["expense_ratio"] for f in members if f.get("expense_ratio") is not None]
+    unknown = maybe + len(members) - len(values)
+    if subject == "sum":
+        return (sum(values), sum(values)) if not unknown else (None, None)
+    best = (min if subject == "min" else max)(values) if values else None
+    if not unknown:
+        return best, best
+    return (None, best) if subject == "min" else (best, None)
 
 
-def condition(subject: str, where: dict, value: object) -> dict:
+def condition(subject: str, where: dict, op: str, value: object) -> dict:
     head = ({"count": "funds", "distinct": "fund.asset_class"} if subject == "distinct"
             else {"count": "funds"} if subject == "count" else {subject: "fund.expense_ratio"})
-    return {**head, "where": where, **({"exists": False} if value is None else {"eq": value})}
+    return {**head, "where": where, **({"exists": False} if value is None else {op: value})}
 
 
 def compiled(node: dict):  # type: ignore[no-untyped-def]
@@ -78,15 +92,34 @@ FUNDS = st.fixed_dictionaries({
 @given(menu=st.lists(FUNDS, max_size=12), where_name=st.sampled_from(sorted(WHERES)),
        subject=st.sampled_from(["count", "distinct", "sum", "min", "max"]), shared=st.booleans())
 def test_an_aggregate_has_the_value_a_scan_of_the_menu_gives(menu, where_name, subject, shared):
-    """Each fund's aggregate, with one memo shared across the plan's funds or none, equals the hand-made scan."""
+    """Each fund's aggregate, with one cache shared across the plan's funds or none, lies where a hand-made
+    three-valued scan puts it: equal to it when nothing is unknown, and never outside its bounds."""
     plan = {"menu": menu}
-    memo: dict | None = {} if shared else None
+    cache: dict | None = {} if shared else None
     for selected in menu:
-        value = expected(subject, [f for f in menu if holds(where_name, f, selected)])
-        if isinstance(value, float) and math.isnan(value):
+        verdicts = [truth(where_name, f, selected) for f in menu]
+        members = [f for f, v in zip(menu, verdicts, strict=True) if v is True]
+        low, high = expected(subject, members, verdicts.count(None))
+        if any(isinstance(v, float) and math.isnan(v) for v in (low, high)):
             continue  # NaN equals nothing, so no condition can name it; the comparisons below would mean nothing
-        predicate = compiled(condition(subject, WHERES[where_name], value))
-        assert predicate(Scope(plan, TODAY, selected, memo=memo)), (selected, value)
+        nothing = not members and not verdicts.count(None)  # min and max of no funds: no value, and nothing unknown
+        if (low == high and low is not None) or (subject in ("min", "max") and nothing):
+            assert compiled(condition(subject, WHERES[where_name], "eq", low))(
+                Scope(plan, TODAY, selected, cache=cache)) is True, (selected, low)
+            continue
+        if low is not None:
+            assert compiled(condition(subject, WHERES[where_name], "ge", low))(
+                Scope(plan, TODAY, selected, cache=cache)) is True, (selected, low)
+            assert compiled(condition(subject, WHERES[where_name], "lt", low))(
+                Scope(plan, TODAY, selected, cache=cache)) is False, (selected, low)
+        if high is not None:
+            assert compiled(condition(subject, WHERES[where_name], "le", high))(
+                Scope(plan, TODAY, selected, cache=cache)) is True, (selected, high)
+        scope = Scope(plan, TODAY, selected, cache=cache)
+        probe = (low if low is not None else high) if subject not in ("sum",) else 0.0001
+        if probe is not None and low != high:  # an open span cannot settle equality with a value inside it
+            inside = compiled(condition(subject, WHERES[where_name], "eq", probe))(scope)
+            assert inside is None and scope.missing, (selected, low, high)
 
 
 class CountedMenu(list):
@@ -103,12 +136,14 @@ def test_one_plan_scans_its_menu_once_per_aggregate_not_once_per_fund():
     """With a memo shared by the plan's funds, a per-class count scans the menu once for all 500 funds; a `where`
     that is not an equality with the rule's own fund still scans it for each fund, as written."""
     classes = ["us_large_cap_equity", "intermediate_bond", "stable_value", None]
-    funds = [{"asset_class": classes[i % 4], "vehicle": "cit", "expense_ratio": i / 1e5} for i in range(500)]
+    funds = [{"asset_class": classes[i % 4], "vehicle": "cit", "expense_ratio": i / 1e5, "share_class": "I"}
+             for i in range(500)]
     scans = {}
     for name in ("join", "join and filter", "two keys", "no selected", "scanned per fund"):
         menu = CountedMenu(funds)
         predicate = compiled({"count": "funds", "where": WHERES[name], "ge": 0})
-        memo: dict = {}
-        assert all(predicate(Scope({"menu": menu}, TODAY, fund, memo=memo)) for fund in funds)
+        cache: dict = {}
+        assert all(predicate(Scope({"menu": menu}, TODAY, fund, cache=cache)) is not False for fund in funds)
         scans[name] = menu.scans
-    assert scans == {"join": 1, "join and filter": 1, "two keys": 1, "no selected": 1, "scanned per fund": 500}
+    # a fund that does not record its own asset class (one in four) is compared one by one
+    assert scans == {"join": 126, "join and filter": 126, "two keys": 126, "no selected": 1, "scanned per fund": 500}

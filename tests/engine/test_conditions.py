@@ -9,9 +9,10 @@ import pytest
 import yaml
 
 from compliance import api
-from compliance.conditions import Context, compile_condition, needed_fields
+from compliance.conditions import Context, compile_condition, field_paths
 from compliance.errors import InputError
 from compliance.loader import load_bytes
+from compliance.run import fails_at
 from compliance.schemas.plan import field_catalog
 from tests.helpers import TODAY, write_pack, write_plan
 
@@ -54,11 +55,22 @@ CASES = [
     ("plan", "{field: plan.type, in: ['457b']}", {}, "fail"),
     ("plan", "{field: plan.type, not_in: ['457b']}", {}, "pass"),
     ("plan", "{field: plan.type, not_in: ['401k']}", {}, "fail"),
-    ("plan", "{field: plan.sponsor, not_in: ['x']}", {"plan": {"sponsor": None}}, "pass"),
-    ("plan", "{field: plan.sponsor, ne: 'x'}", {"plan": {"sponsor": None}}, "pass"),
-    ("plan", "{field: plan.sponsor, eq: 'x'}", {"plan": {"sponsor": None}}, "fail"),
+    # a fact the file does not record decides nothing, whatever the operator: the rule waits on it
+    ("plan", "{field: plan.sponsor, not_in: ['x']}", {"plan": {"sponsor": None}}, "undetermined"),
+    ("plan", "{field: plan.sponsor, ne: 'x'}", {"plan": {"sponsor": None}}, "undetermined"),
+    ("plan", "{field: plan.sponsor, eq: 'x'}", {"plan": {"sponsor": None}}, "undetermined"),
     ("plan", "{field: plan.sponsor, exists: true}", {}, "pass"),
-    ("plan", "{field: plan.sponsor, exists: true}", {"plan": {"sponsor": None}}, "fail"),
+    ("plan", "{field: plan.sponsor, exists: true}", {"plan": {"sponsor": None}}, "undetermined"),
+    # Kleene: a false part settles all, a true part settles any, whatever the unknown one
+    ("plan", "{all: [{field: plan.sponsor, eq: x}, {field: plan.type, eq: '403b'}]}", {"plan": {"sponsor": None}},
+     "fail"),
+    ("plan", "{all: [{field: plan.sponsor, eq: x}, {field: plan.type, eq: '401k'}]}", {"plan": {"sponsor": None}},
+     "undetermined"),
+    ("plan", "{any: [{field: plan.sponsor, eq: x}, {field: plan.type, eq: '401k'}]}", {"plan": {"sponsor": None}},
+     "pass"),
+    ("plan", "{any: [{field: plan.sponsor, eq: x}, {field: plan.type, eq: '403b'}]}", {"plan": {"sponsor": None}},
+     "undetermined"),
+    ("plan", "{not: {field: plan.sponsor, eq: x}}", {"plan": {"sponsor": None}}, "undetermined"),
     ("plan", "{field: plan.sponsor, exists: false}", {"plan": {"sponsor": None}}, "pass"),
     ("plan", "{field: plan.name, matches: '(?i)^clean'}", {}, "pass"),
     ("plan", "{field: plan.name, matches: 'Dirty'}", {}, "fail"),
@@ -100,11 +112,17 @@ def test_condition(tmp_path, scope, require, patch, expected):
     assert outcome.status == expected, [f.message for f in outcome.findings]
 
 
-def test_missing_field_fails_comparisons_and_ne_holds(tmp_path):
-    pack = write_pack(tmp_path, RULE.format(scope="plan", require="{field: plan.sponsor, eq: x}"))
+@pytest.mark.parametrize("op", ["eq: x", "ne: x", "in: [x]", "not_in: [x]", "matches: x", "exists: true"])
+def test_every_operator_is_undetermined_on_a_missing_field_and_names_it(tmp_path, op):
+    pack = write_pack(tmp_path, RULE.format(scope="plan", require=f"{{field: plan.sponsor, {op}}}"))
     plan = write_plan(tmp_path, {"plan": {"sponsor": None}})
     report = api.check(plan, api.load_rules(["bundled", str(pack)]), TODAY)
-    assert next(o for o in report.outcomes if o.rule_id == "test.rule").status == "fail"
+    outcome = next(o for o in report.outcomes if o.rule_id == "test.rule")
+    assert outcome.status == "undetermined"
+    [finding] = outcome.findings
+    assert [f.path for f in finding.facts] == ["plan.sponsor"] and finding.status == "undetermined"
+    assert not fails_at([report], "info")  # a fact to record never fails a run
+    assert fails_at([report], "error", unrecorded=True)  # unless the run asks for complete records
 
 
 def test_fund_finding_points_at_the_anchor_field_of_that_fund(tmp_path):
@@ -168,30 +186,26 @@ def test_a_condition_compiled_without_pack_origins_reports_an_unfit_parameter_at
     assert "parameter 'fund_review_days' is" in problem.message and "\n" not in problem.message
 
 
-# (require condition, the fields a finding names when they are not recorded)
-NEEDED = [
+# (condition, every plan field it reads)
+READS = [
     ("{field: fund.benchmark, exists: true}", ("fund.benchmark",)),
-    ("{field: fund.benchmark, exists: false}", ()),
-    ("{field: fund.share_class, ne: Investor}", ()),  # holds on a missing value: nothing to ask for
-    ("{field: fund.asset_class, not_in: [stable_value]}", ()),
     ("{not: {field: fund.share_class, ne: Investor}}", ("fund.share_class",)),
-    ("{not: {field: fund.benchmark, exists: true}}", ()),
     ("{field: fund.expense_ratio, lt: {field: fund.lowest_cost_share_class.expense_ratio, plus_bp: 10}}",
      ("fund.expense_ratio", "fund.lowest_cost_share_class.expense_ratio")),
-    ("{all: [{field: fund.liquidity, in: [daily]}, {field: fund.transfer_fee_first_90_days, ne: true}]}",
-     ("fund.liquidity",)),
     ("{any: [{field: governance.adviser.role, eq: '3(38)'}, {field: fund.last_reviewed, within_days: 30}]}",
      ("governance.adviser.role", "fund.last_reviewed")),
-    ("{count: funds, where: {field: fund.benchmark, exists: true}, ge: 1}", ()),  # aggregates skip missing values
+    ("{count: funds, where: {field: fund.benchmark, eq: {field: selected.benchmark}}, distinct: fund.asset_class, "
+     "ge: 1}", ("fund.benchmark", "fund.asset_class")),
 ]
 
 
-@pytest.mark.parametrize("require,needed", NEEDED)
-def test_a_requirement_names_the_fields_whose_absence_fails_it(require, needed):
-    assert needed_fields(yaml.safe_load(require)) == needed
+@pytest.mark.parametrize("condition,reads", READS)
+def test_a_condition_names_every_field_it_reads(condition, reads):
+    assert field_paths(yaml.safe_load(condition)) == reads
 
 
-def test_every_bundled_rule_needs_only_fields_of_the_plan_format(bundled):
+def test_every_bundled_rule_reads_only_fields_of_the_plan_format(bundled):
     catalog = field_catalog()
-    assert all(p in catalog for rule in bundled.rules for p in rule.needs)
-    assert next(r for r in bundled.rules if r.id == "erisa.qdia.diversified").needs == ("fund.diversified",)
+    assert all(p in catalog for rule in bundled.rules for p in rule.reads)
+    rule = next(r for r in bundled.rules if r.id == "erisa.qdia.diversified")
+    assert rule.require_reads == ("fund.diversified",) and "default_investment.qdia_relief" in rule.reads
