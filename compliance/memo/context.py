@@ -19,14 +19,14 @@ class MemoOptions:
     command: str = ""
 
 
-_STATUS_ORDER = {"fail": 0, "watch": 1, "waived": 2, "pass": 3, "not_applicable": 4}
+_STATUS_ORDER = {"fail": 0, "undetermined": 1, "watch": 2, "waived": 3, "pass": 4, "not_applicable": 5}
 
 # Menus with more options than this get the large-plan memo (docs/memo.md): the menu summarised by asset class
 # and status, each action item once per rule, and every option and finding as lines of fixed-width text, which
 # lays out at about 1 ms a line where a table row takes about 20 ms.
 LARGE_MENU = 200
 LINES_PER_BLOCK = 50  # fixed-width lines per block: a page break re-lays out one block, never the whole list
-FUND_STATUSES = ("error", "warning", "info", "watch", "waived", "pass")
+FUND_STATUSES = ("error", "warning", "info", "undetermined", "watch", "waived", "pass")
 # the appendix's columns: (menu row key, heading, width in characters, right-aligned)
 MENU_COLUMNS = (("id", "Option", 14, False), ("name", "Name", 32, False), ("asset_class", "Asset class", 24, False),
                 ("vehicle", "Vehicle", 12, False), ("expense_ratio", "Expense", 8, True), ("qdia", "QDIA", 4, False),
@@ -52,6 +52,8 @@ def _fund_status(findings: list[Finding]) -> str:
     failing = [f for f in findings if f.status == "fail"]
     if failing:
         return max(failing, key=lambda f: severity_rank(f.severity)).severity
+    if any(f.status == "undetermined" for f in findings):
+        return "undetermined"
     if any(f.status == "watch" for f in findings):
         return "watch"
     if findings:
@@ -133,7 +135,7 @@ def build_context(report: PlanReport, options: MemoOptions) -> dict:
                     if fund.get(key)]
         menu.append({
             "id": fund["id"], "name": fund["name"], "asset_class": fund["asset_class"].replace("_", " "),
-            "vehicle": fund["vehicle"].replace("_", " "), "expense_ratio": _percent(fund.get("expense_ratio")),
+            "vehicle": (fund.get("vehicle") or TO_RECORD).replace("_", " "), "expense_ratio": _percent(fund.get("expense_ratio")),
             "qdia": "yes" if fund.get("qdia") else "", "exposure": ", ".join(exposure) or "—",
             "status": _fund_status(grouped.get(fund["id"], [])),
         })
@@ -146,6 +148,8 @@ def build_context(report: PlanReport, options: MemoOptions) -> dict:
     for label, test in (("Errors", lambda f: f.status == "fail" and f.severity == "error"),
                         ("Warnings", lambda f: f.status == "fail" and f.severity == "warning"),
                         ("Information", lambda f: f.status == "fail" and f.severity == "info"),
+                        ("Facts to record (the file does not say; nothing is found until it does)",
+                         lambda f: f.status == "undetermined"),
                         ("Watch items (pending law)", lambda f: f.status == "watch"),
                         ("Waived by the committee", lambda f: f.status == "waived")):
         by_rule: dict[str, list[dict]] = {}

@@ -209,3 +209,10 @@ def test_every_bundled_rule_reads_only_fields_of_the_plan_format(bundled):
     assert all(p in catalog for rule in bundled.rules for p in rule.reads)
     rule = next(r for r in bundled.rules if r.id == "erisa.qdia.diversified")
     assert rule.require_reads == ("fund.diversified",) and "default_investment.qdia_relief" in rule.reads
+
+
+def test_the_operator_table_in_the_docs_is_the_registry():
+    from compliance.conditions import operator_table
+    from tests.helpers import ROOT
+
+    assert operator_table() in (ROOT / "docs" / "rule-packs.md").read_text()

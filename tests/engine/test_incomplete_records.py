@@ -1,0 +1,182 @@
+"""Unknown is not a violation: what a plan file does not record is a fact to record, never a finding of breach.
+
+The property: removing any recorded fact from a plan never creates an error, and never turns a rule that passed or
+did not apply into a failure, except where a rule that checks a documented process (below error) finds the record
+of that process missing, which it says as "no documented record". It may turn any verdict into "to record".
+"""
+
+from __future__ import annotations
+
+import copy
+from datetime import date
+from pathlib import Path
+
+import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from compliance import api
+from compliance.errors import InputError
+from compliance.loader import load_file
+from compliance.waivers import UNMATCHED_RULE_ID
+from tests.helpers import EXAMPLE_PLAN, ROOT, TODAY
+
+CASEBOOK = sorted((ROOT / "tests" / "casebook").glob("[0-9]*.yaml"))
+PLANS = [EXAMPLE_PLAN, *CASEBOOK]
+
+
+def _plan_data(path: Path) -> dict:
+    data = load_file(path).data
+    return data["plan"] if "case" in data else data  # a casebook menu wraps its plan
+
+
+def _leaves(value: object, path: tuple = ()) -> list[tuple]:
+    """Every recorded value's path (mapping keys and list positions), deepest first."""
+    out: list[tuple] = []
+    if isinstance(value, dict):
+        for key, item in value.items():
+            out += _leaves(item, path + (key,))
+    elif isinstance(value, list) and path[:1] == ("menu",) and len(path) == 1:
+        for i, item in enumerate(value):
+            out += _leaves(item, path + (i,))
+    if path and path[0] not in ("schema_version", "waivers") and path[-1] != "id":
+        out.append(path)
+    return out
+
+
+def _without(data: dict, path: tuple) -> dict:
+    out = copy.deepcopy(data)
+    holder = out
+    for part in path[:-1]:
+        holder = holder[part]
+    del holder[path[-1]]
+    return out
+
+
+def _verdicts(report) -> dict[tuple, tuple[str, str, bool]]:
+    """(rule, fund) -> (status, severity, rests on a missing record) of each finding; passes are implied."""
+    return {(f.rule_id, f.fund_id): (f.status, f.severity, bool(f.facts)) for f in report.findings
+            if f.rule_id != UNMATCHED_RULE_ID}
+
+
+def _check(data: dict, folder: Path, bundled, as_of: date):
+    path = folder / "plan.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    return api.check(path, bundled, as_of)
+
+
+@pytest.mark.parametrize("plan_path", PLANS, ids=lambda p: p.stem)
+@settings(max_examples=12, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(pick=st.integers(min_value=0, max_value=10_000))
+def test_removing_a_recorded_fact_never_creates_a_violation(plan_path, pick, bundled, tmp_path):
+    data = _plan_data(plan_path)
+    as_of = TODAY
+    case = load_file(plan_path).data.get("case") if plan_path in CASEBOOK else None
+    if case and case.get("as_of"):
+        as_of = case["as_of"] if isinstance(case["as_of"], date) else date.fromisoformat(case["as_of"])
+    leaves = _leaves(data)
+    path = leaves[pick % len(leaves)]
+    before = _verdicts(_check(data, tmp_path, bundled, as_of))
+    try:
+        after_report = _check(_without(data, path), tmp_path, bundled, as_of)
+    except InputError:
+        return  # a required field: the plan no longer loads, which is a located input error, not a finding
+    for key, (status, severity, unrecorded) in _verdicts(after_report).items():
+        if status != "fail" or before.get(key, ("", "", False))[0] == "fail":
+            continue
+        rule = bundled.rule(key[0])
+        assert severity != "error", f"removing {path} created an error: {key}"
+        assert unrecorded and rule is not None and rule.checks != "express_condition", (
+            f"removing {path} turned {key} into a failure that does not rest on a missing process record")
+
+
+def test_every_plan_stripped_to_a_line_up_gets_no_error(bundled, tmp_path):
+    """Names, classes and fees only (what a recordkeeper's line-up gives): facts to record, never an error."""
+    for plan_path in PLANS:
+        data = _plan_data(plan_path)
+        keep = ("id", "name", "ticker", "share_class", "asset_class", "expense_ratio", "qdia")
+        stripped = {"schema_version": 1, "plan": {k: v for k, v in data["plan"].items() if k in ("name", "type")},
+                    "menu": [{k: v for k, v in f.items() if k in keep} for f in data["menu"]]}
+        if "default_investment" in data:
+            stripped["default_investment"] = {k: v for k, v in data["default_investment"].items()
+                                              if k in ("designation", "funds")}
+        report = _check(stripped, tmp_path, bundled, TODAY)
+        errors = [f.rule_id for f in report.findings if f.status == "fail" and f.severity == "error"]
+        assert errors == [], (plan_path.stem, errors)
+        assert report.counts()["to_record"] > 0
+
+
+def test_an_error_level_rule_cannot_fail_from_an_absence_whatever_the_pack_says(tmp_path, bundled):
+    """A pack that writes an express condition as `exists: true` still gets a fact to record, not an error."""
+    pack = tmp_path / "pack.yaml"
+    pack.write_text(yaml.safe_dump({
+        "pack": {"id": "absence", "title": "t", "version": "1", "jurisdiction": "t", "extends": ["us-federal-sources"]},
+        "rules": [{"id": "t.absence", "title": "The default is diversified", "headline": "h",
+                   "checks": "express_condition", "relies_on": "r", "severity": "error", "scope": "fund",
+                   "require": {"any": [{"field": "fund.diversified", "exists": True},
+                                       {"not": {"field": "fund.benchmark", "exists": True}}]},
+                   "message": "m", "remediation": "r",
+                   "citations": [{"source": "dol-404c-5", "pinpoint": "29 CFR 2550.404c-5"}]}],
+    }))
+    plan = tmp_path / "plan.yaml"
+    plan.write_text(yaml.safe_dump({"schema_version": 1, "plan": {"name": "P", "type": "401k"},
+                                    "menu": [{"id": "a", "name": "A", "asset_class": "balanced",
+                                              "expense_ratio": 0.001}]}))
+    report = api.check(plan, api.load_rules(["bundled", str(pack)]), TODAY)
+    [finding] = [f for f in report.findings if f.rule_id == "t.absence"]
+    assert (finding.status, [x.path for x in finding.facts]) == ("undetermined", ["menu[fund a].diversified",
+                                                                                   "menu[fund a].benchmark"])
+    assert finding.headline.startswith("Record ")
+
+
+def test_a_process_rule_says_no_documented_record_never_that_it_was_not_done(bundled, tmp_path):
+    data = _plan_data(EXAMPLE_PLAN)
+    fund = data["menu"][0]
+    fund.pop("last_reviewed", None)
+    report = _check(data, tmp_path, bundled, TODAY)
+    [finding] = [f for f in report.findings if f.rule_id == "erisa.monitoring.option-reviewed"
+                 and f.fund_id == fund["id"]]
+    assert finding.status == "fail" and finding.severity == "warning"
+    assert "no documented record" in finding.message and "not reviewed" not in finding.message.lower()
+    assert [x.path for x in finding.facts] == [f"menu[fund {fund['id']}].last_reviewed"]
+
+
+def test_qdia_relief_is_a_fact_to_record_not_an_assumption(bundled, tmp_path):
+    data = _plan_data(EXAMPLE_PLAN)
+    data.setdefault("default_investment", {}).pop("qdia_relief", None)
+    for fund in data["menu"]:
+        fund.pop("diversified", None)
+    report = _check(data, tmp_path, bundled, TODAY)
+    qdia = [f for f in report.findings if f.rule_id == "erisa.qdia.diversified"]
+    assert qdia and all(f.status == "undetermined" for f in qdia)
+    assert all("default_investment.qdia_relief" in [x.path for x in f.facts] for f in qdia)
+
+
+def test_the_plan_transfer_frequency_answers_for_a_fund_that_records_none(bundled, tmp_path):
+    data = _plan_data(EXAMPLE_PLAN)
+    data["default_investment"]["qdia_relief"] = True
+    data["plan"]["transfer_frequency"] = "daily"
+    for fund in data["menu"]:
+        fund.pop("liquidity", None)
+        fund["transfer_fee_first_90_days"] = False
+    report = _check(data, tmp_path, bundled, TODAY)
+    outcome = next(o for o in report.outcomes if o.rule_id == "erisa.qdia.transfers")
+    assert outcome.status == "pass", [f.message for f in outcome.findings]
+    data["menu"][0]["liquidity"] = "annually"  # a fund that records a restriction answers for itself
+    data["default_investment"]["funds"] = [data["menu"][0]["id"]]
+    data["default_investment"]["designation"] = "fund"
+    for fund in data["menu"]:
+        fund.pop("qdia", None)
+    report = _check(data, tmp_path, bundled, TODAY)
+    assert next(o for o in report.outcomes if o.rule_id == "erisa.qdia.transfers").status == "fail"
+
+
+def test_a_placeholder_is_a_fact_to_record_never_a_fact(bundled, tmp_path):
+    data = _plan_data(EXAMPLE_PLAN)
+    data["plan"]["name"] = "TODO: plan name as on Form 5500"
+    data["plan"]["ein"] = "00-0000000"
+    report = _check(data, tmp_path, bundled, TODAY)
+    placeholders = {x.path for f in report.findings if f.rule_id == "plan-file.placeholder" for x in f.facts}
+    assert placeholders == {"plan.name", "plan.ein"}
+    assert "TODO" not in report.plan_name
