@@ -25,8 +25,9 @@ def _rules_at(report, severity: str) -> set[str]:
 
 
 def _fired(report) -> set[str]:
-    """Every rule id that raised anything, with consolidated watch items counted under their member rules."""
-    fired = {f.rule_id for f in report.findings}
+    """Every rule id that raised a finding, with consolidated watch items counted under their member rules (a fact
+    to record is a question for the file, not a finding)."""
+    fired = {f.rule_id for f in report.findings if f.status != "undetermined"}
     fired |= {m.split("|", 1)[0] for f in report.findings for m in f.members}
     return fired
 
@@ -54,7 +55,11 @@ def test_case_gets_exactly_the_findings_a_reviewer_expects(path, bundled, tmp_pa
     report = api.check(plan, bundled, as_of if isinstance(as_of, date) else date.fromisoformat(as_of))
     assert _rules_at(report, "error") == set(reviewer["expect_errors"] or ())
     assert _rules_at(report, "warning") == set(reviewer["expect_warnings"] or ())
-    assert set(reviewer.get("expect_info") or ()) <= _rules_at(report, "info")
+    # good practice the review asks about: a finding, or a fact to record when the file is silent
+    asked = _rules_at(report, "info") | {f.rule_id for f in report.findings if f.status == "undetermined"}
+    assert set(reviewer.get("expect_info") or ()) <= asked
+    undetermined = {f.rule_id for f in report.findings if f.status == "undetermined"}
+    assert set(reviewer.get("expect_to_record") or ()) <= undetermined
     dismissed = set(reviewer.get("must_not_fire") or ()) & _fired(report)
     assert not dismissed, f"rules a reviewer would dismiss fired: {sorted(dismissed)}"
     assert not any(f.rule_id.startswith(WATCH_PREFIX) and f.severity != "watch" for f in report.findings)
