@@ -260,8 +260,12 @@ PLAN_SCHEMA: dict = {
         "qdia_relief": _s("boolean", "Whether the plan relies on QDIA relief (29 CFR 2550.404c-5); taken as true "
                                      "when a default is designated."),
         "manager": _s("string", "Who manages the default.", allowed=DEFAULT_MANAGERS),
-        "initial_notice_days": _s("integer", "How many days before a participant's first default investment the "
-                                             "plan's procedure gives the initial default notice.", min=0),
+        "initial_notice_days": _s("integer", "How many days ahead (of the first default investment, or of "
+                                             "eligibility: see initial_notice_before) the plan's procedure gives the "
+                                             "initial default notice.", min=0),
+        "initial_notice_before": _s("string", "What initial_notice_days counts back from: the participant's first "
+                                              "default investment or the date of plan eligibility.",
+                                    allowed=["first_investment", "eligibility"]),
         "capital_preservation_days": _s("integer", "For a capital-preservation default: the longest a participant's "
                                                    "contributions stay in it before moving to a long-term default.",
                                         min=0),
