@@ -122,6 +122,8 @@ FUND_SCHEMA: dict = {
     "leverage": _s("string", "Leveraged or inverse design, if any.", allowed=["none", "leveraged", "inverse"]),
     "custodian": _s("string", "Custodian of the option's assets."),
     "benchmark": _s("string", "Broad-based benchmark used in participant disclosures."),
+    "fixed_return": _s("boolean", "Whether the option's return is fixed or stated for the term of the investment "
+                                  "(a guaranteed contract, a fixed annuity): 404a-5 then shows the rate, not an index."),
     "benchmark_rationale": _s("string", "Why the benchmark fits, for multi-asset or alternative options."),
     "esg_strategy": _s("boolean", "Whether the option's stated strategy weighs environmental, social or governance "
                                   "factors (by its prospectus or offering documents)."),
@@ -237,6 +239,9 @@ PLAN_SCHEMA: dict = {
         }),
         "disclosures": _record("Fee disclosure evidence.", {
             "participant_fee_disclosure_sent": _s("date", "Last 404a-5 comparative chart sent."),
+            "participant_fee_disclosure_reset": _s("boolean", "Whether the plan used FAB 2013-02's one-time reset "
+                                                              "(the 2013 or 2014 chart up to 18 months after the "
+                                                              "previous one)."),
             "service_provider_disclosure_received": _s("date", "Last 408(b)(2) disclosure received."),
             "service_provider_fees_reviewed": _s("date", "Last documented review of service-provider fees."),
             "qdia_notice_sent": _s("date", "Last annual QDIA notice sent."),
