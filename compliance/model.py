@@ -28,20 +28,24 @@ BINDING, PENDING, ENDED = "binding", "pending", "ended"
 # What a source document is. Its kind caps the severity of a rule resting on it (docs/rule-packs.md, "The
 # doctrine"); a status change may record a new kind (a proposal finalised becomes a regulation).
 SourceKind = Literal["statute", "regulation", "guidance", "case", "proposal", "executive_order", "bill", "practice",
-                     "policy"]
+                     "policy", "advisory_opinion", "agency_order"]
 SOURCE_KINDS: tuple[SourceKind, ...] = get_args(SourceKind)
 SOURCE_CEILING: dict[SourceKind, Severity] = {"statute": "error", "regulation": "error", "guidance": "warning", "case": "warning",
                   "proposal": "watch", "executive_order": "watch", "bill": "watch", "practice": "info",
-                  "policy": "error"}
+                  "policy": "error",
+                  # binds only its requester (ERISA Procedure 76-1): persuasive for any other plan, never a requirement
+                  "advisory_opinion": "info",
+                  "agency_order": "info"}  # e.g. an SEC approval order: market law, not an ERISA duty
 # What a rule checks, declared by its author and read by a reviewer; it caps the rule's severity too.
 Checks = Literal["express_condition", "prudence_process", "practice", "sponsor_policy"]
 CHECKS: tuple[Checks, ...] = get_args(Checks)
 CHECKS_CEILING: dict[Checks, Severity] = {"express_condition": "error", "prudence_process": "warning", "practice": "info",
                   "sponsor_policy": "error"}
 PACK_AUTHORITIES = ("federal", "sponsor_policy")
-Status = Literal["in_force", "precedent", "proposed", "pending_review", "rescinded", "withdrawn", "superseded"]
+Status = Literal["in_force", "precedent", "issued", "proposed", "pending_review", "rescinded", "withdrawn",
+                 "superseded"]
 STATUS_KINDS: dict[Status, str] = {
-    "in_force": BINDING, "precedent": BINDING,
+    "in_force": BINDING, "precedent": BINDING, "issued": BINDING,  # issued: an advisory opinion or an order
     "proposed": PENDING, "pending_review": PENDING,
     "rescinded": ENDED, "withdrawn": ENDED, "superseded": ENDED,
 }
@@ -66,7 +70,7 @@ class StatusChange:
         return STATUS_KINDS[self.status]
 
     def describe(self) -> str:
-        words = {"in_force": "in force", "precedent": "precedent", "proposed": "proposed",
+        words = {"in_force": "in force", "precedent": "precedent", "issued": "issued", "proposed": "proposed",
                  "pending_review": "pending review", "rescinded": "rescinded", "withdrawn": "withdrawn",
                  "superseded": "superseded"}[self.status]
         text = f"{words} since {self.since.isoformat()}"

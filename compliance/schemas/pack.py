@@ -21,7 +21,8 @@ PACK_SCHEMA = {
         "extends": {"type": "list", "schema": {"type": "string", "regex": PACK_ID}},
         "test_as_of": {"type": "date"},
         "authority": {"type": "string", "allowed": list(PACK_AUTHORITIES)},
-        "current_to": {"type": "date"},
+        "current_to": {"type": "date"},  # the date through which the sources were checked
+        "reviewed_on": {"type": "date"},  # when the pack was last reviewed against them (an edit date)
     }},
     "parameters": {"type": "dict", "keysrules": {"type": "string", "regex": r"[a-z][a-z0-9_]*"},
                    "valuesrules": {"type": "dict", "schema": {

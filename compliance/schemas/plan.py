@@ -130,6 +130,8 @@ FUND_SCHEMA: dict = {
     "leverage": _s("string", "Leveraged or inverse design, if any.", allowed=["none", "leveraged", "inverse"]),
     "custodian": _s("string", "Custodian of the option's assets."),
     "benchmark": _s("string", "Broad-based benchmark used in participant disclosures."),
+    "fixed_return": _s("boolean", "Whether the option's return is fixed or stated for the term of the investment "
+                                  "(a guaranteed contract, a fixed annuity): 404a-5 then shows the rate, not an index."),
     "benchmark_rationale": _evidence(_s("string", "Why the benchmark fits, for multi-asset or alternative options.")),
     "esg_strategy": _s("boolean", "Whether the option's stated strategy weighs environmental, social or governance "
                                   "factors (by its prospectus or offering documents)."),
@@ -246,6 +248,9 @@ PLAN_SCHEMA: dict = {
         }),
         "disclosures": _record("Fee disclosure evidence.", {
             "participant_fee_disclosure_sent": _s("date", "Last 404a-5 comparative chart sent."),
+            "participant_fee_disclosure_reset": _s("boolean", "Whether the plan used FAB 2013-02's one-time reset "
+                                                              "(the 2013 or 2014 chart up to 18 months after the "
+                                                              "previous one)."),
             "service_provider_disclosure_received": _s("date", "Last 408(b)(2) disclosure received."),
             "service_provider_fees_reviewed": _s("date", "Last documented review of service-provider fees."),
             "qdia_notice_sent": _s("date", "Last annual QDIA notice sent."),
@@ -269,8 +274,12 @@ PLAN_SCHEMA: dict = {
         "qdia_relief": _s("boolean", "Whether the plan relies on QDIA relief (29 CFR 2550.404c-5); a fact to "
                                      "record, never assumed from the designation."),
         "manager": _s("string", "Who manages the default.", allowed=DEFAULT_MANAGERS),
-        "initial_notice_days": _s("integer", "How many days before a participant's first default investment the "
-                                             "plan's procedure gives the initial default notice.", min=0),
+        "initial_notice_days": _s("integer", "How many days ahead (of the first default investment, or of "
+                                             "eligibility: see initial_notice_before) the plan's procedure gives the "
+                                             "initial default notice.", min=0),
+        "initial_notice_before": _s("string", "What initial_notice_days counts back from: the participant's first "
+                                              "default investment or the date of plan eligibility.",
+                                    allowed=["first_investment", "eligibility"]),
         "capital_preservation_days": _s("integer", "For a capital-preservation default: the longest a participant's "
                                                    "contributions stay in it before moving to a long-term default.",
                                         min=0),

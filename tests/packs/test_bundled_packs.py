@@ -67,7 +67,7 @@ def test_example_plan_today_versus_2024(bundled):
     today = {f.rule_id for f in api.check(EXAMPLE_PLAN, bundled, TODAY).findings}
     then = {f.rule_id for f in api.check(EXAMPLE_PLAN, bundled, date(2024, 6, 30)).findings}
     assert {"digital.car2022.extreme-care", "digital.car2022.brokerage-window"} <= then - today
-    assert {"digital.prudence.documented-review", "watch.eo-14330", "watch.dol-dia-proposal-2026"} <= today - then
+    assert {"digital.prudence.prompts", "watch.eo-14330", "watch.dol-dia-proposal-2026"} <= today - then
 
 
 def test_sponsor_layer_tightens_disables_and_adds(bundled):
