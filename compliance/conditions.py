@@ -270,6 +270,10 @@ OPERATORS: dict[str, Operator] = {op.name: op for op in (
              "one of the listed values"),
     Operator("not_in", "any value", "a non-empty list, or {param: NAME}", "unknown", _compile_value_op("not_in"),
              "none of the listed values"),
+    Operator("exists", "any field, or a group of fields", "true or false", "holds",
+             _compile_exists,
+             "`exists: true`: the file records the field (in `require`, an absent field is unknown: a fact to "
+             "record; in `select`, `when` and `where`, it is false); `exists: false`: the field is absent"),
     Operator("matches", "text", "an RE2 regular expression (1-200 characters)", "unknown",
              _compile_value_op("matches"), "the text contains a match of the pattern"),
     Operator("within_days", "dates", "a number of days, or {param: NAME}", "unknown",
@@ -277,10 +281,6 @@ OPERATORS: dict[str, Operator] = {op.name: op for op in (
     Operator("within_months", "dates", "a number of months, or {param: NAME}", "unknown",
              _compile_value_op("within_months"),
              "on or before the as-of date, and at most that many calendar months before it"),
-    Operator("exists", "any field, or a group of fields", "true or false", "holds",
-             _compile_exists,
-             "`exists: true`: the file records the field (in `require`, an absent field is unknown: a fact to "
-             "record; in `select`, `when` and `where`, it is false); `exists: false`: the field is absent"),
 )}
 
 
@@ -601,8 +601,8 @@ class _Groups:
             (members if kept else maybe).append(fund)
             if not kept:
                 missing.extend(lacking)
-        for fund, partial, lacking in self.open:
-            if all(v is None or v == k for v, k in zip(partial, key, strict=True)):
+        for fund, known, lacking in self.open:
+            if all(v is None or v == k for v, k in zip(known, key, strict=True)):
                 maybe.append(fund)
                 missing.extend(lacking)
         return members, maybe, missing

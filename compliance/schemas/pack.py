@@ -74,7 +74,7 @@ PACK_SCHEMA = {
         "tests": {"type": "list", "schema": {"type": "dict", "schema": {
             "name": {**_TEXT, "required": True},
             "expect": {"type": "string", "required": True,
-                       "allowed": ["fail", "pass", "watch", "not_applicable"]},
+                       "allowed": ["fail", "pass", "watch", "undetermined", "not_applicable"]},
             "as_of": {"type": "date"},
             "plan": {"type": "dict"},
             "funds": {"type": "list", "schema": {"type": "dict"}}}}},

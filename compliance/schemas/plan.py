@@ -128,7 +128,7 @@ FUND_SCHEMA: dict = {
     "private_market_pct": _percent("Exposure to private equity or credit, percent (0-100)."),
     "lifetime_income_pct": _percent("Lifetime-income component (an annuity sleeve), percent (0-100)."),
     "leverage": _s("string", "Leveraged or inverse design, if any.", allowed=["none", "leveraged", "inverse"]),
-    "custodian": _s("string", "Custodian of the option's assets."),
+    "custodian": _evidence(_s("string", "Custodian of the option's assets.")),
     "benchmark": _s("string", "Broad-based benchmark used in participant disclosures."),
     "fixed_return": _s("boolean", "Whether the option's return is fixed or stated for the term of the investment "
                                   "(a guaranteed contract, a fixed annuity): 404a-5 then shows the rate, not an index."),
