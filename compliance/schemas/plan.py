@@ -321,6 +321,7 @@ def validate_plan(doc: Document) -> dict:
         raise InputError(Problem(doc.locate(("schema_version",)),
                                  f"schema_version: {version!r} is not supported (this version of the tool reads {supported})"))
     data = {k: v for k, v in data.items() if not (isinstance(k, str) and k.startswith(EXTENSION_PREFIX))}
+    data = _dates_read(data, PLAN_SCHEMA)
     found = problems(doc, PLAN_FORMAT, data, lambda path: _fund_named(doc, path))
     found += _duplicate_fund_ids(doc, data)
     found += _waiver_dates(doc, data)
@@ -330,6 +331,37 @@ def validate_plan(doc: Document) -> dict:
         found.sort(key=lambda p: (p.location.line, p.location.column))
         raise InputError(found)
     return _without_placeholders(data)
+
+
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _dates_read(value: Any, schema: dict) -> Any:
+    """The data with every quoted ISO date ("2026-03-31") at a date field read as a date, as the plan's JSON
+    Schema allows: a JSON plan has no other way to write one. A string that is no date stays, and is refused."""
+    if not isinstance(value, dict):
+        return value
+    out = value
+    for key, entry in schema.items():
+        item = value.get(key)
+        if item is None:
+            continue
+        new = item
+        if entry["type"] == "date" and isinstance(item, str) and _ISO_DATE.fullmatch(item):
+            try:
+                new = date.fromisoformat(item)
+            except ValueError:
+                continue
+        elif entry["type"] == "dict" and isinstance(item, dict):
+            new = _dates_read(item, entry.get("schema", {}))
+        elif entry["type"] == "list" and isinstance(item, list) and entry.get("schema", {}).get("type") == "dict":
+            inner = entry["schema"].get("schema", {})
+            new = [_dates_read(x, inner) for x in item]
+            new = item if all(a is b for a, b in zip(new, item, strict=True)) else new
+        if new is not item:
+            out = dict(out) if out is value else out
+            out[key] = new
+    return out
 
 
 PLACEHOLDERS = "_placeholders"  # where the cleaned data lists the placeholders it dropped (no rule can name it)

@@ -181,7 +181,7 @@ def test_a_review_date_after_the_packs_posture_says_so_in_every_output(run_cli, 
     html = tmp_path / "memo.html"
     assert run_cli("memo", str(EXAMPLE_PLAN), "-o", str(html), "--format", "html", *later).exit_code == 0
     assert notice in html.read_text()
-    on_time = json.loads(run_cli("check", str(EXAMPLE_PLAN), "--as-of", "2026-11-22", "--format", "json").stdout)
+    on_time = json.loads(run_cli("check", str(EXAMPLE_PLAN), "--as-of", "2026-07-01", "--format", "json").stdout)
     assert on_time["plans"][0]["notice"] is None
 
 

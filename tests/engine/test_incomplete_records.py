@@ -180,3 +180,27 @@ def test_a_placeholder_is_a_fact_to_record_never_a_fact(bundled, tmp_path):
     placeholders = {x.path for f in report.findings if f.rule_id == "plan-file.placeholder" for x in f.facts}
     assert placeholders == {"plan.name", "plan.ein"}
     assert "TODO" not in report.plan_name
+
+
+def test_a_json_plan_writes_dates_as_its_published_schema_says_and_they_count(bundled, tmp_path, run_cli):
+    import json
+
+    import jsonschema
+
+    plan = {"schema_version": 1, "plan": {"name": "JSON Plan", "type": "401k"},
+            "governance": {"disclosures": {"participant_fee_disclosure_sent": "2026-08-01"}},
+            "menu": [{"id": "a", "name": "A", "asset_class": "us_large_cap_equity", "expense_ratio": 0.0004,
+                      "last_reviewed": "2026-09-01"}]}
+    schema = json.loads(run_cli("schema", "plan").stdout)
+    jsonschema.validate(plan, schema, format_checker=jsonschema.FormatChecker())
+    path = tmp_path / "plan.json"
+    path.write_text(json.dumps(plan))
+    report = api.check(path, bundled, TODAY)
+    status = {o.rule_id: o.status for o in report.outcomes}
+    assert status["erisa.disclosure.participant-fee-disclosure"] == "pass"
+    assert status["erisa.monitoring.option-reviewed"] == "pass"
+    plan["menu"][0]["last_reviewed"] = "2026-02-30"  # no such day: refused where it stands
+    path.write_text(json.dumps(plan))
+    with pytest.raises(InputError) as caught:
+        api.check(path, bundled, TODAY)
+    assert "last_reviewed" in str(caught.value)
