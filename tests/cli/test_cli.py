@@ -61,7 +61,7 @@ def test_json_output_is_documented_shape(run_cli, tmp_path):
     (plan,) = body["plans"]
     share_class = [f for f in plan["findings"] if f["rule"] == "erisa.fees.lower-cost-share-class"]
     assert share_class[0]["fund"] == "lc-growth"
-    assert share_class[0]["citations"][0]["url"].startswith("https://www.law.cornell.edu/")
+    assert share_class[0]["citations"][0]["url"].startswith("https://law.justia.com/cases/federal/appellate-courts/ca9/")
     line = EXAMPLE_PLAN.read_text().splitlines()[share_class[0]["line"] - 1]
     assert line.strip() == "share_class: Investor A"
 
@@ -172,14 +172,14 @@ def test_format_is_case_insensitive_and_colour_follows_no_color(run_cli, monkeyp
 
 def test_a_review_date_after_the_packs_posture_says_so_in_every_output(run_cli, tmp_path):
     later = ("--as-of", "2027-03-01")
-    notice = "rule packs current to 2026-11-25; later developments are not reflected"
+    notice = "rule packs current to 2026-07-03; later developments are not reflected"
     assert f"  note: {notice}" in run_cli("check", str(EXAMPLE_PLAN), *later).stdout
     body = json.loads(run_cli("check", str(EXAMPLE_PLAN), *later, "--format", "json").stdout)
     assert body["plans"][0]["notice"] == notice
     html = tmp_path / "memo.html"
     assert run_cli("memo", str(EXAMPLE_PLAN), "-o", str(html), "--format", "html", *later).exit_code == 0
     assert notice in html.read_text()
-    on_time = json.loads(run_cli("check", str(EXAMPLE_PLAN), "--as-of", "2026-11-22", "--format", "json").stdout)
+    on_time = json.loads(run_cli("check", str(EXAMPLE_PLAN), "--as-of", "2026-07-03", "--format", "json").stdout)
     assert on_time["plans"][0]["notice"] is None
 
 

@@ -105,7 +105,7 @@ def test_github_format_annotates_bad_input(run_cli):
 def test_markdown_summary(report):
     text = get_format("markdown").render([report])
     assert text.startswith("## plan-compliance: 1 plan(s) as of 2026-11-22")
-    assert "| Acme Manufacturing 401(k) Savings Plan (`" in text and "| 1 | 4 | 10 | 4 | 1 |" in text
+    assert "| Acme Manufacturing 401(k) Savings Plan (`" in text and "| 1 | 2 | 13 | 6 | 1 |" in text
     assert "`erisa.fees.lower-cost-share-class` | lc-growth |" in text
 
 
