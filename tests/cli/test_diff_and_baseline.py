@@ -20,7 +20,7 @@ def test_diff_of_two_real_versions(run_cli):
     assert sorted(body["funds"]["changed"]) == ["lc-growth", "lc-value"]
     new = sorted((f["rule"], f["fund"], f["status"]) for f in body["findings"]["new"])
     assert new == [
-        ("digital.prudence.documented-review", "btc-etp", "fail"),
+        ("digital.prudence.prompts", "btc-etp", "fail"),
         ("erisa.fees.lower-cost-share-class", "lc-value", "fail"),
         ("watch.dol-dia-proposal-2026", None, "watch"),  # one item for the proposal, naming btc-etp's factors
     ]

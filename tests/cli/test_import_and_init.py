@@ -151,8 +151,8 @@ def test_a_missing_fact_a_rule_needs_is_named_with_the_rule_at_the_fund(tmp_path
 def test_a_missing_record_is_named_at_its_shortest_missing_part(run_cli):
     report = run_cli("check", str(ROOT / "examples" / "acme-401k.yaml"), *AS_OF, "--format", "json", "-o", "-")
     messages = {f["rule"]: f["message"] for f in json.loads(report.stdout)["plans"][0]["findings"]}
-    assert messages["digital.prudence.documented-review"].endswith(
-        " Not recorded: menu[fund btc-etp].due_diligence.prudence, menu[fund btc-etp].due_diligence."
-        "participant_education; digital.prudence.documented-review looks for them.")  # not ...prudence.date
+    assert messages["private.sleeve-valuation-and-liquidity"].endswith(
+        " Not recorded: menu[fund tdf-2050].private_valuation, menu[fund tdf-2050].liquidity_sleeve_pct; "
+        "private.sleeve-valuation-and-liquidity looks for them.")  # not ...private_valuation.independent
     assert messages["digital.window.cap-recorded"].endswith(
         " Not recorded: brokerage_window.digital_asset_cap_pct; digital.window.cap-recorded looks for it.")

@@ -54,7 +54,7 @@ def test_a_2014_review_applies_the_annual_rule_and_never_the_2015_amendment():
     report = api.check(EXAMPLE_PLAN, BUNDLED, date(2014, 11, 30))
     rows = {o.rule_id: o.status for o in report.outcomes}
     assert rows["erisa.disclosure.participant-fee-disclosure"] == "not_applicable"
-    assert rows["erisa.disclosure.participant-fee-disclosure-annual"] in ("pass", "fail")
+    assert rows["erisa.disclosure.fee-disclosure-12-months"] in ("pass", "fail")
     cited = {c.pinpoint for f in report.findings for c in f.citations}
     assert not any("as amended" in p for p in cited)
 
