@@ -40,7 +40,7 @@ def check(plan_path: str | Path, ruleset: RuleSet, as_of: date, text: bytes | No
     waivers = read_waivers(plan, doc)
     outcomes, findings = evaluate(ruleset, plan, doc, as_of, waivers)
     return PlanReport(
-        plan_file=doc.file, plan_name=plan["plan"]["name"], plan=plan, as_of=as_of, outcomes=outcomes,
+        plan_file=doc.file, plan_name=plan["plan"].get("name") or Path(doc.file).name, plan=plan, as_of=as_of, outcomes=outcomes,
         findings=findings, plan_sha256=hashlib.sha256(doc.text).hexdigest(), plan_text=doc.text, ruleset=ruleset,
         tool_version=__version__, waivers=waivers,
     )
