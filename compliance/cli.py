@@ -381,13 +381,14 @@ def import_lineup(lineup: Path, output: Path | None, update: Path | None, force:
                    + (f"; {with_todo} with facts to record (TODO comments)" if with_todo else ""), err=True)
         return
     from compliance.lineup_merge import update_plan
+    from compliance.text import counted
 
     merge = update_plan(update, read)
     write_atomic(target, merge.text.encode("utf-8"))
     for problem in [*read.notes, *merge.added, *merge.changed, *merge.removed]:
         click.echo(str(problem), err=True)
     click.echo(f"compliance: updated {lead_path(target)} from {printable(lineup.name)}: {len(merge.added)} added, "
-               f"{len(merge.changed)} changes, {len(merge.removed)} not in the line-up (kept), "
+               f"{counted(len(merge.changed), 'change')}, {len(merge.removed)} not in the line-up (kept), "
                f"{merge.unchanged} unchanged", err=True)
 
 

@@ -21,7 +21,7 @@ from typing import Any
 from compliance.errors import InputError, Location, Problem
 from compliance.loader import MAX_FILE_BYTES, load_file, read_file
 from compliance.schemas.messages import did_you_mean
-from compliance.schemas.plan import ASSET_CLASSES, VEHICLES
+from compliance.schemas.plan import ASSET_CLASSES, FUND_SCHEMA, VEHICLES
 from compliance.text import percent, printable
 from compliance.xlsx import MAX_COLUMNS, MAX_ROWS, NoValue, Row, read_sheet
 
@@ -255,13 +255,15 @@ def read_lineup(path: Path, mapping: dict[str, str] | None = None, numbers: str 
         if not fund_name:
             continue
         fund = _fund(fund_name, cell, row, seen_ids)
-        fee, why = parse_fee(cell.get("expense_ratio"), numbers)
-        if why and "--numbers" in why:
-            problems.append(Problem(_at(name, row), f"row {row.number}, expense ratio: {why}"))
-        _set(fund, "expense_ratio", fee, why)
-        if cell_text(cell.get("revenue_sharing")):
-            share, why = parse_fee(cell.get("revenue_sharing"), numbers)
-            _set(fund, "revenue_sharing", share, why)
+        for key in ("expense_ratio", "revenue_sharing"):
+            if key == "expense_ratio" or cell_text(cell.get(key)):
+                fee, why = parse_fee(cell.get(key), numbers)
+                if fee is not None and fee > FUND_SCHEMA[key]["max"]:
+                    why = (f"'{cell_text(cell.get(key))}' reads as {percent(fee)}, more than the plan format takes "
+                           f"({percent(FUND_SCHEMA[key]['max'])}); is it a percent (--numbers percent)?")
+                if why and "--numbers" in why:
+                    problems.append(Problem(_at(name, row), f"row {row.number}, {key.replace('_', ' ')}: {why}"))
+                _set(fund, key, fee, why)
         _ask_for_cheaper_class(fund)
         lineup.funds.append(fund)
     if problems:

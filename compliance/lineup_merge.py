@@ -75,14 +75,15 @@ def update_plan(plan_path: Path, lineup: Lineup) -> Merge:
             merge.changed.append(Problem(doc.locate(("menu", index)), f"{fund.get('id')}: the line-up {said} it as "
                                          "the default; default_investment is left as recorded: change it if the "
                                          "default changed"))
-    added = [f for i, f in enumerate(lineup.funds) if i not in set(matched.values())]
+    taken = {id(f) for f in matched.values()}
+    added = [f for f in lineup.funds if id(f) not in taken]
     if added:
         edits.append(_append(text, items[-1], newline, added, {str(f.get("id")) for f in funds}))
         merge.added = [Problem(Location(lineup.source, f.row, 1), f"added {f.values['id']}: {f.values['name']}"
                                + ("; the line-up flags it as the default: add it to default_investment if it is"
                                   if f.values.get("default") else "")) for f in added]
-    for edit in sorted(edits, key=lambda e: e.start, reverse=True):
-        text = text[:edit.start] + edit.text + text[edit.end:]
+    for _, edit in sorted(enumerate(edits), key=lambda e: (e[1].start, e[0]), reverse=True):  # lines added at
+        text = text[:edit.start] + edit.text + text[edit.end:]  # one place keep the order they were made in
     merge.text = bom + text
     return merge
 

@@ -130,7 +130,7 @@ def build_context(report: PlanReport, options: MemoOptions) -> dict:
                                                                   ("private_market_pct", "private"))
                     if fund.get(key)]
         menu.append({
-            "id": fund["id"], "name": fund["name"], "asset_class": fund["asset_class"].replace("_", " "),
+            "id": fund["id"], "name": fund["name"], "asset_class": show(fund.get("asset_class")).replace("_", " "),
             "vehicle": show(fund.get("vehicle")).replace("_", " "), "expense_ratio": _percent(fund.get("expense_ratio")),
             "qdia": "yes" if fund.get("qdia") else "", "exposure": ", ".join(exposure) or "—",
             "status": _fund_status(grouped.get(fund["id"], [])),

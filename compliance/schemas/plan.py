@@ -91,11 +91,10 @@ FUND_SCHEMA: dict = {
     "ticker": _s("string", "Exchange ticker, if any.", form="upper-case letters and digits", regex=r"[A-Z0-9.]{1,10}"),
     "cusip": _s("string", "CUSIP, if any.", form="9 upper-case letters or digits", regex=r"[0-9A-Z]{9}"),
     "vehicle": _s("string", "Legal form of the option (a line-up often does not say).", allowed=VEHICLES),
-    "asset_class": _s("string", "Primary asset class.", required=True, allowed=ASSET_CLASSES),
+    "asset_class": _s("string", "Primary asset class.", allowed=ASSET_CLASSES),
     "management": _s("string", "Active or passive (index) management.", allowed=["active", "passive"]),
     "share_class": _s("string", "Share class offered to the plan."),
-    "expense_ratio": _fraction("Total annual operating expense as a fraction (0.0045 = 0.45%).",
-                               required=True, max=0.2),
+    "expense_ratio": _fraction("Total annual operating expense as a fraction (0.0045 = 0.45%).", max=0.2),
     "lowest_cost_share_class": _record(
         "The cheapest share class of the same fund the plan could use.",
         {

@@ -42,6 +42,81 @@ def test_excel_line_up_reads_percent_cells_and_names_what_is_missing(tmp_path, r
     assert "vehicle" not in plan["menu"][1]  # left unknown, not guessed
 
 
+@pytest.mark.parametrize("sample", ["vanguard-index-lineup.csv", "fidelity-index-lineup.xlsx",
+                                    "recordkeeper-export-lineup.csv"])
+def test_every_sample_line_up_checks_as_imported(tmp_path, run_cli, sample):
+    """Issue 24: `import X && check` gives findings and facts to record, never an input error (the Fidelity
+    sample and a line-up without a vehicle column used to fail with `vehicle: required field is missing`)."""
+    out = tmp_path / "plan.yaml"
+    assert run_cli("import", str(LINEUPS / sample), "-o", str(out)).exit_code == 0
+    checked = run_cli("check", str(out), *AS_OF)
+    assert checked.exit_code != 2 and "input error" not in checked.output + checked.stderr, checked.stderr
+    assert "required field" not in checked.stderr
+
+
+def test_no_fact_is_filled_with_a_placeholder(tmp_path, run_cli):
+    """The plan name, EIN, plan number, type, brokerage window and QDIA reliance are left to record, never
+    written as values the sponsor did not give (`TODO: plan name`, `00-0000000`, `qdia_relief: true`)."""
+    out = tmp_path / "plan.yaml"
+    assert run_cli("import", str(LINEUPS / "vanguard-index-lineup.csv"), "-o", str(out)).exit_code == 0
+    plan = yaml.safe_load(out.read_text())
+    assert plan["plan"] == {}
+    assert "brokerage_window" not in plan
+    assert plan["default_investment"] == {"designation": "series", "funds": [f["id"] for f in plan["menu"][:11]]}
+    assert "  # qdia_relief: true   # TODO: does the plan rely on QDIA relief" in out.read_text()
+    report = json.loads(run_cli("check", str(out), *AS_OF, "--format", "json", "-o", "-").stdout)
+    assert report["plans"][0]["plan"] == "plan.yaml"  # reports name an unnamed plan by its file
+    named = tmp_path / "named.yaml"
+    run_cli("import", str(LINEUPS / "vanguard-index-lineup.csv"), "-o", str(named), "--plan-name", "Acme 401(k)")
+    assert yaml.safe_load(named.read_text())["plan"] == {"name": "Acme 401(k)"}
+
+
+@pytest.mark.parametrize("column,share_class,expected", [
+    ("Collective Investment Trust", "", "cit"), ("CIT", "", "cit"), ("", "Trust Class", "cit"),
+    ("", "CIT Tier 2", "cit"), ("Mutual Fund", "R6", "mutual_fund"), ("ETF", "", "etf"), ("", "Collective", "cit"),
+    ("Stable Value", "", None), ("", "Investor", None), ("", "", None), ("Unit Investment Trust", "", None),
+])
+def test_the_vehicle_is_read_from_a_column_or_the_share_class_else_left_out(tmp_path, run_cli, column, share_class,
+                                                                             expected):
+    sheet = tmp_path / "lineup.csv"
+    sheet.write_text(f"Fund Name,Investment Type,Share Class,Expense Ratio\nA Fund,{column},{share_class},0.05%\n")
+    out = tmp_path / "plan.yaml"
+    assert run_cli("import", str(sheet), "-o", str(out)).exit_code == 0
+    (fund,) = yaml.safe_load(out.read_text())["menu"]
+    assert fund.get("vehicle") == expected
+    if expected is None:
+        assert "    # vehicle:     # TODO: one of mutual_fund, cit," in out.read_text()
+
+
+@pytest.mark.parametrize("share_class,asked", [
+    ("R4", True), ("R-4", True), ("Class R3", True), ("Investor A", True), ("Class C", True), ("Retail", True),
+    ("A", True), ("Advisor", True), ("R6", False), ("Institutional", False), ("Admiral", False), ("K", False),
+    ("Institutional Plus", False), ("", False),
+])
+def test_a_retail_or_r_class_prompts_for_the_lowest_cost_share_class(tmp_path, run_cli, share_class, asked):
+    sheet = tmp_path / "lineup.csv"
+    sheet.write_text(f"Fund Name,Share Class,Expense Ratio\nGrowth Fund,{share_class},0.78%\n")
+    out = tmp_path / "plan.yaml"
+    result = run_cli("import", str(sheet), "-o", str(out))
+    prompt = (f"    # lowest_cost_share_class:     # TODO: share class '{share_class}' at 0.78% is a retail or R "
+              "class: record the fund's cheapest class the plan could use")
+    assert (prompt in out.read_text()) is asked
+    assert ("lowest_cost_share_class (share class" in result.stderr) is asked
+
+
+def test_import_never_replaces_an_existing_file_unless_forced(tmp_path, run_cli):
+    out = tmp_path / "plan.yaml"
+    out.write_text("schema_version: 1  # the committee's work\n")
+    before = out.read_bytes()
+    refused = run_cli("import", str(LINEUPS / "vanguard-index-lineup.csv"), "-o", str(out))
+    assert refused.exit_code == 2
+    assert refused.stderr == (f"{out}: already exists and was left as it is: --update {out} merges this line-up "
+                              "into it, or --force replaces it\n")
+    assert out.read_bytes() == before
+    forced = run_cli("import", str(LINEUPS / "vanguard-index-lineup.csv"), "-o", str(out), "--force")
+    assert forced.exit_code == 0 and len(yaml.safe_load(out.read_text())["menu"]) == 14
+
+
 @pytest.mark.parametrize("value,numbers,expected", [
     ("0.45%", None, 0.0045), ("45 bp", None, 0.0045), ("45bps", None, 0.0045), ("0.0045", "fraction", 0.0045),
     ("0.45", "percent", 0.0045), (" 1.05 % ", None, 0.0105),
