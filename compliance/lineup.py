@@ -80,12 +80,12 @@ def read_rows(path: Path, name: str, sheet: str | None = None) -> tuple[list[Row
     if sheet is not None:
         raise InputError.at(name, 0, 0, "--sheet names a sheet of an .xlsx workbook; this is a CSV file")
     text = _decode(raw, name)
-    try:
-        dialect: Any = csv.Sniffer().sniff(text[:4096], delimiters=",;\t|")
+    try:  # the separator varies (a semicolon where the comma is the decimal mark); the quote is always Excel's
+        delimiter = csv.Sniffer().sniff(text[:4096], delimiters=",;\t|").delimiter
     except csv.Error:
-        dialect = csv.excel
+        delimiter = ","
     rows: list[Row] = []
-    reader = csv.reader(io.StringIO(text), dialect)
+    reader = csv.reader(io.StringIO(text), csv.excel, delimiter=delimiter)
     start = 1
     try:
         for row in reader:
