@@ -24,7 +24,7 @@ from compliance.errors import InputError
 from compliance.model import SEVERITIES
 from compliance.report import DIFF_FORMATS, FORMATS
 from compliance.schemas.config import FAIL_ON
-from compliance.text import lead, printable
+from compliance.text import lead, lead_path, printable
 
 if TYPE_CHECKING:
     from compliance.config import Config
@@ -342,37 +342,58 @@ def diff(paths: tuple[str, ...], rules: tuple[str, ...], as_of: date | None, con
 
 @cli.command(name="import", short_help="Write a plan file from a recordkeeper line-up (CSV or Excel).")
 @click.argument("lineup", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), required=True,
-              help="Plan file to write (atomically); `-` for standard output.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Plan file to write (atomically); `-` for standard output. An existing file is never replaced "
+                   "unless --force is given.")
+@click.option("--update", "update", type=click.Path(dir_okay=False, path_type=Path), default=None, metavar="PLAN",
+              help="Merge the line-up into this plan file, in place (or into -o): every recorded fact is kept; "
+                   "added, removed and changed funds are reported.")
+@click.option("--force", is_flag=True, help="Replace an existing output file.")
 @click.option("--map", "map_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="YAML mapping of line-up fields (name, ticker, category, expense_ratio, ...) to this sheet's "
                    "column headers, for layouts the default headers do not match.")
 @click.option("--numbers", type=click.Choice(["fraction", "percent"], case_sensitive=False), default=None,
               help="How to read bare fee numbers such as 0.45 (a cell formatted as a percent, '0.45%' and "
                    "'45 bp' need no help).")
-@click.option("--plan-name", default=None, help="The plan's name as on Form 5500 (else left to fill in).")
-def import_lineup(lineup: Path, output: Path, map_file: Path | None, numbers: str | None,
-                  plan_name: str | None) -> None:
+@click.option("--sheet", default=None, help="The worksheet of an .xlsx to read (default: the active visible one).")
+@click.option("--plan-name", default=None, help="The plan's name as on Form 5500 (else left to record).")
+def import_lineup(lineup: Path, output: Path | None, update: Path | None, force: bool, map_file: Path | None,
+                  numbers: str | None, sheet: str | None, plan_name: str | None) -> None:
     """Write a plan file from a recordkeeper line-up (.csv or .xlsx); what it lacks is left as TODO comments."""
     from compliance.atomic import write_atomic
-    from compliance.lineup import plan_yaml, read_lineup, todo_lines
-    from compliance.loader import load_file
+    from compliance.lineup import plan_yaml, read_lineup, read_map, todo_lines
 
-    mapping = None
-    if map_file is not None:
-        doc = load_file(map_file)
-        if not isinstance(doc.data, dict) or not all(isinstance(v, str) for v in doc.data.values()):
-            raise InputError.at(str(map_file), 1, 1, "a --map file maps field names to column headers, e.g. "
-                                                     "{name: Investment Name, expense_ratio: Net ER}")
-        mapping = {str(k): v for k, v in doc.data.items()}
-    _refuse_overwriting_inputs([output], [str(lineup)] + ([str(map_file)] if map_file else []))
-    read = read_lineup(lineup, mapping, numbers)
-    write_atomic(output, plan_yaml(read, plan_name).encode("utf-8"))
-    todos = todo_lines(read)
-    for line in todos:
-        click.echo(printable(line), err=True)
-    click.echo(f"compliance: wrote {printable(output)}: {len(read.funds)} funds"
-               + (f"; {len(todos)} with facts to fill in (TODO comments)" if todos else ""), err=True)
+    target = output or update
+    if target is None:
+        raise click.UsageError("name the plan file to write with -o, or the one to merge into with --update")
+    in_place = update is not None and output is None
+    if str(target) != "-" and target.exists() and not force and not in_place:
+        how = f"--update {target} merges this line-up into it" if update is None else "name another file with -o"
+        raise InputError.at(str(target), 0, 0, f"already exists and was left as it is: {how}, or --force "
+                                               "replaces it")
+    inputs = [str(lineup)] + ([str(map_file)] if map_file else []) + ([str(update)] if output else [])
+    _refuse_overwriting_inputs([target], inputs)
+    read = read_lineup(lineup, read_map(map_file) if map_file else None, numbers, sheet)
+    if update is None:
+        write_atomic(target, plan_yaml(read, plan_name).encode("utf-8"))
+        todos = todo_lines(read)
+        for problem in todos:
+            click.echo(str(problem), err=True)
+        with_todo = sum(1 for f in read.funds if f.todo)
+        click.echo(f"compliance: wrote {lead_path(target)}: {len(read.funds)} funds"
+                   + (f"; {with_todo} with facts to record (TODO comments)" if with_todo else ""), err=True)
+        return
+    from compliance.lineup_merge import update_plan
+    from compliance.text import counted
+
+    merge = update_plan(update, read)
+    write_atomic(target, merge.text.encode("utf-8"))
+    read.funds = merge.new_funds
+    for problem in [*merge.added, *merge.changed, *merge.removed, *todo_lines(read)]:
+        click.echo(str(problem), err=True)
+    click.echo(f"compliance: updated {lead_path(target)} from {printable(lineup.name)}: {len(merge.added)} added, "
+               f"{counted(len(merge.changed), 'change')}, {len(merge.removed)} not in the line-up (kept), "
+               f"{merge.unchanged} unchanged", err=True)
 
 
 @cli.command(short_help="Write a commented starter plan to edit.")

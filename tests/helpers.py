@@ -40,3 +40,73 @@ def write_pack(folder: Path, body: str, name: str = "pack.yaml") -> Path:
     path = folder / name
     path.write_text(header + textwrap.dedent(body))
     return path
+
+
+def xlsx_bytes(sheets: list[dict], active: int = 0, formats: tuple[str, ...] = (), parts: dict | None = None) -> bytes:
+    """A real .xlsx workbook, written part by part so a test can make any shape, including damaged ones.
+
+    Each sheet is {"name", "rows": [[cell, ...]], optional "state" ("hidden"), "hidden_rows" (row numbers),
+    "hidden_columns" (1-based), "xml" (the whole worksheet part, raw)}. A cell is a str (a shared string), a
+    number, a bool, None, ("style", value, n) for a number in the n-th of `formats` (1-based), or raw `<c ...>`
+    text. `parts` adds or replaces parts by path (bytes or str)."""
+    import io
+    import zipfile
+    from xml.sax.saxutils import escape, quoteattr
+
+    shared: list[str] = []
+
+    def cell(ref: str, value) -> str:
+        if isinstance(value, str) and value.startswith("<c"):
+            return value
+        if isinstance(value, tuple):
+            return f'<c r="{ref}" s="{value[2]}"><v>{value[1]}</v></c>'
+        if isinstance(value, bool):
+            return f'<c r="{ref}" t="b"><v>{int(value)}</v></c>'
+        if isinstance(value, (int, float)):
+            return f'<c r="{ref}"><v>{value!r}</v></c>'
+        shared.append(value)
+        return f'<c r="{ref}" t="s"><v>{len(shared) - 1}</v></c>'
+
+    def column(n: int) -> str:
+        return "" if n == 0 else column((n - 1) // 26) + chr(65 + (n - 1) % 26)
+
+    main = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
+    rel = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+    files: dict[str, str | bytes] = {}
+    for i, sheet in enumerate(sheets, start=1):
+        if "xml" in sheet:
+            files[f"xl/worksheets/sheet{i}.xml"] = sheet["xml"]
+            continue
+        cols = "".join(f'<col min="{c}" max="{c}" hidden="1"/>' for c in sheet.get("hidden_columns", ()))
+        hidden = ' hidden="1"'
+        rows = "".join(
+            f'<row r="{r}"{hidden if r in sheet.get("hidden_rows", ()) else ""}>'
+            + "".join(cell(f"{column(c)}{r}", v) for c, v in enumerate(values, start=1) if v is not None) + "</row>"
+            for r, values in enumerate(sheet["rows"], start=1))
+        files[f"xl/worksheets/sheet{i}.xml"] = (f'<worksheet {main}>' + (f"<cols>{cols}</cols>" if cols else "")
+                                                + f"<sheetData>{rows}</sheetData></worksheet>")
+    entries = "".join(f'<sheet name={quoteattr(s["name"])} sheetId="{i}" r:id="rId{i}"'
+                      f'{" state=" + quoteattr(s["state"]) if s.get("state") else ""}/>'
+                      for i, s in enumerate(sheets, start=1))
+    files["xl/workbook.xml"] = (f'<workbook {main} xmlns:r="{rel}"><bookViews><workbookView activeTab="{active}"/>'
+                                f"</bookViews><sheets>{entries}</sheets></workbook>")
+    sheet_rels = "".join(f'<Relationship Id="rId{i}" Type="{rel}/worksheet" Target="worksheets/sheet{i}.xml"/>'
+                         for i in range(1, len(sheets) + 1))
+    files["xl/_rels/workbook.xml.rels"] = (
+        '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">' + sheet_rels
+        + f'<Relationship Id="rS" Type="{rel}/sharedStrings" Target="sharedStrings.xml"/>'
+        + f'<Relationship Id="rT" Type="{rel}/styles" Target="styles.xml"/></Relationships>')
+    files["_rels/.rels"] = ('<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+                            f'<Relationship Id="r1" Type="{rel}/officeDocument" Target="xl/workbook.xml"/>'
+                            "</Relationships>")
+    files["xl/sharedStrings.xml"] = (f"<sst {main}>" + "".join(f"<si><t>{escape(s)}</t></si>" for s in shared)
+                                     + "</sst>")
+    numfmts = "".join(f'<numFmt numFmtId="{164 + i}" formatCode={quoteattr(f)}/>' for i, f in enumerate(formats))
+    xfs = '<xf numFmtId="0"/>' + "".join(f'<xf numFmtId="{164 + i}"/>' for i in range(len(formats)))
+    files["xl/styles.xml"] = f"<styleSheet {main}><numFmts>{numfmts}</numFmts><cellXfs>{xfs}</cellXfs></styleSheet>"
+    files.update(parts or {})
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as book:
+        for path, body in files.items():
+            book.writestr(path, body)
+    return out.getvalue()

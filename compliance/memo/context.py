@@ -134,7 +134,7 @@ def build_context(report: PlanReport, options: MemoOptions) -> dict:
                                                                   ("private_market_pct", "private"))
                     if fund.get(key)]
         menu.append({
-            "id": fund["id"], "name": fund["name"], "asset_class": fund["asset_class"].replace("_", " "),
+            "id": fund["id"], "name": fund["name"], "asset_class": (fund.get("asset_class") or TO_RECORD).replace("_", " "),
             "vehicle": (fund.get("vehicle") or TO_RECORD).replace("_", " "), "expense_ratio": _percent(fund.get("expense_ratio")),
             "qdia": "yes" if fund.get("qdia") else "", "exposure": ", ".join(exposure) or "—",
             "status": _fund_status(grouped.get(fund["id"], [])),
@@ -162,9 +162,9 @@ def build_context(report: PlanReport, options: MemoOptions) -> dict:
     facts = plan["plan"]
     governance = plan.get("governance") or {}
     overview = [
-        ("Plan", facts.get("name") or TO_RECORD), ("Sponsor", facts.get("sponsor")),
-        ("EIN / plan number", f"{facts.get('ein') or TO_RECORD} / {facts.get('plan_number') or TO_RECORD}"),
-        ("Type", facts.get("type")), ("Participants", f"{facts['participants']:,}" if facts.get("participants") is not None else None),
+        ("Plan", report.plan_name), ("Sponsor", facts.get("sponsor")),
+        ("EIN / plan number", f"{facts.get('ein') or TO_RECORD} / {facts.get('plan_number') or TO_RECORD}"), ("Type", facts.get("type")),
+        ("Participants", f"{facts['participants']:,}" if facts.get("participants") is not None else None),
         ("Assets", f"${facts['assets_usd']:,.0f}" if facts.get("assets_usd") is not None else None),
         ("Intends 404(c)", facts.get("intends_404c")), ("Transfers", facts.get("transfer_frequency")),
         ("Policy statement reviewed", (governance.get("investment_policy") or {}).get("last_reviewed")),
@@ -177,8 +177,7 @@ def build_context(report: PlanReport, options: MemoOptions) -> dict:
     large = len(menu) > LARGE_MENU
     return {
         "large": _large_plan(menu, action, groups) if large else None,
-        "plan_name": report.plan_name, "ein": facts.get("ein") or TO_RECORD,
-        "plan_number": facts.get("plan_number") or TO_RECORD,
+        "plan_name": report.plan_name, "ein": facts.get("ein") or TO_RECORD, "plan_number": facts.get("plan_number") or TO_RECORD,
         "as_of": report.as_of.isoformat(), "prepared_by": options.prepared_by, "committee": options.committee,
         "overall": overall, "counts": counts, "action": [_finding(f) for f in action],
         "posture": [row for row in posture_rows(report.ruleset, report.as_of) if row["status"] != "not_yet_issued"],

@@ -98,12 +98,11 @@ FUND_SCHEMA: dict = {
     "name": _s("string", "Fund name as shown to participants.", required=True, empty=False),
     "ticker": _s("string", "Exchange ticker, if any.", form="upper-case letters and digits", regex=r"[A-Z0-9.]{1,10}"),
     "cusip": _s("string", "CUSIP, if any.", form="9 upper-case letters or digits", regex=r"[0-9A-Z]{9}"),
-    "vehicle": _s("string", "Legal form of the option.", allowed=VEHICLES),
-    "asset_class": _s("string", "Primary asset class.", required=True, allowed=ASSET_CLASSES),
+    "vehicle": _s("string", "Legal form of the option (a line-up often does not say).", allowed=VEHICLES),
+    "asset_class": _s("string", "Primary asset class.", allowed=ASSET_CLASSES),
     "management": _s("string", "Active or passive (index) management.", allowed=["active", "passive"]),
     "share_class": _s("string", "Share class offered to the plan."),
-    "expense_ratio": _fraction("Total annual operating expense as a fraction (0.0045 = 0.45%).",
-                               required=True, max=0.2),
+    "expense_ratio": _fraction("Total annual operating expense as a fraction (0.0045 = 0.45%).", max=0.2),
     "lowest_cost_share_class": _record(
         "The cheapest share class of the same fund the plan could use.",
         {
@@ -199,11 +198,11 @@ FUND_SCHEMA: dict = {
 PLAN_SCHEMA: dict = {
     "schema_version": _s("integer", "Version of this plan format; only 1 exists.", required=True),
     "plan": _record("Plan facts.", {
-        "name": _s("string", "Plan name as on Form 5500.", required=True, empty=False),
+        "name": _s("string", "Plan name as on Form 5500 (reports fall back to the file name).", empty=False),
         "sponsor": _s("string", "Plan sponsor (employer)."),
         "ein": _s("string", "Sponsor EIN, NN-NNNNNNN.", form="NN-NNNNNNN", regex=r"\d{2}-\d{7}"),
         "plan_number": _s("string", "Three-digit plan number, e.g. 001.", form="NNN, e.g. 001", regex=r"\d{3}"),
-        "type": _s("string", "Plan type.", required=True, allowed=["401k", "403b", "457b", "401a"]),
+        "type": _s("string", "Plan type.", allowed=["401k", "403b", "457b", "401a"]),
         "participants": _s("integer", "Participants with account balances.", min=0),
         "assets_usd": _s("number", "Plan assets in US dollars.", min=0),
         "intends_404c": _s("boolean", "Whether the plan intends to comply with ERISA 404(c)."),
