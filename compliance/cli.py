@@ -152,7 +152,8 @@ def check(paths: tuple[str, ...], rules: tuple[str, ...], as_of: date | None, co
     ruleset = replace(api.load_rules(packs), settings_file=config.file)
     plans = api.expand_plan_paths(targets)
     extra_outputs = [_also(spec) for spec in also]
-    _refuse_overwriting_inputs([output, write_baseline, *(p for _, p in extra_outputs)], [*plans, baseline, *packs])
+    _refuse_overwriting_inputs([output, write_baseline, *(p for _, p in extra_outputs)],
+                               [*plans, baseline, *_settings_files(config, packs)])
     formatter = get_format(fmt)
     if color is None:  # https://no-color.org: a set, non-empty NO_COLOR turns colour off by default
         color = output is None and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
@@ -218,6 +219,13 @@ def _refuse_overwriting_inputs(outputs: list, inputs: list) -> None:
                                                    "name another output")
 
 
+def _settings_files(config: Config, packs: list[str]) -> list[str | Path]:
+    """The files a run reads besides its plans: the config and every pack file, including those found in folders."""
+    from compliance.packs import discover
+
+    return [*([config.file] if config.file else []), *discover(packs)]
+
+
 def _emit(text: str, output: Path | None) -> None:
     if output is None:
         click.echo(text, nl=False)
@@ -254,7 +262,7 @@ def memo(paths: tuple[str, ...], rules: tuple[str, ...], as_of: date | None, con
     if not single and output.exists() and not output.is_dir():
         raise click.UsageError(f"{output} is a file; several plans need an output folder")
     targets = [(plan, output) for plan in plans] if single else _memo_targets(plans, output, fmt)
-    _refuse_overwriting_inputs([t for _, t in targets], [*plans, *packs])
+    _refuse_overwriting_inputs([t for _, t in targets], [*plans, *_settings_files(config, packs)])
     for _, target in targets:
         target.parent.mkdir(parents=True, exist_ok=True)
     # What reproduces the memo's content: the date, the packs and the settings (not --jobs or output paths, so
@@ -509,7 +517,8 @@ def rules_docs(rules: tuple[str, ...], as_of: date | None, config_path: Path | N
     from compliance import api
     from compliance.reference import rules_markdown
 
-    _, packs, _ = _settings(config_path, rules, as_of)
+    config, packs, _ = _settings(config_path, rules, as_of)
+    _refuse_overwriting_inputs([output], _settings_files(config, packs))
     _emit(rules_markdown(api.load_rules(packs)), output)
 
 
