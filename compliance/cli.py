@@ -254,6 +254,7 @@ def memo(paths: tuple[str, ...], rules: tuple[str, ...], as_of: date | None, con
     from compliance import api
     from compliance.memo.context import MemoOptions
     from compliance.memo.writer import ruleset_for, write_memos
+    from compliance.worktree import refuse_leaving_tree
 
     config, packs, as_of = _settings(config_path, rules, as_of)
     ruleset_for(tuple(packs))  # a broken pack is reported once, before any work; the writer reuses it
@@ -264,6 +265,7 @@ def memo(paths: tuple[str, ...], rules: tuple[str, ...], as_of: date | None, con
     targets = [(plan, output) for plan in plans] if single else _memo_targets(plans, output, fmt)
     _refuse_overwriting_inputs([t for _, t in targets], [*plans, *_settings_files(config, packs)])
     for _, target in targets:
+        refuse_leaving_tree(target)  # before a folder is made through a committed symlink
         target.parent.mkdir(parents=True, exist_ok=True)
     # What reproduces the memo's content: the date, the packs and the settings (not --jobs or output paths, so
     # a memo is byte-identical however it was run).

@@ -41,3 +41,26 @@ def test_rules_docs_refuses_to_write_over_a_pack_found_in_a_folder(plan_repo, ru
     result = run_cli("rules", "docs", "-o", "policy/northwind-ips.yaml", cwd=plan_repo)
     assert result.exit_code == 2 and "also an input of the run" in result.stderr, result.output
     assert pack.read_bytes() == before
+
+
+@pytest.mark.parametrize("command", [
+    ("memo", "plans/", "-o", "memos/", "--format", "html"),
+    ("memo", "plans/northwind-401k.yaml", "-o", "memos/northwind.html", "--format", "html"),
+    ("check", "-o", "memos/report.sarif", "--format", "sarif"),
+    ("check", "--also", "markdown=memos/sub/summary.md"),
+    ("rules", "docs", "-o", "memos/rules.md"),
+])
+def test_an_output_never_follows_a_committed_symlink_out_of_the_checkout(plan_repo, run_cli, command):
+    elsewhere = plan_repo.parent / "elsewhere"
+    elsewhere.mkdir()
+    (plan_repo / "memos").symlink_to("../elsewhere")
+    result = run_cli(*command, *AS_OF, cwd=plan_repo)
+    assert result.exit_code == 2, result.output
+    assert "leads out of the checkout through a symbolic link" in result.stderr
+    assert list(elsewhere.rglob("*")) == []
+
+
+def test_an_output_named_outside_the_checkout_is_still_written(plan_repo, run_cli, tmp_path):
+    result = run_cli("check", *AS_OF, "--also", f"sarif={tmp_path / 'runner-temp.sarif'}", cwd=plan_repo)
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "runner-temp.sarif").is_file()
