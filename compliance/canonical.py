@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from compliance.diff import PlanDiff, summary
+from compliance.errors import Problem
 from compliance.model import Finding, Report
 from compliance.text import show
 
@@ -49,8 +50,15 @@ def report_dict(report: Report) -> dict[str, Any]:
     }
 
 
-def document(reports: Sequence[Report]) -> dict[str, Any]:
-    """A whole run: tool, settings, packs (with their hashes) and every plan's report."""
+def problem_dict(problem: Problem) -> dict[str, Any]:
+    loc = problem.location
+    return {"file": loc.file, "line": loc.line, "column": loc.column, "message": problem.message}
+
+
+def document(reports: Sequence[Report], problems: Sequence[Problem] = (), skipped: Sequence[Problem] = ()
+             ) -> dict[str, Any]:
+    """A whole run: tool, settings, packs (with their hashes), every plan's report, the input errors and the files
+    skipped as rule packs."""
     first = reports[0] if reports else None
     return {
         "format_version": FORMAT_VERSION,
@@ -60,6 +68,8 @@ def document(reports: Sequence[Report]) -> dict[str, Any]:
                    "current_to": p.current_to.isoformat() if p.current_to else None}
                   for p in first.ruleset.packs] if first else [],
         "plans": [report_dict(r) for r in reports],
+        "input_errors": [problem_dict(p) for p in problems],
+        "skipped": [problem_dict(p) for p in skipped],
     }
 
 

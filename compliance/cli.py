@@ -163,9 +163,7 @@ def check(paths: tuple[str, ...], rules: tuple[str, ...], as_of: date | None, co
                          fail_on=fail_on or config.fail_on, known=read_baseline(baseline) if baseline else None,
                          min_severity=min_severity, keep_reports=bool(extra_outputs),
                          record_fingerprints=write_baseline is not None, color=color and formatter.colours,
-                         each=lambda: bar.update(1))
-    for note in run.skipped:  # a pack in a folder of plans: say so, and how to use it
-        click.echo(f"compliance: skipped {note.problems[0]}", err=True)
+                         each=lambda: bar.update(1), named={str(Path(t)) for t in targets if Path(t).is_file()})
     if not run.seen and not run.broken:
         raise InputError.at(" ".join(targets), 0, 0, "no plan file among these (only rule packs)")
     for extra_fmt, extra_path in extra_outputs:
@@ -173,7 +171,7 @@ def check(paths: tuple[str, ...], rules: tuple[str, ...], as_of: date | None, co
 
         extra = get_format(extra_fmt)
         problems = run.problems if extra.reports_problems else []
-        write_atomic(extra_path, extra.render(run.reports, problems).encode("utf-8"))
+        write_atomic(extra_path, extra.render(run.reports, problems, skipped=run.skipped).encode("utf-8"))
     if write_baseline:
         write_baseline_file(write_baseline, run.fingerprints)
     for problem in run.problems:

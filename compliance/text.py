@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date
 from typing import Any
 
@@ -50,6 +50,11 @@ def batch_total(checked: int, failing: int, broken: int) -> str:
         return f"{counted(checked, 'plan')} checked, {failing} with failing findings.\n"
     return (f"{counted(checked + broken, 'plan')}: {checked} checked, {broken} with input errors; "
             f"{failing} with failing findings.\n")
+
+
+def skipped_lines(skipped: Sequence[Any]) -> str:
+    """One line per file a folder run skipped as a rule pack (each a located note), for the text formats."""
+    return "".join(f"skipped {note}\n" for note in skipped)
 
 
 def _is_number(value: Any) -> bool:

@@ -60,14 +60,15 @@ def _result(f: Finding, index: dict[str, int]) -> dict[str, Any]:
 
 
 INPUT_ERROR = "input-error"
+SKIPPED = "skipped-rule-pack"  # a rule pack found in a folder of plans, and not checked
 
 
-def _problem_result(problem: Problem) -> dict[str, Any]:
+def _problem_result(problem: Problem, rule_id: str = INPUT_ERROR, level: str = "error") -> dict[str, Any]:
     loc = problem.location
     region = {"startLine": max(loc.line, 1)}
     if loc.column:
         region["startColumn"] = loc.column
-    return {"ruleId": INPUT_ERROR, "level": "error", "message": {"text": problem.message},
+    return {"ruleId": rule_id, "level": level, "message": {"text": problem.message},
             "locations": [{"physicalLocation": {"artifactLocation": {"uri": file_uri(loc.file)}, "region": region}}]}
 
 
@@ -77,11 +78,12 @@ class SarifFormat(OutputFormat):
     name = "sarif"
     reports_problems = True
 
-    def render(self, reports: Sequence[Report], problems: Sequence[Problem] = (), *, color: bool = False) -> str:
-        return _render(reports, problems)
+    def render(self, reports: Sequence[Report], problems: Sequence[Problem] = (), *, color: bool = False,
+               skipped: Sequence[Problem] = ()) -> str:
+        return _render(reports, problems, skipped)
 
 
-def _render(reports: Sequence[Report], problems: Sequence[Problem]) -> str:
+def _render(reports: Sequence[Report], problems: Sequence[Problem], skipped: Sequence[Problem]) -> str:
     rules = list(reports[0].ruleset.rules) if reports else []
     index = {rule.id: i for i, rule in enumerate(rules)}
     version = reports[0].tool_version if reports else ""
@@ -93,7 +95,7 @@ def _render(reports: Sequence[Report], problems: Sequence[Problem]) -> str:
                                 "informationUri": "https://pypi.org/project/plan-compliance/",
                                 "rules": [_rule_descriptor(r) for r in rules]}},
             "results": [_result(f, index) for r in reports for f in r.findings]
-            + [_problem_result(p) for p in problems],
+            + [_problem_result(p) for p in problems] + [_problem_result(p, SKIPPED, "note") for p in skipped],
             "properties": {"asOf": reports[0].as_of.isoformat() if reports else None},
         }],
     }

@@ -7,16 +7,18 @@ from collections.abc import Sequence
 from compliance.errors import Problem
 from compliance.model import Report
 from compliance.report.base import OutputFormat
-from compliance.text import batch_total, counted, printable
+from compliance.text import batch_total, counted, printable, skipped_lines
 
 
 class SummaryFormat(OutputFormat):
     name = "summary"
     streams = True
 
-    def render(self, reports: Sequence[Report], problems: Sequence[Problem] = (), *, color: bool = False) -> str:
+    def render(self, reports: Sequence[Report], problems: Sequence[Problem] = (), *, color: bool = False,
+               skipped: Sequence[Problem] = ()) -> str:
         failing = sum(1 for r in reports if r.worst())
-        return "".join(self.render_one(r) for r in reports) + self.render_end(len(reports), failing, 0)
+        return "".join(self.render_one(r) for r in reports) + self.render_end(len(reports), failing, 0,
+                                                                              skipped=skipped)
 
     def render_one(self, report: Report, *, color: bool = False) -> str:
         c = report.counts()
@@ -25,8 +27,9 @@ class SummaryFormat(OutputFormat):
                 f"{counted(c['warning'], 'warning')}, {c['info']} info, "
                 f"{c['watch']} watch, {c['waived']} waived\n")
 
-    def render_end(self, seen: int, failing: int, broken: int, problems: Sequence[Problem] = ()) -> str:
-        return batch_total(seen, failing, broken)
+    def render_end(self, seen: int, failing: int, broken: int, problems: Sequence[Problem] = (),
+                   skipped: Sequence[Problem] = ()) -> str:
+        return skipped_lines(skipped) + batch_total(seen, failing, broken)
 
 
 FORMAT = SummaryFormat()

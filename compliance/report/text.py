@@ -10,7 +10,7 @@ from compliance.diff import PlanDiff, summary
 from compliance.errors import Problem
 from compliance.model import Finding, Report, by_fund, severity_rank
 from compliance.report.base import OutputFormat
-from compliance.text import batch_total, counted, lead, lead_path, printable, show
+from compliance.text import batch_total, counted, lead, lead_path, printable, show, skipped_lines
 
 _COLORS = {"error": "red", "warning": "yellow", "info": "cyan", "waived": "green", "watch": "blue"}
 
@@ -19,15 +19,18 @@ class TextFormat(OutputFormat):
     name = "text"
     streams = colours = compares = True
 
-    def render(self, reports: Sequence[Report], problems: Sequence[Problem] = (), *, color: bool = False) -> str:
+    def render(self, reports: Sequence[Report], problems: Sequence[Problem] = (), *, color: bool = False,
+               skipped: Sequence[Problem] = ()) -> str:
         failing = sum(1 for r in reports if r.worst())
-        return "".join(self.render_one(r, color=color) for r in reports) + self.render_end(len(reports), failing, 0)
+        return "".join(self.render_one(r, color=color) for r in reports) + self.render_end(len(reports), failing, 0,
+                                                                                          skipped=skipped)
 
     def render_one(self, report: Report, *, color: bool = False) -> str:
         return "\n".join(_plan(report, color)) + "\n"
 
-    def render_end(self, seen: int, failing: int, broken: int, problems: Sequence[Problem] = ()) -> str:
-        return "" if seen + broken <= 1 else batch_total(seen, failing, broken)
+    def render_end(self, seen: int, failing: int, broken: int, problems: Sequence[Problem] = (),
+                   skipped: Sequence[Problem] = ()) -> str:
+        return skipped_lines(skipped) + ("" if seen + broken <= 1 else batch_total(seen, failing, broken))
 
     def render_diff(self, diff: PlanDiff) -> str:
         return _diff(diff)

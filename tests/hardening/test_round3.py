@@ -64,3 +64,55 @@ def test_an_output_named_outside_the_checkout_is_still_written(plan_repo, run_cl
     result = run_cli("check", *AS_OF, "--also", f"sarif={tmp_path / 'runner-temp.sarif'}", cwd=plan_repo)
     assert result.exit_code == 0, result.output
     assert (tmp_path / "runner-temp.sarif").is_file()
+
+
+def _hostile_plan(folder: Path) -> Path:
+    """The attack: a failing plan given a top-level `pack:` and its `menu:` renamed, so it is neither a plan nor a
+    pack; it used to be skipped as a rule pack, and the run passed."""
+    text = (ROOT / "examples" / "acme-401k.yaml").read_text().replace("\nmenu:", "\nmenu_renamed:")
+    path = folder / "acme.yaml"
+    path.write_text("pack: {id: acme}\n" + text)
+    return path
+
+
+FORMAT_SAYS = {  # how each format shows a file it was given: (an input error, a skipped rule pack)
+    "text": (None, "skipped plans/starter-pack.yaml: is a rule pack"),
+    "summary": (None, "skipped plans/starter-pack.yaml: is a rule pack"),
+    "json": ('"input_errors": [\n    {\n      "file": "plans/acme.yaml"', '"skipped": [\n    {\n      "file": '
+                                                                         '"plans/starter-pack.yaml"'),
+    "sarif": ('"ruleId": "input-error"', '"ruleId": "skipped-rule-pack"'),
+    "junit": ('<error message="plans/acme.yaml:', '<skipped message="plans/starter-pack.yaml: is a rule pack'),
+    "github": ("::error file=plans/acme.yaml,", "::notice file=plans/starter-pack.yaml,"),
+    "markdown": ("### Input errors (exit 2)", "### Skipped: rule packs, not plans"),
+}
+
+
+@pytest.mark.parametrize("fmt", FORMAT_SAYS)
+def test_a_file_that_is_neither_plan_nor_pack_is_an_input_error_in_every_format(tmp_path, run_cli, fmt):
+    (tmp_path / "plans").mkdir()
+    _hostile_plan(tmp_path / "plans")
+    for target in ("plans/", "plans/acme.yaml"):  # in a folder, and named on its own
+        result = run_cli("check", target, *AS_OF, "--format", fmt, cwd=tmp_path)
+        assert result.exit_code == 2, result.output
+        assert "plans/acme.yaml:1:1: pack: unknown field" in result.stderr
+        if FORMAT_SAYS[fmt][0]:
+            assert FORMAT_SAYS[fmt][0] in result.stdout
+
+
+@pytest.mark.parametrize("fmt", FORMAT_SAYS)
+def test_a_rule_pack_is_skipped_in_a_folder_run_and_every_format_says_so(tmp_path, run_cli, fmt):
+    (tmp_path / "plans").mkdir()
+    shutil.copy(ROOT / "examples" / "acme-401k.yaml", tmp_path / "plans")
+    shutil.copy(ROOT / "examples" / "starter-pack.yaml", tmp_path / "plans")
+    result = run_cli("check", "plans/", *AS_OF, "--format", fmt, cwd=tmp_path)
+    assert result.exit_code == 1, result.output
+    assert FORMAT_SAYS[fmt][1] in result.stdout
+
+
+def test_a_valid_rule_pack_named_on_its_own_is_never_skipped(tmp_path, run_cli):
+    shutil.copy(ROOT / "examples" / "acme-401k.yaml", tmp_path)
+    shutil.copy(ROOT / "examples" / "starter-pack.yaml", tmp_path)
+    result = run_cli("check", "acme-401k.yaml", "starter-pack.yaml", *AS_OF, "--format", "github", cwd=tmp_path)
+    assert result.exit_code == 2, result.output
+    assert "starter-pack.yaml: is a rule pack, not a plan file: load it with --rules" in result.stderr
+    assert "::error file=starter-pack.yaml," in result.stdout
