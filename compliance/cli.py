@@ -28,6 +28,7 @@ from compliance.text import lead, printable
 
 if TYPE_CHECKING:
     from compliance.config import Config
+    from compliance.report.base import OutputFormat
 
 EXIT_OK, EXIT_FINDINGS, EXIT_INPUT = 0, 1, 2
 F = TypeVar("F", bound=Callable[..., Any])
@@ -97,8 +98,10 @@ def _settings(config_path: Path | None, rules: tuple[str, ...], as_of: date | No
     found = None if config_path else find_config()
     config = load_config(config_path or found)
     packs = list(rules) if rules else list(config.packs)
-    if found is not None:  # settings nobody named on the command line: say where they came from
-        click.echo(f"compliance: settings from {printable(found)} (packs: {printable(', '.join(packs))})", err=True)
+    if found is not None:  # settings nobody named on the command line: say where they came from, and what they set
+        chosen = [f"packs: {', '.join(packs)}"] + ([f"fail_on: {config.fail_on}"] if config.sets_fail_on else []) \
+            + ([f"as_of: {config.as_of}"] if config.as_of else [])
+        click.echo(f"compliance: settings from {printable(found)} ({printable('; '.join(chosen))})", err=True)
     return config, packs, as_of or config.as_of or date.today()
 
 
@@ -145,16 +148,21 @@ def check(paths: tuple[str, ...], rules: tuple[str, ...], as_of: date | None, co
     from compliance.report import get_format
     from compliance.run import run_checks
 
-    config, packs, as_of = _settings(config_path, rules, as_of)
+    extra_outputs = [_also(spec) for spec in also]
+    formatter = get_format(fmt)
+    try:
+        config, packs, as_of = _settings(config_path, rules, as_of)
+        ruleset = replace(api.load_rules(packs), settings_file=config.file)
+    except InputError as exc:  # a broken config or pack: shown where annotations and code scanning look, too
+        _report_broken_settings(exc, [(formatter, output), *((get_format(f), p) for f, p in extra_outputs)],
+                                [*paths, config_path, *rules])
+        raise
     targets = list(paths) or list(config.plans)
     if not targets:
         raise click.UsageError("name at least one plan file or directory (or list plans in .compliance.yaml)")
-    ruleset = replace(api.load_rules(packs), settings_file=config.file)
     plans = api.expand_plan_paths(targets)
-    extra_outputs = [_also(spec) for spec in also]
     _refuse_overwriting_inputs([output, write_baseline, *(p for _, p in extra_outputs)],
                                [*plans, baseline, *_settings_files(config, packs)])
-    formatter = get_format(fmt)
     if color is None:  # https://no-color.org: a set, non-empty NO_COLOR turns colour off by default
         color = output is None and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
     with _writer(output, color) as write, _progress(plans) as bar:
@@ -215,6 +223,19 @@ def _refuse_overwriting_inputs(outputs: list, inputs: list) -> None:
         if output is not None and str(output) != "-" and os.path.realpath(output) in real:
             raise InputError.at(str(output), 0, 0, "cannot write: this file is also an input of the run; "
                                                    "name another output")
+
+
+def _report_broken_settings(error: InputError, outputs: list[tuple[OutputFormat, Path | None]],
+                            named: list[Any]) -> None:
+    """A run stopped by a broken config or pack still writes each output whose format reports input problems
+    (github annotations, SARIF results...), so the broken file is shown like a broken plan; never over an input."""
+    from compliance.config import find_config
+
+    inputs = [*named, find_config(), *(p.location.file for p in error.problems)]
+    _refuse_overwriting_inputs([path for _, path in outputs], inputs)
+    for fmt, path in outputs:
+        if fmt.reports_problems:
+            _emit(fmt.render([], error.problems), path)
 
 
 def _settings_files(config: Config, packs: list[str]) -> list[str | Path]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -116,3 +117,28 @@ def test_a_valid_rule_pack_named_on_its_own_is_never_skipped(tmp_path, run_cli):
     assert result.exit_code == 2, result.output
     assert "starter-pack.yaml: is a rule pack, not a plan file: load it with --rules" in result.stderr
     assert "::error file=starter-pack.yaml," in result.stdout
+
+
+@pytest.mark.parametrize("broken,where", [
+    ("policy/northwind-ips.yaml", "policy/northwind-ips.yaml,line=26,col=15"),
+    (".compliance.yaml", ".compliance.yaml,line=3,col=10"),
+])
+def test_a_broken_pack_or_config_is_an_annotation_and_a_sarif_result(plan_repo, run_cli, tmp_path, broken, where):
+    path = plan_repo / broken
+    path.write_text(path.read_text().replace("severity: error", "severity: fatal").replace("fail_on: error",
+                                                                                          "fail_on: sometimes"))
+    sarif = tmp_path / "out.sarif"
+    result = run_cli("check", *AS_OF, "--format", "github", "--also", f"sarif={sarif}", cwd=plan_repo)
+    assert result.exit_code == 2, result.output
+    assert f"::error file={where},title=invalid input::" in result.stdout
+    results = json.loads(sarif.read_text())["runs"][0]["results"]
+    assert [(r["ruleId"], r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]) for r in results] == \
+        [("input-error", broken)]
+
+
+def test_the_settings_note_names_fail_on_and_as_of_when_the_config_sets_them(plan_repo, run_cli):
+    config = plan_repo / ".compliance.yaml"
+    config.write_text(config.read_text().replace("fail_on: error", "fail_on: never\nas_of: 2026-01-02"))
+    result = run_cli("check", cwd=plan_repo)
+    assert result.exit_code == 0, result.output
+    assert "(packs: bundled, policy; fail_on: never; as_of: 2026-01-02)" in result.stderr
