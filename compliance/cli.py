@@ -24,7 +24,7 @@ from compliance.errors import InputError
 from compliance.model import SEVERITIES
 from compliance.report import DIFF_FORMATS, FORMATS
 from compliance.schemas.config import FAIL_ON
-from compliance.text import lead, printable
+from compliance.text import block, json_text, lead, printable
 
 if TYPE_CHECKING:
     from compliance.config import Config
@@ -429,12 +429,12 @@ def posture(rules: tuple[str, ...], as_of: date | None, config_path: Path | None
     _, packs, as_of = _settings(config_path, rules, as_of)
     rows = posture_rows(api.load_rules(packs), as_of)
     if fmt == "json":
-        click.echo(json.dumps({"as_of": as_of.isoformat(), "sources": rows}, indent=2))
+        click.echo(json_text({"as_of": as_of.isoformat(), "sources": rows}), nl=False)
         return
     click.echo(f"Regulatory posture as of {as_of.isoformat()}")
     for row in rows:
-        click.echo(f"  {row['date']}  {row['id']:<26} {row['status_text']}")
-        click.echo(f"              {row['title']} ({row['document']})")
+        click.echo(f"  {row['date']}  {printable(row['id']):<26} {printable(row['status_text'])}")
+        click.echo(f"              {printable(row['title'])} ({printable(row['document'])})")
 
 
 @cli.group(cls=_Group)
@@ -476,7 +476,7 @@ def rules_list(rules: tuple[str, ...], as_of: date | None, config_path: Path | N
     for rule in ruleset.rules:
         state, why = applicability(rule, as_of)
         label = {"active": "applies", "watch": "watch", "not_applicable": "off"}[state]
-        click.echo(f"{rule.id:<48} {rule.severity:<8} {rule.scope:<5} {label:<8} {why}".rstrip())
+        click.echo(f"{lead(rule.id):<48} {rule.severity:<8} {rule.scope:<5} {label:<8} {printable(why)}".rstrip())
     click.echo(f"{len(ruleset.rules)} rules in {len(ruleset.packs)} packs, as of {as_of.isoformat()}")
 
 
@@ -497,15 +497,16 @@ def rules_show(rule_id: str, rules: tuple[str, ...], as_of: date | None, config_
         raise InputError.at(rule_id, 0, 0, f"no loaded rule has this id{did_you_mean(rule_id, (r.id for r in ruleset.rules))}")
     state, why = applicability(rule, as_of)
     window = f"{rule.effective_from or 'always'} .. {rule.effective_until or 'open'}"
-    click.echo(f"{rule.id}: {rule.title}\n  pack: {rule.pack_id} ({rule.location})\n  severity: {rule.severity}, "
-               f"scope: {rule.scope}, effective: {window}\n  on {as_of}: {state}{' (' + why + ')' if why else ''}")
+    click.echo(f"{lead(rule.id)}: {printable(rule.title)}\n  pack: {printable(rule.pack_id)} ({rule.location})\n"
+               f"  severity: {rule.severity}, scope: {rule.scope}, effective: {window}\n"
+               f"  on {as_of}: {state}{' (' + printable(why) + ')' if why else ''}")
     if rule.description:
-        click.echo(f"\n{rule.description}")
-    click.echo(f"\nMessage: {rule.message}\nRemediation: {rule.remediation}\n\nCitations:")
+        click.echo(f"\n{block(rule.description)}")
+    click.echo(f"\nMessage: {block(rule.message)}\nRemediation: {block(rule.remediation)}\n\nCitations:")
     for c in rule.citations:
         status = c.source.status_on(as_of)
-        click.echo(f"  {c.pinpoint}\n    {c.source.title}; {status.describe() if status else 'not yet issued'}\n"
-                   f"    {c.source.url}")
+        click.echo(f"  {printable(c.pinpoint)}\n    {printable(c.source.title)}; "
+                   f"{printable(status.describe()) if status else 'not yet issued'}\n    {printable(c.source.url)}")
 
 
 @rules.command("test")
@@ -520,10 +521,11 @@ def rules_test(rules: tuple[str, ...], as_of: date | None, config_path: Path | N
     results = run_rule_tests(ruleset)
     failures = [r for r in results if not r.passed]
     for r in failures:
-        click.echo(f"{r.location}: {r.rule_id}: {r.name}: expected {r.expected}, got {r.actual}", err=True)
+        click.echo(f"{r.location}: {printable(r.rule_id)}: {printable(r.name)}: expected {r.expected}, "
+                   f"got {printable(r.actual)}", err=True)
     untested = [rule.id for rule in ruleset.rules if not rule.tests]
     for rule_id in untested:
-        click.echo(f"{rule_id}: has no test cases", err=True)
+        click.echo(f"{lead(rule_id)}: has no test cases", err=True)
     click.echo(f"{len(results) - len(failures)} passed, {len(failures)} failed "
                f"({len(ruleset.rules)} rules, {len(untested)} without tests)")
     sys.exit(EXIT_FINDINGS if failures or untested else EXIT_OK)

@@ -14,6 +14,7 @@ import re
 from collections.abc import Callable, Sequence
 from datetime import date
 from typing import Any
+from urllib.parse import quote
 
 # {path}, {path|bp}, {path|pct}, {path - path|bp}: a value, optionally a difference, optionally as a fee
 _PATH = r"[a-z_][a-z0-9_.]*"
@@ -120,6 +121,11 @@ def lead(value: Any) -> str:
     return "\\" + text if text.lstrip().startswith("::") else text
 
 
+def block(value: Any) -> str:
+    """Text of several lines (a rule's description): its line breaks kept, each line made safe as by `lead`."""
+    return "\n".join(lead(line) for line in show(value).split("\n"))
+
+
 def lead_path(path: Any) -> str:
     """A file name that starts a line: a relative name beginning with `:` is shown as `./name` (same file)."""
     text = printable(path)
@@ -144,6 +150,11 @@ def markdown(value: Any) -> str:
     """
     text = " ".join(printable(value).split())
     return _MARKDOWN.sub(lambda m: _MARKDOWN_ESCAPES.get(m.group()) or "\\" + m.group(), text)
+
+
+def link_target(url: str) -> str:
+    """A source's URL as a Markdown link target: percent-encoded, so it cannot close the link and start markup."""
+    return quote(printable(url), safe=":/?#@!$&'*+,;=%~")
 
 
 def code(value: Any) -> str:

@@ -9,7 +9,7 @@ from urllib.parse import quote
 from compliance.errors import Problem
 from compliance.model import Finding, Report, Rule
 from compliance.report.base import OutputFormat
-from compliance.text import json_text
+from compliance.text import json_text, markdown
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 
@@ -22,13 +22,15 @@ _LEVEL = {"error": "error", "warning": "warning", "info": "note", "watch": "note
 
 def _rule_descriptor(rule: Rule) -> dict:
     citations = "\n".join(f"- {c.pinpoint}: {c.source.url}" for c in rule.citations)
+    # code scanning renders help.markdown: pack text there is shown as text (no images, links or mentions)
+    cited = "\n".join(f"- {markdown(c.pinpoint)}: {markdown(c.source.url)}" for c in rule.citations)
     return {
         "id": rule.id,
         "name": rule.id.replace(".", "_").replace("-", "_"),
         "shortDescription": {"text": rule.title},
         "fullDescription": {"text": rule.description or rule.title},
         "help": {"text": f"{rule.remediation}\n\nBasis:\n{citations}",
-                 "markdown": f"{rule.remediation}\n\n**Basis**\n\n{citations}"},
+                 "markdown": f"{markdown(rule.remediation)}\n\n**Basis**\n\n{cited}"},
         "helpUri": rule.citations[0].source.url,
         "defaultConfiguration": {"level": _LEVEL[rule.severity]},
         "properties": {"pack": rule.pack_id, "tags": [rule.pack_id, rule.scope],

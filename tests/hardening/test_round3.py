@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -142,3 +143,62 @@ def test_the_settings_note_names_fail_on_and_as_of_when_the_config_sets_them(pla
     result = run_cli("check", cwd=plan_repo)
     assert result.exit_code == 0, result.output
     assert "(packs: bundled, policy; fail_on: never; as_of: 2026-01-02)" in result.stderr
+
+
+EVIL = r'x\n::error::owned \e]52;c;ZXZpbA==\a \e[2J ##[error]bad ![i](https://evil.example/p.png) [l](https://evil.example) @octocat'
+HOSTILE_PACK = f"""\
+pack: {{id: evil, title: "{EVIL}", version: "1", jurisdiction: "{EVIL}", extends: [us-federal-sources],
+       authority: sponsor_policy, test_as_of: 2026-11-22}}
+sources:
+  - {{id: evil-ips, title: "{EVIL}", issuer: "{EVIL}", document: "{EVIL}", kind: policy, date: 2026-01-01,
+     status: [{{status: in_force, since: 2026-01-01}}]}}
+overrides:
+  disable: [{{rule: evil.off, reason: "{EVIL}"}}]
+rules:
+  - id: evil.rule
+    title: "{EVIL}"
+    description: "{EVIL}"
+    severity: info
+    scope: plan
+    require: {{field: plan.name, eq: nobody}}
+    message: "{EVIL}"
+    remediation: "{EVIL}"
+    citations: [{{source: evil-ips, pinpoint: "{EVIL}"}}]
+    tests: [{{name: "{EVIL}", expect: pass}}]
+  - id: evil.off
+    title: switched off
+    severity: info
+    scope: plan
+    require: {{field: plan.name, exists: true}}
+    message: switched off
+    remediation: none
+    citations: [{{source: evil-ips, pinpoint: "{EVIL}"}}]
+"""
+
+
+@pytest.mark.parametrize("command", [
+    ("rules", "list"), ("rules", "show", "evil.rule"), ("rules", "show", "evil.off"), ("rules", "test"),
+    ("posture",), ("posture", "--format", "json"), ("rules", "docs"), ("check", "plan.yaml", "--format", "sarif"),
+])
+def test_pack_text_never_reaches_any_command_output_live(tmp_path, run_cli, command):
+    (tmp_path / "evil.yaml").write_text(HOSTILE_PACK)
+    shutil.copy(ROOT / "examples" / "acme-401k.yaml", tmp_path / "plan.yaml")
+    result = run_cli(*command, "--rules", "bundled", "--rules", "evil.yaml", *AS_OF, cwd=tmp_path)
+    assert result.exit_code in (0, 1), result.output
+    out = result.stdout + result.stderr
+    assert "owned" in out  # the text is shown, as text
+    assert "\x1b" not in out and "\x07" not in out and "##[" not in out
+    assert not [line for line in out.splitlines() if line.lstrip().startswith("::")]
+
+
+def test_sarif_help_markdown_makes_pack_markdown_inert(tmp_path, run_cli):
+    (tmp_path / "evil.yaml").write_text(HOSTILE_PACK)
+    shutil.copy(ROOT / "examples" / "acme-401k.yaml", tmp_path / "plan.yaml")
+    result = run_cli("check", "plan.yaml", "--rules", "bundled", "--rules", "evil.yaml", "--format", "sarif",
+                     *AS_OF, cwd=tmp_path)
+    rules = json.loads(result.stdout)["runs"][0]["tool"]["driver"]["rules"]
+    help_md = next(r for r in rules if r["id"] == "evil.rule")["help"]["markdown"]
+    assert "owned" in help_md
+    for live in ("![", "https://", "@octocat", "\n::"):
+        assert live not in help_md, live
+    assert not re.search(r"(?<!\\)\]\(", help_md)  # no link: every `](` is escaped
