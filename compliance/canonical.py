@@ -67,6 +67,7 @@ def document(reports: Sequence[Report], problems: Sequence[Problem] = (), skippe
         "packs": [{"id": p.id, "version": p.version, "file": p.file, "sha256": p.sha256, "authority": p.authority,
                    "current_to": p.current_to.isoformat() if p.current_to else None}
                   for p in first.ruleset.packs] if first else [],
+        "federal_changes": [problem_dict(c) for c in first.ruleset.federal_changes] if first else [],
         "plans": [report_dict(r) for r in reports],
         "input_errors": [problem_dict(p) for p in problems],
         "skipped": [problem_dict(p) for p in skipped],

@@ -70,6 +70,8 @@ def run_checks(results: Iterable[Report | InputError], fmt: OutputFormat, write:
         if floor:
             item = replace(item, findings=tuple(f for f in item.findings if severity_rank(f.severity) >= floor))
         if fmt.streams:
+            if run.seen == 1:
+                write(fmt.render_start(item.ruleset))
             write(fmt.render_one(item, color=color))
         if keep:
             run.reports.append(item)

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, ClassVar
 
 from compliance.errors import Problem
-from compliance.model import Report
+from compliance.model import Report, RuleSet
 
 if TYPE_CHECKING:
     from compliance.diff import PlanDiff
@@ -31,6 +31,10 @@ class OutputFormat:
     def render(self, reports: Sequence[Report], problems: Sequence[Problem] = (), *, color: bool = False,
                skipped: Sequence[Problem] = ()) -> str:
         raise NotImplementedError
+
+    def render_start(self, ruleset: RuleSet) -> str:
+        """What a streaming format writes once, before the first plan: what the loaded packs change."""
+        return ""
 
     def render_one(self, report: Report, *, color: bool = False) -> str:
         raise NotImplementedError(f"the {self.name} format does not stream")

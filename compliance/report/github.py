@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from compliance.errors import Problem
-from compliance.model import Finding, Report
+from compliance.model import Finding, Report, RuleSet
 from compliance.report.base import OutputFormat
 from compliance.text import printable
 
@@ -37,7 +37,13 @@ class GithubFormat(OutputFormat):
 
     def render(self, reports: Sequence[Report], problems: Sequence[Problem] = (), *, color: bool = False,
                skipped: Sequence[Problem] = ()) -> str:
-        return "".join(self.render_one(r) for r in reports) + self.render_end(len(reports), 0, 0, problems, skipped)
+        start = self.render_start(reports[0].ruleset) if reports else ""
+        return start + "".join(self.render_one(r) for r in reports) + self.render_end(len(reports), 0, 0, problems,
+                                                                                     skipped)
+
+    def render_start(self, ruleset: RuleSet) -> str:
+        return "".join(problem_line(p, "warning", "federal rule changed by a pack") + "\n"
+                       for p in ruleset.federal_changes)
 
     def render_one(self, report: Report, *, color: bool = False) -> str:
         return "".join(_finding_line(f) + "\n" for f in report.findings if f.status != "waived")

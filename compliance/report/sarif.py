@@ -98,7 +98,9 @@ def _render(reports: Sequence[Report], problems: Sequence[Problem], skipped: Seq
                                 "rules": [_rule_descriptor(r) for r in rules]}},
             "results": [_result(f, index) for r in reports for f in r.findings]
             + [_problem_result(p) for p in problems] + [_problem_result(p, SKIPPED, "note") for p in skipped],
-            "properties": {"asOf": reports[0].as_of.isoformat() if reports else None},
+            "properties": {"asOf": reports[0].as_of.isoformat() if reports else None,
+                           "federalChanges": [{"message": c.message, "file": c.location.file, "line": c.location.line}
+                                              for c in (reports[0].ruleset.federal_changes if reports else ())]},
         }],
     }
     return json_text(log)

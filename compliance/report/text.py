@@ -49,6 +49,7 @@ def _plan(report: Report, color: bool) -> list[str]:
     lines = [f"{lead_path(report.plan_file)}: {printable(report.plan_name)} (as of {report.as_of.isoformat()})"]
     if notice := report.ruleset.currency_notice(report.as_of):
         lines.append(f"  note: {notice}")
+    lines += [f"  federal rule changed: {printable(c.message)} ({c.location})" for c in report.ruleset.federal_changes]
     for fund_id, group in by_fund(report.findings).items():
         lines.append(f"  {'plan' if fund_id is None else 'fund ' + printable(fund_id)}:")
         for f in sorted(group, key=_order):
@@ -68,12 +69,14 @@ def _plan(report: Report, color: bool) -> list[str]:
     for o in report.outcomes:
         statuses[o.status] = statuses.get(o.status, 0) + 1
     c = report.counts()
+    changed = len(report.ruleset.federal_changes)
     lines.append(
         f"  {counted(c['error'], 'error')}, {counted(c['warning'], 'warning')}, {c['info']} info, {c['waived']} waived,"
         f" {c['watch']} watch"
         f" | checklist: {statuses.get('pass', 0)} pass, {statuses.get('fail', 0)} fail,"
         f" {statuses.get('waived', 0)} waived, {statuses.get('watch', 0)} watch,"
         f" {statuses.get('not_applicable', 0)} not applicable"
+        + (f" | {counted(changed, 'federal rule change')} by packs (listed above)" if changed else "")
     )
     return lines
 

@@ -121,7 +121,7 @@ def test_a_valid_rule_pack_named_on_its_own_is_never_skipped(tmp_path, run_cli):
 
 
 @pytest.mark.parametrize("broken,where", [
-    ("policy/northwind-ips.yaml", "policy/northwind-ips.yaml,line=26,col=15"),
+    ("policy/northwind-ips.yaml", "policy/northwind-ips.yaml,line=29,col=15"),
     (".compliance.yaml", ".compliance.yaml,line=3,col=10"),
 ])
 def test_a_broken_pack_or_config_is_an_annotation_and_a_sarif_result(plan_repo, run_cli, tmp_path, broken, where):
@@ -202,3 +202,105 @@ def test_sarif_help_markdown_makes_pack_markdown_inert(tmp_path, run_cli):
     for live in ("![", "https://", "@octocat", "\n::"):
         assert live not in help_md, live
     assert not re.search(r"(?<!\\)\]\(", help_md)  # no link: every `](` is escaped
+
+
+PACK_HEAD = """\
+pack: {id: local, title: Local policy, version: "1", jurisdiction: test%s}
+"""
+
+
+def _check_with(tmp_path: Path, run_cli, pack: str, *args: str, packs: str = "bundled"):
+    (tmp_path / "local.yaml").write_text(pack)
+    return run_cli("check", str(ROOT / "examples" / "acme-401k.yaml"), "--rules", packs, "--rules", "local.yaml",
+                   *AS_OF, *args, cwd=tmp_path)
+
+
+def test_a_pack_that_extends_nothing_cannot_switch_a_federal_rule_off(tmp_path, run_cli):
+    pack = PACK_HEAD % "" + ("overrides:\n  disable: [{rule: erisa.disclosure.participant-fee-disclosure, "
+                             "reason: n/a}]\n")
+    result = _check_with(tmp_path, run_cli, pack)
+    assert result.exit_code == 2, result.output
+    assert ("local.yaml:3:20: overrides.disable[0].rule: erisa.disclosure.participant-fee-disclosure belongs to "
+            "pack erisa-menu, which this pack does not extend") in result.stderr
+
+
+def test_switching_a_federal_rule_off_needs_overrides_federal(tmp_path, run_cli):
+    pack = PACK_HEAD % ", extends: [erisa-menu]" + (
+        "overrides:\n  disable: [{rule: erisa.disclosure.participant-fee-disclosure, reason: n/a}]\n")
+    result = _check_with(tmp_path, run_cli, pack)
+    assert result.exit_code == 2, result.output
+    assert "switches off federal rule erisa.disclosure.participant-fee-disclosure (pack erisa-menu); a pack may do " \
+           "that only when it says so under overrides_federal" in result.stderr
+
+
+def test_loosening_a_federal_parameter_is_refused(tmp_path, run_cli):
+    pack = PACK_HEAD % ", extends: [erisa-menu]" + "overrides:\n  parameters: {qdia_notice_months: 1200}\n"
+    result = _check_with(tmp_path, run_cli, pack)
+    assert result.exit_code == 2, result.output
+    assert ("local.yaml:3:36: overrides.parameters.qdia_notice_months: loosens federal parameter qdia_notice_months "
+            "of pack erisa-menu from 13 to 1200") in result.stderr
+
+
+@pytest.fixture
+def directed_rules(tmp_path: Path) -> Path:
+    """The bundled packs, with qdia_notice_months declaring that lower is stricter."""
+    rules = tmp_path / "federal"
+    shutil.copytree(ROOT / "rules", rules, ignore=shutil.ignore_patterns("testing"))
+    erisa = rules / "erisa-menu.yaml"
+    erisa.write_text(erisa.read_text().replace("  qdia_notice_months:\n    value: 13\n",
+                                               "  qdia_notice_months:\n    value: 13\n    tighten: lower\n"))
+    return rules
+
+
+def test_loosening_against_a_declared_direction_is_refused_and_tightening_is_reported(tmp_path, run_cli,
+                                                                                     directed_rules):
+    pack = PACK_HEAD % ", extends: [erisa-menu]" + "overrides:\n  parameters: {qdia_notice_months: %s}\n"
+    loose = _check_with(tmp_path, run_cli, pack % 1200, packs=str(directed_rules))
+    assert loose.exit_code == 2 and "(lower is stricter)" in loose.stderr, loose.output
+    tight = _check_with(tmp_path, run_cli, pack % 6, packs=str(directed_rules))
+    assert tight.exit_code == 1, tight.output
+    assert ("federal rule changed: pack local tightens federal parameter qdia_notice_months of pack erisa-menu from "
+            "13 to 6, used by erisa.qdia.annual-notice") in tight.stdout
+
+
+OVERRIDDEN = PACK_HEAD % ", extends: [erisa-menu]" + """\
+overrides:
+  parameters: {qdia_notice_months: 1200}
+  disable: [{rule: erisa.disclosure.participant-fee-disclosure, reason: n/a}]
+overrides_federal:
+  - {rule: erisa.disclosure.participant-fee-disclosure, reason: "Committee minutes 2026-11-01, item 4."}
+  - {parameter: qdia_notice_months, reason: "Committee minutes 2026-11-01, item 5."}
+"""
+CHANGE = "pack local switches off federal rule erisa.disclosure.participant-fee-disclosure of pack erisa-menu"
+
+
+@pytest.mark.parametrize("fmt,says", [
+    ("text", f"federal rule changed: {CHANGE}: Committee minutes 2026-11-01, item 4. (local.yaml:6:5)"),
+    ("text", "| 2 federal rule changes by packs (listed above)"),
+    ("json", f'"federal_changes": [\n    {{\n      "file": "local.yaml",\n      "line": 6,\n      "column": 5,\n'
+             f'      "message": "{CHANGE}: Committee minutes 2026-11-01, item 4."'),
+    ("sarif", f'"federalChanges": [\n          {{\n            "message": "{CHANGE}: Committee'),
+    ("github", "::warning file=local.yaml,line=6,col=5,title=federal rule changed by a pack::pack local switches"),
+    ("markdown", "### Federal rules changed by packs"),
+])
+def test_a_reviewed_change_to_federal_rules_is_named_in_every_output(tmp_path, run_cli, fmt, says):
+    result = _check_with(tmp_path, run_cli, OVERRIDDEN, "--format", fmt)
+    assert result.exit_code == 0, result.output  # the example's one error is switched off, and every output says so
+    assert says in result.stdout
+
+
+def test_the_memo_names_the_federal_rules_a_pack_changed(tmp_path, run_cli):
+    (tmp_path / "local.yaml").write_text(OVERRIDDEN)
+    result = run_cli("memo", str(ROOT / "examples" / "acme-401k.yaml"), "-o", "memo.html", "--format", "html",
+                     "--rules", "bundled", "--rules", "local.yaml", *AS_OF, cwd=tmp_path)
+    assert result.exit_code == 0, result.output
+    html = (tmp_path / "memo.html").read_text()
+    assert "Federal rules changed by the packs above" in html and CHANGE in html
+
+
+def test_an_overrides_federal_entry_must_match_a_change(tmp_path, run_cli):
+    pack = PACK_HEAD % ", extends: [erisa-menu]" + "overrides_federal:\n  - {rule: erisa.qdia.annual-notice, reason: x}\n"
+    result = _check_with(tmp_path, run_cli, pack)
+    assert result.exit_code == 2
+    assert "overrides_federal[0].rule: this pack neither switches off federal rule 'erisa.qdia.annual-notice'" \
+        in result.stderr
