@@ -19,6 +19,7 @@ from compliance.errors import InputError, NotAPlan
 from compliance.loader import load_bytes, load_file
 from compliance.model import PlanReport, RuleSet
 from compliance.packs import load_ruleset
+from compliance.schemas.pack import PACK_FORMAT
 from compliance.schemas.plan import validate_plan
 from compliance.waivers import read_waivers
 
@@ -33,7 +34,7 @@ def check(plan_path: str | Path, ruleset: RuleSet, as_of: date, text: bytes | No
           display_name: str | None = None) -> PlanReport:
     """Load, validate and evaluate one plan file (or its given bytes). Bad input raises InputError with file and line."""
     doc = load_bytes(text, display_name or str(plan_path)) if text is not None else load_file(plan_path, display_name)
-    if isinstance(doc.data, dict) and "pack" in doc.data and "menu" not in doc.data:
+    if isinstance(doc.data, dict) and "pack" in doc.data and "menu" not in doc.data and PACK_FORMAT.accepts(doc.data):
         raise NotAPlan.at(doc.file, 0, 0, f"is a rule pack, not a plan file: load it with --rules {doc.file} (or "
                                           f"list it under packs: in .compliance.yaml)")
     plan = validate_plan(doc)

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import IO
 
 from compliance.errors import InputError
+from compliance.worktree import refuse_leaving_tree
 
 STDOUT = "-"
 
@@ -38,6 +39,7 @@ def atomic_writer(target: Path) -> Iterator[IO[bytes]]:
         with open(target, "wb") as stream:  # a device or a pipe: there is nothing to replace atomically
             yield stream
         return
+    refuse_leaving_tree(target)
     if existing is not None and stat.S_ISDIR(existing.st_mode):
         raise InputError.at(str(target), 0, 0, "cannot write: is a directory")
     if existing is not None and not stat.S_ISREG(existing.st_mode):

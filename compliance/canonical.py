@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from compliance.diff import PlanDiff, summary
+from compliance.errors import Problem
 from compliance.model import Finding, Outcome, Report
 from compliance.text import show
 
@@ -64,8 +65,15 @@ def _row(o: Outcome) -> dict[str, Any]:
     return row
 
 
-def document(reports: Sequence[Report]) -> dict[str, Any]:
-    """A whole run: tool, settings, packs (with their hashes) and every plan's report."""
+def problem_dict(problem: Problem) -> dict[str, Any]:
+    loc = problem.location
+    return {"file": loc.file, "line": loc.line, "column": loc.column, "message": problem.message}
+
+
+def document(reports: Sequence[Report], problems: Sequence[Problem] = (), skipped: Sequence[Problem] = ()
+             ) -> dict[str, Any]:
+    """A whole run: tool, settings, packs (with their hashes), every plan's report, the input errors and the files
+    skipped as rule packs."""
     first = reports[0] if reports else None
     return {
         "format_version": FORMAT_VERSION,
@@ -74,7 +82,10 @@ def document(reports: Sequence[Report]) -> dict[str, Any]:
         "packs": [{"id": p.id, "version": p.version, "file": p.file, "sha256": p.sha256, "authority": p.authority,
                    "current_to": p.current_to.isoformat() if p.current_to else None}
                   for p in first.ruleset.packs] if first else [],
+        "federal_changes": [problem_dict(c) for c in first.ruleset.federal_changes] if first else [],
         "plans": [report_dict(r) for r in reports],
+        "input_errors": [problem_dict(p) for p in problems],
+        "skipped": [problem_dict(p) for p in skipped],
     }
 
 

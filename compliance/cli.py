@@ -24,10 +24,11 @@ from compliance.errors import InputError
 from compliance.model import SEVERITIES
 from compliance.report import DIFF_FORMATS, FORMATS
 from compliance.schemas.config import FAIL_ON
-from compliance.text import lead, lead_path, printable
+from compliance.text import block, json_text, lead, lead_path, printable
 
 if TYPE_CHECKING:
     from compliance.config import Config
+    from compliance.report.base import OutputFormat
 
 EXIT_OK, EXIT_FINDINGS, EXIT_INPUT = 0, 1, 2
 F = TypeVar("F", bound=Callable[..., Any])
@@ -97,8 +98,10 @@ def _settings(config_path: Path | None, rules: tuple[str, ...], as_of: date | No
     found = None if config_path else find_config()
     config = load_config(config_path or found)
     packs = list(rules) if rules else list(config.packs)
-    if found is not None:  # settings nobody named on the command line: say where they came from
-        click.echo(f"compliance: settings from {printable(found)} (packs: {printable(', '.join(packs))})", err=True)
+    if found is not None:  # settings nobody named on the command line: say where they came from, and what they set
+        chosen = [f"packs: {', '.join(packs)}"] + ([f"fail_on: {config.fail_on}"] if config.sets_fail_on else []) \
+            + ([f"as_of: {config.as_of}"] if config.as_of else [])
+        click.echo(f"compliance: settings from {printable(found)} ({printable('; '.join(chosen))})", err=True)
     return config, packs, as_of or config.as_of or date.today()
 
 
@@ -148,15 +151,21 @@ def check(paths: tuple[str, ...], rules: tuple[str, ...], as_of: date | None, co
     from compliance.report import get_format
     from compliance.run import run_checks
 
-    config, packs, as_of = _settings(config_path, rules, as_of)
+    extra_outputs = [_also(spec) for spec in also]
+    formatter = get_format(fmt)
+    try:
+        config, packs, as_of = _settings(config_path, rules, as_of)
+        ruleset = replace(api.load_rules(packs), settings_file=config.file)
+    except InputError as exc:  # a broken config or pack: shown where annotations and code scanning look, too
+        _report_broken_settings(exc, [(formatter, output), *((get_format(f), p) for f, p in extra_outputs)],
+                                [*paths, config_path, *rules])
+        raise
     targets = list(paths) or list(config.plans)
     if not targets:
         raise click.UsageError("name at least one plan file or directory (or list plans in .compliance.yaml)")
-    ruleset = replace(api.load_rules(packs), settings_file=config.file)
     plans = api.expand_plan_paths(targets)
-    extra_outputs = [_also(spec) for spec in also]
-    _refuse_overwriting_inputs([output, write_baseline, *(p for _, p in extra_outputs)], [*plans, baseline, *packs])
-    formatter = get_format(fmt)
+    _refuse_overwriting_inputs([output, write_baseline, *(p for _, p in extra_outputs)],
+                               [*plans, baseline, *_settings_files(config, packs)])
     if color is None:  # https://no-color.org: a set, non-empty NO_COLOR turns colour off by default
         color = output is None and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
     with _writer(output, color) as write, _progress(plans) as bar:
@@ -165,9 +174,7 @@ def check(paths: tuple[str, ...], rules: tuple[str, ...], as_of: date | None, co
                          fail_on=fail_on or config.fail_on, fail_on_unrecorded=fail_on_unrecorded,
                          known=read_baseline(baseline) if baseline else None, min_severity=min_severity, keep_reports=bool(extra_outputs),
                          record_fingerprints=write_baseline is not None, color=color and formatter.colours,
-                         each=lambda: bar.update(1))
-    for note in run.skipped:  # a pack in a folder of plans: say so, and how to use it
-        click.echo(f"compliance: skipped {note.problems[0]}", err=True)
+                         each=lambda: bar.update(1), named={str(Path(t)) for t in targets if Path(t).is_file()})
     if not run.seen and not run.broken:
         raise InputError.at(" ".join(targets), 0, 0, "no plan file among these (only rule packs)")
     for extra_fmt, extra_path in extra_outputs:
@@ -175,7 +182,7 @@ def check(paths: tuple[str, ...], rules: tuple[str, ...], as_of: date | None, co
 
         extra = get_format(extra_fmt)
         problems = run.problems if extra.reports_problems else []
-        write_atomic(extra_path, extra.render(run.reports, problems).encode("utf-8"))
+        write_atomic(extra_path, extra.render(run.reports, problems, skipped=run.skipped).encode("utf-8"))
     if write_baseline:
         write_baseline_file(write_baseline, run.fingerprints)
     for problem in run.problems:
@@ -221,6 +228,26 @@ def _refuse_overwriting_inputs(outputs: list, inputs: list) -> None:
                                                    "name another output")
 
 
+def _report_broken_settings(error: InputError, outputs: list[tuple[OutputFormat, Path | None]],
+                            named: list[Any]) -> None:
+    """A run stopped by a broken config or pack still writes each output whose format reports input problems
+    (github annotations, SARIF results...), so the broken file is shown like a broken plan; never over an input."""
+    from compliance.config import find_config
+
+    inputs = [*named, find_config(), *(p.location.file for p in error.problems)]
+    _refuse_overwriting_inputs([path for _, path in outputs], inputs)
+    for fmt, path in outputs:
+        if fmt.reports_problems:
+            _emit(fmt.render([], error.problems), path)
+
+
+def _settings_files(config: Config, packs: list[str]) -> list[str | Path]:
+    """The files a run reads besides its plans: the config and every pack file, including those found in folders."""
+    from compliance.packs import discover
+
+    return [*([config.file] if config.file else []), *discover(packs)]
+
+
 def _emit(text: str, output: Path | None) -> None:
     if output is None:
         click.echo(text, nl=False)
@@ -249,6 +276,7 @@ def memo(paths: tuple[str, ...], rules: tuple[str, ...], as_of: date | None, con
     from compliance import api
     from compliance.memo.context import MemoOptions
     from compliance.memo.writer import ruleset_for, write_memos
+    from compliance.worktree import refuse_leaving_tree
 
     config, packs, as_of = _settings(config_path, rules, as_of)
     ruleset_for(tuple(packs))  # a broken pack is reported once, before any work; the writer reuses it
@@ -257,8 +285,9 @@ def memo(paths: tuple[str, ...], rules: tuple[str, ...], as_of: date | None, con
     if not single and output.exists() and not output.is_dir():
         raise click.UsageError(f"{output} is a file; several plans need an output folder")
     targets = [(plan, output) for plan in plans] if single else _memo_targets(plans, output, fmt)
-    _refuse_overwriting_inputs([t for _, t in targets], [*plans, *packs])
+    _refuse_overwriting_inputs([t for _, t in targets], [*plans, *_settings_files(config, packs)])
     for _, target in targets:
+        refuse_leaving_tree(target)  # before a folder is made through a committed symlink
         target.parent.mkdir(parents=True, exist_ok=True)
     # What reproduces the memo's content: the date, the packs and the settings (not --jobs or output paths, so
     # a memo is byte-identical however it was run).
@@ -424,12 +453,12 @@ def posture(rules: tuple[str, ...], as_of: date | None, config_path: Path | None
     _, packs, as_of = _settings(config_path, rules, as_of)
     rows = posture_rows(api.load_rules(packs), as_of)
     if fmt == "json":
-        click.echo(json.dumps({"as_of": as_of.isoformat(), "sources": rows}, indent=2))
+        click.echo(json_text({"as_of": as_of.isoformat(), "sources": rows}), nl=False)
         return
     click.echo(f"Regulatory posture as of {as_of.isoformat()}")
     for row in rows:
-        click.echo(f"  {row['date']}  {row['id']:<26} {row['status_text']}")
-        click.echo(f"              {row['title']} ({row['document']})")
+        click.echo(f"  {row['date']}  {printable(row['id']):<26} {printable(row['status_text'])}")
+        click.echo(f"              {printable(row['title'])} ({printable(row['document'])})")
 
 
 @cli.group(cls=_Group)
@@ -471,7 +500,7 @@ def rules_list(rules: tuple[str, ...], as_of: date | None, config_path: Path | N
     for rule in ruleset.rules:
         state, why = applicability(rule, as_of)
         label = {"active": "applies", "watch": "watch", "not_applicable": "off"}[state]
-        click.echo(f"{rule.id:<48} {rule.severity:<8} {rule.scope:<5} {label:<8} {why}".rstrip())
+        click.echo(f"{lead(rule.id):<48} {rule.severity:<8} {rule.scope:<5} {label:<8} {printable(why)}".rstrip())
     click.echo(f"{len(ruleset.rules)} rules in {len(ruleset.packs)} packs, as of {as_of.isoformat()}")
 
 
@@ -492,15 +521,16 @@ def rules_show(rule_id: str, rules: tuple[str, ...], as_of: date | None, config_
         raise InputError.at(rule_id, 0, 0, f"no loaded rule has this id{did_you_mean(rule_id, (r.id for r in ruleset.rules))}")
     state, why = applicability(rule, as_of)
     window = f"{rule.effective_from or 'always'} .. {rule.effective_until or 'open'}"
-    click.echo(f"{rule.id}: {rule.title}\n  pack: {rule.pack_id} ({rule.location})\n  severity: {rule.severity}, "
-               f"scope: {rule.scope}, effective: {window}\n  on {as_of}: {state}{' (' + why + ')' if why else ''}")
+    click.echo(f"{lead(rule.id)}: {printable(rule.title)}\n  pack: {printable(rule.pack_id)} ({rule.location})\n"
+               f"  severity: {rule.severity}, scope: {rule.scope}, effective: {window}\n"
+               f"  on {as_of}: {state}{' (' + printable(why) + ')' if why else ''}")
     if rule.description:
-        click.echo(f"\n{rule.description}")
-    click.echo(f"\nMessage: {rule.message}\nRemediation: {rule.remediation}\n\nCitations:")
+        click.echo(f"\n{block(rule.description)}")
+    click.echo(f"\nMessage: {block(rule.message)}\nRemediation: {block(rule.remediation)}\n\nCitations:")
     for c in rule.citations:
         status = c.source.status_on(as_of)
-        click.echo(f"  {c.pinpoint}\n    {c.source.title}; {status.describe() if status else 'not yet issued'}\n"
-                   f"    {c.source.url}")
+        click.echo(f"  {printable(c.pinpoint)}\n    {printable(c.source.title)}; "
+                   f"{printable(status.describe()) if status else 'not yet issued'}\n    {printable(c.source.url)}")
 
 
 @rules.command("test")
@@ -515,10 +545,11 @@ def rules_test(rules: tuple[str, ...], as_of: date | None, config_path: Path | N
     results = run_rule_tests(ruleset)
     failures = [r for r in results if not r.passed]
     for r in failures:
-        click.echo(f"{r.location}: {r.rule_id}: {r.name}: expected {r.expected}, got {r.actual}", err=True)
+        click.echo(f"{r.location}: {printable(r.rule_id)}: {printable(r.name)}: expected {r.expected}, "
+                   f"got {printable(r.actual)}", err=True)
     untested = [rule.id for rule in ruleset.rules if not rule.tests]
     for rule_id in untested:
-        click.echo(f"{rule_id}: has no test cases", err=True)
+        click.echo(f"{lead(rule_id)}: has no test cases", err=True)
     click.echo(f"{len(results) - len(failures)} passed, {len(failures)} failed "
                f"({len(ruleset.rules)} rules, {len(untested)} without tests)")
     sys.exit(EXIT_FINDINGS if failures or untested else EXIT_OK)
@@ -533,7 +564,8 @@ def rules_docs(rules: tuple[str, ...], as_of: date | None, config_path: Path | N
     from compliance import api
     from compliance.reference import rules_markdown
 
-    _, packs, _ = _settings(config_path, rules, as_of)
+    config, packs, _ = _settings(config_path, rules, as_of)
+    _refuse_overwriting_inputs([output], _settings_files(config, packs))
     _emit(rules_markdown(api.load_rules(packs)), output)
 
 

@@ -28,6 +28,7 @@ class Config:
     as_of: date | None = None
     plans: tuple[str, ...] = ()
     file: str | None = None
+    sets_fail_on: bool = False  # the file names fail_on (the settings note says so, even when it is the default)
 
 
 def find_config(start: Path | None = None) -> Path | None:
@@ -48,7 +49,8 @@ def load_config(path: Path | None) -> Config:
     """Read a config file; pack and plan paths in it are relative to the file's own folder."""
     if path is None:
         return Config()
-    doc = load_file(path)
+    relative = os.path.relpath(path)
+    doc = load_file(path, str(path) if relative.startswith("..") else relative)  # as code scanning names files
     data = doc.data if doc.data is not None else {}
     if not isinstance(data, dict):
         raise InputError.at(doc.file, 1, 1, "the config file must be a YAML mapping")
@@ -62,4 +64,5 @@ def load_config(path: Path | None) -> Config:
         as_of=data.get("as_of"),
         plans=tuple(os.path.relpath(base / p) for p in data.get("plans", [])),
         file=str(path),
+        sets_fail_on="fail_on" in data,
     )

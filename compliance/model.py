@@ -10,7 +10,7 @@ from dataclasses import dataclass, field, fields
 from datetime import date
 from typing import Any, Literal, get_args
 
-from compliance.errors import Location
+from compliance.errors import Location, Problem
 
 # Weakest first. `watch` marks pending law: it is shown, never fails a check (--fail-on takes the other three).
 Severity = Literal["watch", "info", "warning", "error"]
@@ -201,6 +201,8 @@ class RuleSet:
     sources: dict[str, Source]
     parameters: dict[str, Any]
     settings_file: str | None = None  # the .compliance.yaml the run's settings came from, if any (provenance)
+    # each federal rule a pack switched off and each federal parameter it changed, located where the pack says so
+    federal_changes: tuple[Problem, ...] = ()
     # per as-of date, each rule's applicability and severity: the same for every plan of a run, so found once
     postures: dict[date, list[tuple[str, str, Severity]]] = field(default_factory=dict, init=False, compare=False,
                                                                   repr=False)

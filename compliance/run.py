@@ -7,7 +7,7 @@ fails at the chosen level. Where the results come from (this process, worker pro
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 
 from compliance.baseline import filter_new
@@ -24,7 +24,7 @@ class RunResult:
     failing: int = 0  # plans with a failing finding at any severity
     broken: int = 0  # plan files refused as bad input
     problems: list[Problem] = field(default_factory=list)
-    skipped: list[NotAPlan] = field(default_factory=list)  # rule packs found among the plans
+    skipped: list[Problem] = field(default_factory=list)  # rule packs found in folders of plans
     reports: list[Report] = field(default_factory=list)  # kept only when asked (non-streaming or extra outputs)
     fingerprints: dict[str, str] = field(default_factory=dict)  # for --write-baseline: fingerprint -> severity
     fails: bool = False  # a finding at or above the fail-on level
@@ -43,19 +43,20 @@ def fails_at(reports: Sequence[Report], fail_on: str, unrecorded: bool = False) 
 def run_checks(results: Iterable[Report | InputError], fmt: OutputFormat, write: Callable[[str], object], *,
                fail_on: str = "error", fail_on_unrecorded: bool = False, known: dict[str, str | None] | None = None, min_severity: str = "watch",
                keep_reports: bool = False, record_fingerprints: bool = False, color: bool = False,
-               each: Callable[[], object] = lambda: None) -> RunResult:
+               each: Callable[[], object] = lambda: None, named: Collection[str] = ()) -> RunResult:
     """Consume check results in order and write `fmt` through `write`; return the counts and the verdict.
 
     The verdict is judged before `min_severity` hides findings (hiding is for reading, not for passing), and
-    after a baseline (`known`) removes what was already recorded.
+    after a baseline (`known`) removes what was already recorded. A rule pack found in a folder of plans is
+    skipped, and every format says so; a file `named` on its own is never skipped, so a pack there is bad input.
     """
     run = RunResult()
     floor = severity_rank(min_severity)
     keep = keep_reports or not fmt.streams
     for item in results:
         each()
-        if isinstance(item, NotAPlan):
-            run.skipped.append(item)
+        if isinstance(item, NotAPlan) and item.problems[0].location.file not in named:
+            run.skipped += item.problems
             continue
         if isinstance(item, InputError):
             run.problems += item.problems
@@ -71,10 +72,12 @@ def run_checks(results: Iterable[Report | InputError], fmt: OutputFormat, write:
         if floor:
             item = replace(item, findings=tuple(f for f in item.findings if severity_rank(f.severity) >= floor))
         if fmt.streams:
+            if run.seen == 1:
+                write(fmt.render_start(item.ruleset))
             write(fmt.render_one(item, color=color))
         if keep:
             run.reports.append(item)
     problems = run.problems if fmt.reports_problems else []
-    write(fmt.render_end(run.seen, run.failing, run.broken, problems) if fmt.streams
-          else fmt.render(run.reports, problems, color=color))
+    write(fmt.render_end(run.seen, run.failing, run.broken, problems, run.skipped) if fmt.streams
+          else fmt.render(run.reports, problems, color=color, skipped=run.skipped))
     return run

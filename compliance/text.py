@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date
 from typing import Any
+from urllib.parse import quote
 
 # {path}, {path|bp}, {path|pct}, {path - path|bp}: a value, optionally a difference, optionally as a fee
 _PATH = r"[a-z_][a-z0-9_.]*"
@@ -62,6 +63,11 @@ def batch_total(checked: int, failing: int, broken: int) -> str:
         return f"{counted(checked, 'plan')} checked, {failing} with failing findings.\n"
     return (f"{counted(checked + broken, 'plan')}: {checked} checked, {broken} with input errors; "
             f"{failing} with failing findings.\n")
+
+
+def skipped_lines(skipped: Sequence[Any]) -> str:
+    """One line per file a folder run skipped as a rule pack (each a located note), for the text formats."""
+    return "".join(f"skipped {note}\n" for note in skipped)
 
 
 def _is_number(value: Any) -> bool:
@@ -127,6 +133,11 @@ def lead(value: Any) -> str:
     return "\\" + text if text.lstrip().startswith("::") else text
 
 
+def block(value: Any) -> str:
+    """Text of several lines (a rule's description): its line breaks kept, each line made safe as by `lead`."""
+    return "\n".join(lead(line) for line in show(value).split("\n"))
+
+
 def lead_path(path: Any) -> str:
     """A file name that starts a line: a relative name beginning with `:` is shown as `./name` (same file)."""
     text = printable(path)
@@ -151,6 +162,11 @@ def markdown(value: Any) -> str:
     """
     text = " ".join(printable(value).split())
     return _MARKDOWN.sub(lambda m: _MARKDOWN_ESCAPES.get(m.group()) or "\\" + m.group(), text)
+
+
+def link_target(url: str) -> str:
+    """A source's URL as a Markdown link target: percent-encoded, so it cannot close the link and start markup."""
+    return quote(printable(url), safe=":/?#@!$&'*+,;=%~")
 
 
 def code(value: Any) -> str:

@@ -192,5 +192,6 @@ def build_context(report: PlanReport, options: MemoOptions) -> dict:
                     for w in report.waivers],
         "audit": {"tool_version": report.tool_version, "plan_file": report.plan_file, "plan_sha256": report.plan_sha256,
                   "packs": [{"id": p.id, "version": p.version, "file": p.file, "sha256": p.sha256}
-                            for p in report.ruleset.packs], "command": options.command},
+                            for p in report.ruleset.packs], "command": options.command,
+                  "federal_changes": [f"{c.message} ({c.location})" for c in report.ruleset.federal_changes]},
     }

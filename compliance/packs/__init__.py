@@ -18,7 +18,15 @@ from compliance.loader import Document
 from compliance.model import PackInfo, Rule, RuleSet
 from compliance.packs.compile import compile_rule
 from compliance.packs.discovery import BUNDLED_RULES, discover, load_pack
-from compliance.packs.layering import collect_disabled, collect_parameters, collect_sources, layer_order, lineage
+from compliance.packs.layering import (
+    acknowledged,
+    collect_disabled,
+    collect_parameters,
+    collect_sources,
+    layer_order,
+    lineage,
+    refuse_unused,
+)
 from compliance.schemas.plan import field_catalog
 
 __all__ = ["BUNDLED_RULES", "discover", "load_ruleset"]
@@ -36,8 +44,10 @@ def load_ruleset(references: Sequence[str | Path]) -> RuleSet:
         by_id[pack_id] = doc
     ordered = layer_order(by_id)
     sources = collect_sources(ordered)
-    parameters, origins = collect_parameters(ordered, by_id)
-    disabled = collect_disabled(ordered)
+    acks, used = acknowledged(ordered), set[tuple[str, str, str]]()
+    parameters, origins, changed = collect_parameters(ordered, by_id, acks, used)
+    disabled, switched_off = collect_disabled(ordered, by_id, acks, used)
+    refuse_unused(ordered, acks, used)
     catalog = field_catalog()
     rules: list[Rule] = []
     seen: dict[str, str] = {}
@@ -52,12 +62,10 @@ def load_ruleset(references: Sequence[str | Path]) -> RuleSet:
             seen[raw["id"]] = doc.file
             ctx = Context(doc, catalog, params, raw["scope"] == "fund", parameter_origins=origins)
             rules.append(compile_rule(ctx, i, raw, visible, disabled.get(raw["id"])))
-    for rule_id, (_, location) in disabled.items():
-        if rule_id not in seen:
-            raise InputError(Problem(location, f"disables {rule_id!r}, but no loaded pack defines that rule"))
     packs = tuple(PackInfo(d.data["pack"]["id"], d.data["pack"]["title"], str(d.data["pack"]["version"]),
                            d.data["pack"]["jurisdiction"], d.file, hashlib.sha256(d.text).hexdigest(),
                            tuple(d.data["pack"].get("extends") or ()), d.data["pack"].get("authority", "federal"),
                            d.data["pack"].get("current_to")) for d in ordered)
     return RuleSet(packs=packs, rules=tuple(rules), sources={s.id: s for s, _ in sources.values()},
-                   parameters={name: value for name, (value, _) in parameters.items()})
+                   parameters={name: value for name, (value, _) in parameters.items()},
+                   federal_changes=(*switched_off, *changed))

@@ -6,13 +6,12 @@ from dataclasses import replace
 from datetime import date
 
 from compliance.conditions import Context, always, compile_condition, field_paths
-from compliance.errors import Location
 from compliance.model import CHECKS_CEILING, Checks, Citation, Rule, RuleTest, Source, severity_rank
 from compliance.text import placeholders
 
 
 def compile_rule(ctx: Context, i: int, raw: dict, sources: dict[str, Source],
-                  disabled: tuple[str, Location] | None) -> Rule:
+                  disabled: str | None) -> Rule:
     doc = ctx.doc
     at = ("rules", i)
     if "select" in raw and not ctx.fund_scope:
@@ -50,7 +49,7 @@ def compile_rule(ctx: Context, i: int, raw: dict, sources: dict[str, Source],
         require=compile_condition(raw["require"], at + ("require",), replace(ctx, in_require=True)),
         anchor=tuple(anchor.split(".")) if anchor else None,
         description=(raw.get("description") or "").strip(), tests=tests,
-        disabled_reason=disabled[0] if disabled else None,
+        disabled_reason=disabled,
         headline=(raw.get("headline") or "").strip(), checks=checks, relies_on=(raw.get("relies_on") or "").strip(),
         reads=field_paths([raw.get("select"), raw.get("when"), raw["require"]]),
         require_reads=field_paths(raw["require"]),

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, ClassVar
 
 from compliance.errors import Problem
-from compliance.model import Report
+from compliance.model import Report, RuleSet
 
 if TYPE_CHECKING:
     from compliance.diff import PlanDiff
@@ -18,7 +18,8 @@ class OutputFormat:
     `render` writes a whole run. A format that `streams` also writes plan by plan (`render_one`, then
     `render_end` once), so a batch of thousands of plans keeps flat memory. Input problems (a broken plan
     file) are passed to the format too: one that `reports_problems` shows them among its results, as a
-    code-scanning or CI view needs. A format that also `compares` renders a `diff` of two plan versions.
+    code-scanning or CI view needs. Every format shows the files a folder run `skipped` as rule packs. A format
+    that also `compares` renders a `diff` of two plan versions.
     """
 
     name: ClassVar[str]
@@ -27,13 +28,19 @@ class OutputFormat:
     reports_problems: ClassVar[bool] = False
     compares: ClassVar[bool] = False
 
-    def render(self, reports: Sequence[Report], problems: Sequence[Problem] = (), *, color: bool = False) -> str:
+    def render(self, reports: Sequence[Report], problems: Sequence[Problem] = (), *, color: bool = False,
+               skipped: Sequence[Problem] = ()) -> str:
         raise NotImplementedError
+
+    def render_start(self, ruleset: RuleSet) -> str:
+        """What a streaming format writes once, before the first plan: what the loaded packs change."""
+        return ""
 
     def render_one(self, report: Report, *, color: bool = False) -> str:
         raise NotImplementedError(f"the {self.name} format does not stream")
 
-    def render_end(self, seen: int, failing: int, broken: int, problems: Sequence[Problem] = ()) -> str:
+    def render_end(self, seen: int, failing: int, broken: int, problems: Sequence[Problem] = (),
+                   skipped: Sequence[Problem] = ()) -> str:
         return ""
 
     def render_diff(self, diff: PlanDiff) -> str:

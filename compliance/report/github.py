@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from compliance.errors import Problem
-from compliance.model import Finding, Report
+from compliance.model import Finding, Report, RuleSet
 from compliance.report.base import OutputFormat
 from compliance.text import printable
 
@@ -23,11 +23,11 @@ def _escape_property(text: str) -> str:
     return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
 
 
-def problem_line(problem: Problem) -> str:
-    """A bad-input problem (file:line:column: message) as an error annotation on that line."""
+def problem_line(problem: Problem, command: str = "error", title: str = "invalid input") -> str:
+    """A bad-input problem (file:line:column: message) as an error annotation on that line (or another note)."""
     loc = problem.location
-    return (f"::error file={_escape_property(loc.file)},line={loc.line},col={loc.column},"
-            f"title=invalid input::{_escape_data(problem.message)}")
+    return (f"::{command} file={_escape_property(loc.file)},line={loc.line},col={loc.column},"
+            f"title={_escape_property(title)}::{_escape_data(problem.message)}")
 
 
 class GithubFormat(OutputFormat):
@@ -36,14 +36,23 @@ class GithubFormat(OutputFormat):
     name = "github"
     streams = reports_problems = True
 
-    def render(self, reports: Sequence[Report], problems: Sequence[Problem] = (), *, color: bool = False) -> str:
-        return "".join(self.render_one(r) for r in reports) + self.render_end(len(reports), 0, 0, problems)
+    def render(self, reports: Sequence[Report], problems: Sequence[Problem] = (), *, color: bool = False,
+               skipped: Sequence[Problem] = ()) -> str:
+        start = self.render_start(reports[0].ruleset) if reports else ""
+        return start + "".join(self.render_one(r) for r in reports) + self.render_end(len(reports), 0, 0, problems,
+                                                                                     skipped)
+
+    def render_start(self, ruleset: RuleSet) -> str:
+        return "".join(problem_line(p, "warning", "federal rule changed by a pack") + "\n"
+                       for p in ruleset.federal_changes)
 
     def render_one(self, report: Report, *, color: bool = False) -> str:
         return "".join(_finding_line(f) + "\n" for f in report.findings if f.status != "waived")
 
-    def render_end(self, seen: int, failing: int, broken: int, problems: Sequence[Problem] = ()) -> str:
-        return "".join(problem_line(p) + "\n" for p in problems)
+    def render_end(self, seen: int, failing: int, broken: int, problems: Sequence[Problem] = (),
+                   skipped: Sequence[Problem] = ()) -> str:
+        return "".join(problem_line(p) + "\n" for p in problems) + "".join(
+            problem_line(p, "notice", "skipped: a rule pack") + "\n" for p in skipped)
 
 
 def _finding_line(f: Finding) -> str:

@@ -14,10 +14,11 @@ from compliance.text import json_text
 
 class JsonFormat(OutputFormat):
     name = "json"
-    compares = True
+    compares = reports_problems = True
 
-    def render(self, reports: Sequence[Report], problems: Sequence[Problem] = (), *, color: bool = False) -> str:
-        return json_text(document(reports))
+    def render(self, reports: Sequence[Report], problems: Sequence[Problem] = (), *, color: bool = False,
+               skipped: Sequence[Problem] = ()) -> str:
+        return json_text(document(reports, problems, skipped))
 
     def render_diff(self, diff: PlanDiff) -> str:
         return json_text(diff_document(diff))

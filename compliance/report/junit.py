@@ -17,14 +17,24 @@ from compliance.text import printable as _p
 
 class JunitFormat(OutputFormat):
     name = "junit"
+    reports_problems = True
 
-    def render(self, reports: Sequence[Report], problems: Sequence[Problem] = (), *, color: bool = False) -> str:
-        return _render(reports)
+    def render(self, reports: Sequence[Report], problems: Sequence[Problem] = (), *, color: bool = False,
+               skipped: Sequence[Problem] = ()) -> str:
+        return _render(reports, problems, skipped)
 
 
-def _render(reports: Sequence[Report]) -> str:
+def _render(reports: Sequence[Report], problems: Sequence[Problem], skipped: Sequence[Problem]) -> str:
     root = ET.Element("testsuites", name="plan-compliance")
-    totals = {"tests": 0, "failures": 0, "skipped": 0}
+    totals = {"tests": 0, "failures": 0, "skipped": 0, "errors": 0}
+    if problems or skipped:  # a broken input file is an error; a rule pack found among plans is skipped
+        suite = ET.SubElement(root, "testsuite", name="input files", tests=str(len(problems) + len(skipped)),
+                              failures="0", errors=str(len(problems)), skipped=str(len(skipped)))
+        for problem, kind in [(p, "error") for p in problems] + [(p, "skipped") for p in skipped]:
+            case = ET.SubElement(suite, "testcase", name=_p(problem.location.file), classname="input", time="0")
+            ET.SubElement(case, kind, message=_p(str(problem)))
+        totals["tests"] += len(problems) + len(skipped)
+        totals["errors"] += len(problems)
     for report in reports:
         suite = ET.SubElement(root, "testsuite", name=_p(report.plan_file), timestamp=f"{report.as_of.isoformat()}T00:00:00")
         counts = {"tests": 0, "failures": 0, "skipped": 0}
@@ -54,9 +64,8 @@ def _render(reports: Sequence[Report]) -> str:
             suite.set(key, str(value))
             totals[key] += value
         suite.set("errors", "0")
-    for key in ("tests", "failures"):  # the published schema (Jenkins xunit's junit-10.xsd) has no skipped here
-        root.set(key, str(totals[key]))
-    root.set("errors", "0")
+    for key in ("tests", "failures", "errors"):  # the published schema (Jenkins xunit's junit-10.xsd) has no
+        root.set(key, str(totals[key]))           # skipped here
     ET.indent(root)
     xml = ET.tostring(root, encoding="unicode").replace("##[", "#&#35;[")  # the runner's older command form
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + xml + "\n"

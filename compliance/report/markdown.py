@@ -12,9 +12,21 @@ from compliance.text import code, markdown
 
 class MarkdownFormat(OutputFormat):
     name = "markdown"
+    reports_problems = True
 
-    def render(self, reports: Sequence[Report], problems: Sequence[Problem] = (), *, color: bool = False) -> str:
-        return _render(reports)
+    def render(self, reports: Sequence[Report], problems: Sequence[Problem] = (), *, color: bool = False,
+               skipped: Sequence[Problem] = ()) -> str:
+        changes = reports[0].ruleset.federal_changes if reports else ()
+        return (_render(reports) + _files(changes, "Federal rules changed by packs")
+                + _files(problems, "Input errors (exit 2)") + _files(skipped, "Skipped: rule packs, not plans"))
+
+
+def _files(problems: Sequence[Problem], heading: str) -> str:
+    """Located notes as a table: a federal rule a pack changed, a broken input, or a file a folder run skipped."""
+    if not problems:
+        return ""
+    rows = [f"| {code(f'{p.location.file}:{p.location.line}')} | {markdown(p.message)} |" for p in problems]
+    return "\n".join(["", f"### {heading}", "", "| file | message |", "|---|---|", *rows]) + "\n"
 
 
 def _render(reports: Sequence[Report]) -> str:

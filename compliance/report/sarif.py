@@ -9,7 +9,7 @@ from urllib.parse import quote
 from compliance.errors import Problem
 from compliance.model import Finding, Report, Rule
 from compliance.report.base import OutputFormat
-from compliance.text import json_text
+from compliance.text import json_text, markdown
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 
@@ -22,13 +22,15 @@ _LEVEL = {"error": "error", "warning": "warning", "info": "note", "watch": "note
 
 def _rule_descriptor(rule: Rule) -> dict:
     citations = "\n".join(f"- {c.pinpoint}: {c.source.url}" for c in rule.citations)
+    # code scanning renders help.markdown: pack text there is shown as text (no images, links or mentions)
+    cited = "\n".join(f"- {markdown(c.pinpoint)}: {markdown(c.source.url)}" for c in rule.citations)
     return {
         "id": rule.id,
         "name": rule.id.replace(".", "_").replace("-", "_"),
         "shortDescription": {"text": rule.title},
         "fullDescription": {"text": rule.description or rule.title},
         "help": {"text": f"{rule.remediation}\n\nBasis:\n{citations}",
-                 "markdown": f"{rule.remediation}\n\n**Basis**\n\n{citations}"},
+                 "markdown": f"{markdown(rule.remediation)}\n\n**Basis**\n\n{cited}"},
         "helpUri": rule.citations[0].source.url,
         "defaultConfiguration": {"level": _LEVEL[rule.severity]},
         "properties": {"pack": rule.pack_id, "tags": [rule.pack_id, rule.scope],
@@ -61,14 +63,15 @@ def _result(f: Finding, index: dict[str, int]) -> dict[str, Any]:
 
 
 INPUT_ERROR = "input-error"
+SKIPPED = "skipped-rule-pack"  # a rule pack found in a folder of plans, and not checked
 
 
-def _problem_result(problem: Problem) -> dict[str, Any]:
+def _problem_result(problem: Problem, rule_id: str = INPUT_ERROR, level: str = "error") -> dict[str, Any]:
     loc = problem.location
     region = {"startLine": max(loc.line, 1)}
     if loc.column:
         region["startColumn"] = loc.column
-    return {"ruleId": INPUT_ERROR, "level": "error", "message": {"text": problem.message},
+    return {"ruleId": rule_id, "level": level, "message": {"text": problem.message},
             "locations": [{"physicalLocation": {"artifactLocation": {"uri": file_uri(loc.file)}, "region": region}}]}
 
 
@@ -78,11 +81,12 @@ class SarifFormat(OutputFormat):
     name = "sarif"
     reports_problems = True
 
-    def render(self, reports: Sequence[Report], problems: Sequence[Problem] = (), *, color: bool = False) -> str:
-        return _render(reports, problems)
+    def render(self, reports: Sequence[Report], problems: Sequence[Problem] = (), *, color: bool = False,
+               skipped: Sequence[Problem] = ()) -> str:
+        return _render(reports, problems, skipped)
 
 
-def _render(reports: Sequence[Report], problems: Sequence[Problem]) -> str:
+def _render(reports: Sequence[Report], problems: Sequence[Problem], skipped: Sequence[Problem]) -> str:
     rules = list(reports[0].ruleset.rules) if reports else []
     index = {rule.id: i for i, rule in enumerate(rules)}
     version = reports[0].tool_version if reports else ""
@@ -94,8 +98,10 @@ def _render(reports: Sequence[Report], problems: Sequence[Problem]) -> str:
                                 "informationUri": "https://pypi.org/project/plan-compliance/",
                                 "rules": [_rule_descriptor(r) for r in rules]}},
             "results": [_result(f, index) for r in reports for f in r.findings]
-            + [_problem_result(p) for p in problems],
-            "properties": {"asOf": reports[0].as_of.isoformat() if reports else None},
+            + [_problem_result(p) for p in problems] + [_problem_result(p, SKIPPED, "note") for p in skipped],
+            "properties": {"asOf": reports[0].as_of.isoformat() if reports else None,
+                           "federalChanges": [{"message": c.message, "file": c.location.file, "line": c.location.line}
+                                              for c in (reports[0].ruleset.federal_changes if reports else ())]},
         }],
     }
     return json_text(log)

@@ -7,24 +7,27 @@ from collections.abc import Sequence
 from compliance.errors import Problem
 from compliance.model import Report
 from compliance.report.base import OutputFormat
-from compliance.text import batch_total, count_line, printable
+from compliance.text import batch_total, count_line, printable, skipped_lines
 
 
 class SummaryFormat(OutputFormat):
     name = "summary"
     streams = True
 
-    def render(self, reports: Sequence[Report], problems: Sequence[Problem] = (), *, color: bool = False) -> str:
+    def render(self, reports: Sequence[Report], problems: Sequence[Problem] = (), *, color: bool = False,
+               skipped: Sequence[Problem] = ()) -> str:
         failing = sum(1 for r in reports if r.worst())
-        return "".join(self.render_one(r) for r in reports) + self.render_end(len(reports), failing, 0)
+        return "".join(self.render_one(r) for r in reports) + self.render_end(len(reports), failing, 0,
+                                                                              skipped=skipped)
 
     def render_one(self, report: Report, *, color: bool = False) -> str:
         c = report.counts()
         status = "FAIL" if c["error"] else ("WARN" if c["warning"] else "ok")
         return f"{status:<4} {printable(report.plan_file)}: {count_line(c)}\n"
 
-    def render_end(self, seen: int, failing: int, broken: int, problems: Sequence[Problem] = ()) -> str:
-        return batch_total(seen, failing, broken)
+    def render_end(self, seen: int, failing: int, broken: int, problems: Sequence[Problem] = (),
+                   skipped: Sequence[Problem] = ()) -> str:
+        return skipped_lines(skipped) + batch_total(seen, failing, broken)
 
 
 FORMAT = SummaryFormat()

@@ -10,7 +10,7 @@ from compliance.diff import PlanDiff, summary
 from compliance.errors import Problem
 from compliance.model import STATUS_WORDS, Finding, Report, by_fund, severity_rank
 from compliance.report.base import OutputFormat
-from compliance.text import batch_total, count_line, lead, lead_path, printable, show
+from compliance.text import batch_total, count_line, counted, lead, lead_path, printable, show, skipped_lines
 
 _COLORS = {"error": "red", "warning": "yellow", "info": "cyan", "waived": "green", "watch": "blue",
            "to record": "magenta"}
@@ -20,15 +20,18 @@ class TextFormat(OutputFormat):
     name = "text"
     streams = colours = compares = True
 
-    def render(self, reports: Sequence[Report], problems: Sequence[Problem] = (), *, color: bool = False) -> str:
+    def render(self, reports: Sequence[Report], problems: Sequence[Problem] = (), *, color: bool = False,
+               skipped: Sequence[Problem] = ()) -> str:
         failing = sum(1 for r in reports if r.worst())
-        return "".join(self.render_one(r, color=color) for r in reports) + self.render_end(len(reports), failing, 0)
+        return "".join(self.render_one(r, color=color) for r in reports) + self.render_end(len(reports), failing, 0,
+                                                                                          skipped=skipped)
 
     def render_one(self, report: Report, *, color: bool = False) -> str:
         return "\n".join(_plan(report, color)) + "\n"
 
-    def render_end(self, seen: int, failing: int, broken: int, problems: Sequence[Problem] = ()) -> str:
-        return "" if seen + broken <= 1 else batch_total(seen, failing, broken)
+    def render_end(self, seen: int, failing: int, broken: int, problems: Sequence[Problem] = (),
+                   skipped: Sequence[Problem] = ()) -> str:
+        return skipped_lines(skipped) + ("" if seen + broken <= 1 else batch_total(seen, failing, broken))
 
     def render_diff(self, diff: PlanDiff) -> str:
         return _diff(diff)
@@ -47,6 +50,7 @@ def _plan(report: Report, color: bool) -> list[str]:
     lines = [f"{lead_path(report.plan_file)}: {printable(report.plan_name)} (as of {report.as_of.isoformat()})"]
     if notice := report.ruleset.currency_notice(report.as_of):
         lines.append(f"  note: {notice}")
+    lines += [f"  federal rule changed: {printable(c.message)} ({c.location})" for c in report.ruleset.federal_changes]
     for fund_id, group in by_fund(report.findings).items():
         lines.append(f"  {'plan' if fund_id is None else 'fund ' + printable(fund_id)}:")
         for f in sorted(group, key=_order):
@@ -65,8 +69,10 @@ def _plan(report: Report, color: bool) -> list[str]:
     statuses: dict[str, int] = {}
     for o in report.outcomes:
         statuses[o.status] = statuses.get(o.status, 0) + 1
+    changed = len(report.ruleset.federal_changes)
     lines.append(f"  {count_line(report.counts())} | checklist: "
-                 + ", ".join(f"{statuses.get(s, 0)} {STATUS_WORDS[s]}" for s in STATUS_WORDS))
+                 + ", ".join(f"{statuses.get(s, 0)} {STATUS_WORDS[s]}" for s in STATUS_WORDS)
+                 + (f" | {counted(changed, 'federal rule change')} by packs (listed above)" if changed else ""))
     return lines
 
 

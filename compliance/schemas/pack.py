@@ -27,13 +27,18 @@ PACK_SCHEMA = {
     "parameters": {"type": "dict", "keysrules": {"type": "string", "regex": r"[a-z][a-z0-9_]*"},
                    "valuesrules": {"type": "dict", "schema": {
                        "value": {"required": True, "nullable": False},
-                       "doc": {**_TEXT, "required": True}}}},
+                       "doc": {**_TEXT, "required": True},
+                       "tighten": {"type": "string", "allowed": ["lower", "higher"]}}}},
     "overrides": {"type": "dict", "schema": {
         "parameters": {"type": "dict"},
         "disable": {"type": "list", "schema": {"type": "dict", "schema": {
             "rule": {**_TEXT, "required": True},
             "reason": {**_TEXT, "required": True}}}},
     }},
+    "overrides_federal": {"type": "list", "schema": {"type": "dict", "schema": {
+        "rule": {**_TEXT},
+        "parameter": {**_TEXT},
+        "reason": {**_TEXT, "required": True}}}},
     "sources": {"type": "list", "schema": {"type": "dict", "schema": {
         "id": {"type": "string", "required": True, "regex": PACK_ID},
         "title": {**_TEXT, "required": True},

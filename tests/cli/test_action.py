@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -70,3 +71,14 @@ def test_the_action_checks_the_configured_plans_once(tmp_path):
     assert json.loads(sarif.read_text())["runs"][0]["results"]
     step = next(s for s in yaml.safe_load((ROOT / "action.yml").read_text())["runs"]["steps"] if s.get("id") == "check")
     assert step["run"].count("compliance check") == 1
+
+
+def test_the_action_and_the_example_workflow_pin_every_action_by_commit():
+    """A tag can be moved to other code; a full commit hash cannot (GitHub's hardening guide)."""
+    workflow = yaml.safe_load((ROOT / "examples/plan-repo/.github/workflows/plan-compliance.yml").read_text())
+    steps = yaml.safe_load((ROOT / "action.yml").read_text())["runs"]["steps"]
+    steps += [s for job in workflow["jobs"].values() for s in job["steps"]]
+    used = [s["uses"] for s in steps if "uses" in s]
+    assert len(used) >= 3
+    for ref in used:
+        assert re.fullmatch(r"[\w.-]+/[\w./-]+@[0-9a-f]{40}", ref), ref

@@ -159,7 +159,7 @@ def test_a_config_above_the_checkout_is_never_used(tmp_path, run_cli):
     assert result.exit_code == 1 and "settings from" not in result.stderr
     (checkout / ".compliance.yaml").write_text("fail_on: warning\n")
     inside = run_cli("check", "plan.yaml", *AS_OF, cwd=checkout)
-    assert f"compliance: settings from {checkout / '.compliance.yaml'} (packs: bundled)" in inside.stderr
+    assert f"compliance: settings from {checkout / '.compliance.yaml'} (packs: bundled; fail_on: warning)" in inside.stderr
 
 
 def test_sarif_uris_are_percent_encoded(tmp_path, run_cli):

@@ -161,6 +161,7 @@ def test_an_override_keeps_the_kind_of_the_original(tmp_path, run_cli, override,
         overrides:
           parameters:
             {override}
+        overrides_federal: [{{parameter: {override.split(":")[0]}, reason: reviewed}}]
         """))
     result = run_cli("check", str(write_plan(tmp_path)), "--rules", "bundled", "--rules", str(pack))
     assert result.exit_code == 2, result.output
@@ -181,6 +182,9 @@ def test_an_override_of_the_same_kind_is_taken(tmp_path, run_cli):
           parameters:
             fund_review_days: 180
             expense_ratio_ceiling: {us_large_cap_equity: 1, brand_new_class: 0.002}
+        overrides_federal:
+          - {parameter: fund_review_days, reason: reviewed}
+          - {parameter: expense_ratio_ceiling, reason: reviewed}
         """))
     result = run_cli("rules", "list", "--rules", "bundled", "--rules", str(pack))
     assert result.exit_code == 0, result.output
