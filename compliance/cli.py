@@ -162,7 +162,7 @@ def check(paths: tuple[str, ...], rules: tuple[str, ...], as_of: date | None, co
                          fail_on=fail_on or config.fail_on, known=read_baseline(baseline) if baseline else None,
                          min_severity=min_severity, keep_reports=bool(extra_outputs),
                          record_fingerprints=write_baseline is not None, color=color and formatter.colours,
-                         each=lambda: bar.update(1))
+                         each=lambda: bar.update(1), broken=lambda problem: click.echo(str(problem), err=True))
     for note in run.skipped:  # a pack in a folder of plans: say so, and how to use it
         click.echo(f"compliance: skipped {note.problems[0]}", err=True)
     if not run.seen and not run.broken:
@@ -175,8 +175,6 @@ def check(paths: tuple[str, ...], rules: tuple[str, ...], as_of: date | None, co
         write_atomic(extra_path, extra.render(run.reports, problems).encode("utf-8"))
     if write_baseline:
         write_baseline_file(write_baseline, run.fingerprints)
-    for problem in run.problems:
-        click.echo(str(problem), err=True)
     sys.exit(EXIT_INPUT if run.problems else EXIT_FINDINGS if run.fails else EXIT_OK)
 
 
