@@ -104,11 +104,21 @@ def _settings(config_path: Path | None, rules: tuple[str, ...], as_of: date | No
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="compliance")
-def cli() -> None:
+@click.option("--verbose", "-v", is_flag=True, help="Also say on stderr what the pack cache declined or failed to do.")
+@click.pass_context
+def cli(ctx: click.Context, verbose: bool) -> None:
     """Check retirement-plan fund menus against cited, time-aware ERISA rule packs.
 
     A checklist aid that makes a fiduciary process visible and repeatable; not legal advice.
     """
+    if verbose:  # logging is imported only then: a pre-commit run does not pay for it
+        import logging
+
+        logger, handler = logging.getLogger("compliance"), logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("compliance: %(message)s"))
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+        ctx.call_on_close(lambda: logger.removeHandler(handler))
 
 
 @cli.command(short_help="Check plans and report findings with file:line and citations.")
