@@ -267,15 +267,21 @@ def test_a_genuine_entry_moved_to_another_packs_name_is_ignored(tmp_path):
         assert packcache.get(a, "a.yaml") is not None
 
 
-def test_a_cache_folder_inside_the_working_tree_is_never_used(tmp_path, monkeypatch):
+@pytest.mark.parametrize("start", ["checkout/plans", "elsewhere"])
+def test_a_cache_folder_inside_a_working_tree_is_never_used(tmp_path, monkeypatch, start):
+    """Issue 27, item 18: the rule held only for the checkout holding the current folder; now wherever the run
+    starts."""
     checkout = tmp_path / "checkout"
     (checkout / ".git").mkdir(parents=True)
     (checkout / "plans").mkdir()
-    monkeypatch.chdir(checkout / "plans")
-    with cache_at(checkout / ".cache"):
-        assert packcache.folder() is None
-        api.load_rules(["bundled"])
-    assert not (checkout / ".cache").exists()
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "link").symlink_to(checkout)
+    monkeypatch.chdir(tmp_path / start)
+    for inside in (checkout / ".cache", tmp_path / "link" / "cache"):  # links are resolved
+        with cache_at(inside):
+            assert packcache.folder() is None
+            api.load_rules(["bundled"])
+    assert sorted(p.name for p in checkout.iterdir()) == [".git", "plans"]
     with cache_at(tmp_path / "outside"):
         assert packcache.folder() == tmp_path / "outside"
 
@@ -360,21 +366,6 @@ def test_the_cache_setting_expands_the_home_folder_and_ignores_spaces(tmp_path, 
     with cache_at(f"  {tmp_path / 'spaced'}  "):
         assert packcache.folder() == tmp_path / "spaced"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["home"]
-
-
-def test_a_cache_folder_in_a_checkout_is_not_used_from_outside_it_either(tmp_path, monkeypatch):
-    checkout = tmp_path / "checkout"
-    (checkout / ".git").mkdir(parents=True)
-    (tmp_path / "elsewhere").mkdir()
-    monkeypatch.chdir(tmp_path / "elsewhere")
-    with cache_at(checkout / ".cache"):
-        assert packcache.folder() is None
-        api.load_rules(["bundled"])
-    (tmp_path / "link").symlink_to(checkout)
-    with cache_at(tmp_path / "link" / "cache"):  # links are resolved
-        assert packcache.folder() is None
-        api.load_rules(["bundled"])
-    assert sorted(p.name for p in checkout.iterdir()) == [".git"]
 
 
 def test_a_cache_that_cannot_be_written_says_so_when_asked(tmp_path, run_cli):
