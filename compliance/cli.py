@@ -107,11 +107,21 @@ def _settings(config_path: Path | None, rules: tuple[str, ...], as_of: date | No
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="compliance")
-def cli() -> None:
+@click.option("--verbose", "-v", is_flag=True, help="Also say on stderr what the pack cache declined or failed to do.")
+@click.pass_context
+def cli(ctx: click.Context, verbose: bool) -> None:
     """Check retirement-plan fund menus against cited, time-aware ERISA rule packs.
 
     A checklist aid that makes a fiduciary process visible and repeatable; not legal advice.
     """
+    if verbose:  # logging is imported only then: a pre-commit run does not pay for it
+        import logging
+
+        logger, handler = logging.getLogger("compliance"), logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("compliance: %(message)s"))
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+        ctx.call_on_close(lambda: logger.removeHandler(handler))
 
 
 @cli.command(short_help="Check plans and report findings with file:line and citations.")
@@ -174,7 +184,8 @@ def check(paths: tuple[str, ...], rules: tuple[str, ...], as_of: date | None, co
                          fail_on=fail_on or config.fail_on, fail_on_unrecorded=fail_on_unrecorded,
                          known=read_baseline(baseline) if baseline else None, min_severity=min_severity, keep_reports=bool(extra_outputs),
                          record_fingerprints=write_baseline is not None, color=color and formatter.colours,
-                         each=lambda: bar.update(1), named={str(Path(t)) for t in targets if Path(t).is_file()})
+                         each=lambda: bar.update(1), named={str(Path(t)) for t in targets if Path(t).is_file()},
+                         broken=lambda problem: click.echo(str(problem), err=True))
     if not run.seen and not run.broken:
         raise InputError.at(" ".join(targets), 0, 0, "no plan file among these (only rule packs)")
     for extra_fmt, extra_path in extra_outputs:
@@ -185,8 +196,6 @@ def check(paths: tuple[str, ...], rules: tuple[str, ...], as_of: date | None, co
         write_atomic(extra_path, extra.render(run.reports, problems, skipped=run.skipped).encode("utf-8"))
     if write_baseline:
         write_baseline_file(write_baseline, run.fingerprints)
-    for problem in run.problems:
-        click.echo(str(problem), err=True)
     sys.exit(EXIT_INPUT if run.problems else EXIT_FINDINGS if run.fails else EXIT_OK)
 
 

@@ -29,6 +29,7 @@ except ImportError:  # pragma: no cover - depends on how PyYAML was built
 MAX_FILE_BYTES = 16 * 1024 * 1024
 MAX_DEPTH = 50
 MAX_NODES = 2_000_000
+MAX_ALIAS_TEXT = MAX_FILE_BYTES  # characters that aliases may repeat, in all: a file's own text is capped by its size
 
 Path_ = tuple[str | int, ...]
 
@@ -179,7 +180,7 @@ class _Frame:
     """A collection being built: its value so far, where it sits, and (for a mapping) the key awaiting a value."""
 
     __slots__ = ("value", "path", "depth", "is_map", "key", "key_at", "merges", "merge_at", "merge_list",
-                 "anchor", "start", "counted", "positions", "key_positions", "reach")
+                 "anchor", "start", "counted", "positions", "key_positions", "reach", "text_from")
 
     def __init__(self, value: Any, path: Path_, depth: int, start: tuple[int, int], counted: int,
                  anchor: str | None, positions: dict, key_positions: dict):
@@ -192,6 +193,7 @@ class _Frame:
         self.merge_at: tuple[int, int] | None = None  # the first `<<:` key of this mapping
         self.merge_list: _Frame | None = None  # set on a list that is the value of a `<<:` key: its mapping
         self.reach = depth  # the deepest level inside it, aliased collections included (its scalars: at its end)
+        self.text_from = (0, 0)  # for an anchored collection: where it starts in the text, and the aliases' text so far
 
 
 _NO_KEY, _MERGE_KEY = object(), object()
@@ -210,8 +212,10 @@ class _Builder:
         self.nodes = 0
         self.scalars = yaml.constructor.SafeConstructor()
         self.plain: dict[str, Any] = {}  # plain scalar text -> its value (every implicit type is immutable)
-        # anchor -> (value, expanded size, path and positions of a collection (None for a scalar), where, its text)
-        self.anchors: dict[str, tuple[Any, int, Path_ | None, dict | None, tuple[int, int], str]] = {}
+        # anchor -> (value, expanded size, path and positions of a collection (None for a scalar), where, its text,
+        # the characters of text it holds once expanded)
+        self.anchors: dict[str, tuple[Any, int, Path_ | None, dict | None, tuple[int, int], str, int]] = {}
+        self.repeated = 0  # characters of text added by aliases so far
         self.open: dict[str, _Frame] = {}  # anchored collections not yet ended
         self.heights: dict[str, int] = {}  # anchored collection -> how many levels it reaches below itself
 
@@ -299,9 +303,9 @@ class _Builder:
                 if kind is scalar_event:
                     value = self._scalar(event, at)
                     if event.anchor is not None:
-                        self._anchor(event.anchor, at, (value, 0, None, None, at, event.value))
+                        self._anchor(event.anchor, at, (value, 0, None, None, at, event.value, len(event.value)))
                 elif kind is alias_event:
-                    value, size, anchor_path, anchor_positions, _, _ = self._alias(event.anchor, at)
+                    value, size, anchor_path, anchor_positions, _, _, _ = self._alias(event.anchor, at)
                     self.nodes += size
                     if self.nodes > MAX_NODES:
                         raise self.fail(at, f"document expands to more than {MAX_NODES:,} values (alias bomb?); refused")
@@ -318,6 +322,8 @@ class _Builder:
                     if tag is not None and tag != "!" and tag != (_MAP if is_map else _SEQ):
                         raise self.fail(at, f"YAML tag {_short(tag)} is not allowed; plan files use plain YAML values")
                     frame = _Frame({} if is_map else [], path, depth, at, self.nodes, event.anchor, where, key_where)
+                    if event.anchor is not None:  # what its text will cost at each use: see the end event
+                        frame.text_from = (mark.index, self.repeated)
                     if top is not None and top.is_map and top.key is _MERGE_KEY and not is_map:
                         frame.merge_list = top
                     if event.anchor is not None:
@@ -337,8 +343,11 @@ class _Builder:
                 if frame.anchor is not None:
                     del self.open[frame.anchor]
                     self.heights[frame.anchor] = reach - frame.depth
+                    # its text is at most what it spans in the file, plus what aliases inside it repeated
+                    index, repeated = frame.text_from
+                    text = event.end_mark.index - index + self.repeated - repeated
                     self.anchors[frame.anchor] = (value, self.nodes - frame.counted, frame.path, frame.positions,
-                                                  frame.start, "")
+                                                  frame.start, "", text)
                 top = stack[-1] if stack else None
                 if top is None:
                     root = value
@@ -390,9 +399,9 @@ class _Builder:
             key = self._scalar(event, at)
             text = event.value
             if event.anchor is not None:
-                self._anchor(event.anchor, at, (key, 0, None, None, at, text))
+                self._anchor(event.anchor, at, (key, 0, None, None, at, text, len(text)))
         elif kind is yaml.AliasEvent:
-            key, _, anchor_path, _, _, text = self._alias(event.anchor, at)
+            key, _, anchor_path, _, _, text, _ = self._alias(event.anchor, at)
             if anchor_path is not None:
                 raise self.fail(at, "mapping keys must be plain scalars")
         else:
@@ -460,12 +469,21 @@ class _Builder:
 
     def _alias(self, name: str, at: tuple[int, int]) -> tuple:
         """What an alias names: value, expanded size (an alias counts as what a reader would walk), and for a
-        collection the path and positions it was built with."""
+        collection the path and positions it was built with.
+
+        Its text counts too, at every use: one long anchored name aliased by every fund is built once here, but
+        every report, memo and JSON output would write it out once per use.
+        """
         if name in self.open:  # the alias sits inside the collection it names: an endless structure
             raise self.fail(self.open[name].start, f"nesting deeper than {MAX_DEPTH} levels; refused")
         if name not in self.anchors:
             raise self.fail(at, f"YAML syntax error: found undefined alias {name!r}")
-        return self.anchors[name]
+        anchor = self.anchors[name]
+        self.repeated += anchor[6]
+        if self.repeated > MAX_ALIAS_TEXT:
+            raise self.fail(at, f"aliases repeat more than {MAX_ALIAS_TEXT:,} characters of text (alias bomb?); "
+                                f"refused")
+        return anchor
 
     def _merged(self, frame: _Frame) -> dict:
         """A mapping with `<<:` keys: merged values first, in priority order; keys written here win.

@@ -9,9 +9,10 @@ version never meets a stale entry.
 Anyone who can write to the cache folder could otherwise change the rules, and entry names are computable from
 public bytes. So every entry is authenticated: an HMAC-SHA256, under a per-user secret key, over the entry's name
 and its content. The key lives in the user's data folder, never in the cache folder or the working tree, and is
-trusted only if it is a regular file that its owner alone can read and write. A cache folder inside the working
-tree (a folder a checkout controls) is never used. PLAN_COMPLIANCE_CACHE names the folder, or turns the cache off
-with "off"; the default follows the platform's convention for caches.
+trusted only if it is a regular file that its owner alone can read and write. A cache folder or key inside a
+working tree (a folder a checkout controls) is never used, wherever the run starts. PLAN_COMPLIANCE_CACHE names
+the folder (`~` is the home folder), or turns the cache off with "off"; the default follows the platform's
+convention for caches. What the cache declines or fails to do is logged (`compliance --verbose` shows it).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from typing import Any
 from compliance import __version__, loader
 from compliance.errors import InputError
 from compliance.loader import Document
+from compliance.text import printable
 from compliance.worktree import inside, working_tree
 
 ENV = "PLAN_COMPLIANCE_CACHE"
@@ -38,25 +40,41 @@ APP = "plan-compliance"
 MAX_ENTRIES = 64  # each entry is one version of one pack; the oldest are removed beyond this
 MAX_ENTRY_BYTES = 8 * loader.MAX_FILE_BYTES  # a pack is at most MAX_FILE_BYTES; its JSON stays well within this
 KEY_BYTES = 32
-_FORMAT = 2
+_FORMAT = 3
 _MAC_HEX = 64  # an entry is the hex HMAC, a newline, then the JSON
 
 
 def folder() -> Path | None:
-    """Where entries live, or None when the cache is off or its folder lies inside the working tree."""
-    setting = os.environ.get(ENV, "")
+    """Where entries live, or None when the cache is off or its folder lies inside a working tree."""
+    setting = os.environ.get(ENV, "").strip()
     if setting.lower() in ("off", "0", "no", "false"):
         return None
     if setting:
-        where = Path(setting)
+        where = Path(setting).expanduser()
     else:
         import platformdirs
 
         where = platformdirs.user_cache_path(APP, appauthor=False) / "packs"
-    tree = working_tree(Path.cwd())
-    if tree is not None and inside(where, tree):
-        return None
-    return where
+    return None if _in_a_checkout(where, "folder") else where
+
+
+@lru_cache(maxsize=8)
+def _in_a_checkout(path: Path, what: str) -> bool:
+    """Whether `path` (links resolved) lies in any working tree: whichever checkout holds the files being checked,
+    and wherever the run starts, a pull request could write there."""
+    tree = working_tree(Path(os.path.realpath(path)))
+    if tree is not None:
+        _note(f"not used: the {what} {printable(str(path))} lies inside the checkout {printable(str(tree))}")
+    return tree is not None
+
+
+def _note(message: str) -> None:
+    """What the cache declines or fails to do: only speed is lost, so it is logged, not shown (`--verbose` shows it).
+
+    Logging is imported only then: a pre-commit run that never needs it does not pay for its import."""
+    import logging
+
+    logging.getLogger(__name__).info("pack cache: %s", message)
 
 
 def key_path() -> Path:
@@ -69,8 +87,10 @@ def key_path() -> Path:
 def _key(where: Path) -> bytes | None:
     """The secret key, created on first use; None (no cache) if it is not one that only this user controls."""
     path = key_path()
-    tree = working_tree(Path.cwd())
-    if inside(path, where) or (tree is not None and inside(path, tree)):
+    if inside(path, where):
+        _note(f"not used: the key {printable(str(path))} lies inside the cache folder")
+        return None
+    if _in_a_checkout(path, "key"):
         return None
     return _load_key(path)
 
@@ -133,7 +153,7 @@ def get(raw: bytes, name: str) -> Document | None:
         if stored.get("format") != _FORMAT:
             return None
         doc = Document(file=name, data=stored["data"], text=raw, positions=_positions(stored["positions"]),
-                       key_positions=_positions(stored["key_positions"]))
+                       key_positions=_positions(stored["key_positions"]), origins=_origins(stored["origins"]))
     except (OSError, ValueError, TypeError, KeyError, AttributeError, RecursionError):
         return None
     with contextlib.suppress(OSError):  # a read-only cache still serves its entries
@@ -142,24 +162,30 @@ def get(raw: bytes, name: str) -> Document | None:
 
 
 def put(doc: Document) -> None:
-    """Store a validated pack's Document; silently skipped if it would not read back exactly or cannot be written."""
+    """Store a validated pack's Document; skipped if it would not read back exactly or cannot be written (logged)."""
     found = _entry(doc.text)
     if found is None:
         return
     entry, key = found
     try:
         payload = json.dumps({"format": _FORMAT, "data": _encode(doc.data), "positions": _entries(doc.positions),
-                              "key_positions": _entries(doc.key_positions)}, separators=(",", ":")).encode()
+                              "key_positions": _entries(doc.key_positions),
+                              "origins": [[list(path), line] for path, line in doc.origins.items()]},
+                             separators=(",", ":")).encode()
         again = json.loads(payload, object_hook=_decode_tags)
         if not (_same(again["data"], doc.data) and _same_positions(again, doc)):
-            return
+            raise _Unfaithful(doc.file)
         from compliance.atomic import write_atomic  # only on a miss: its tempfile import costs a hit ~5 ms
 
         entry.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         write_atomic(entry, _mac(key, entry, payload) + b"\n" + payload)
         _prune(entry.parent)
-    except (OSError, InputError, _Unfaithful, RecursionError):
-        return
+    except OSError as exc:
+        _note(f"cannot write {printable(str(entry))}: {printable(exc.strerror or str(exc))}")
+    except InputError as exc:
+        _note(f"cannot write {printable(str(entry))}: {printable(exc.problems[0].message)}")
+    except (_Unfaithful, RecursionError):
+        _note(f"{printable(doc.file)} not stored: its values do not read back exactly")
 
 
 def _entry(raw: bytes) -> tuple[Path, bytes] | None:
@@ -234,7 +260,8 @@ def _same_positions(stored: dict, doc: Document) -> bool:
         again = _positions(stored[field])
         if not _same(list(again), list(original)) or list(again.values()) != list(original.values()):
             return False
-    return True
+    origins = _origins(stored["origins"])
+    return _same(list(origins), list(doc.origins)) and list(origins.values()) == list(doc.origins.values())
 
 
 def _entries(positions: dict) -> list:
@@ -244,6 +271,11 @@ def _entries(positions: dict) -> list:
 
 def _positions(entries: list) -> dict:
     return {tuple(path): (line, column) for path, line, column in entries}
+
+
+def _origins(entries: list) -> dict:
+    """The anchor lines of merged values, so a cached pack's errors still say where a merged value comes from."""
+    return {tuple(path): line for path, line in entries}
 
 
 def _prune(where: Path) -> None:

@@ -43,8 +43,11 @@ def fails_at(reports: Sequence[Report], fail_on: str, unrecorded: bool = False) 
 def run_checks(results: Iterable[Report | InputError], fmt: OutputFormat, write: Callable[[str], object], *,
                fail_on: str = "error", fail_on_unrecorded: bool = False, known: dict[str, str | None] | None = None, min_severity: str = "watch",
                keep_reports: bool = False, record_fingerprints: bool = False, color: bool = False,
-               each: Callable[[], object] = lambda: None, named: Collection[str] = ()) -> RunResult:
+               each: Callable[[], object] = lambda: None, named: Collection[str] = (),
+               broken: Callable[[Problem], object] = lambda problem: None) -> RunResult:
     """Consume check results in order and write `fmt` through `write`; return the counts and the verdict.
+
+    `broken` is told each input problem as its file is reached, so a run stopped by a time limit has shown them.
 
     The verdict is judged before `min_severity` hides findings (hiding is for reading, not for passing), and
     after a baseline (`known`) removes what was already recorded. A rule pack found in a folder of plans is
@@ -61,6 +64,8 @@ def run_checks(results: Iterable[Report | InputError], fmt: OutputFormat, write:
         if isinstance(item, InputError):
             run.problems += item.problems
             run.broken += 1
+            for problem in item.problems:
+                broken(problem)
             continue
         if record_fingerprints:
             run.fingerprints |= {f.fingerprint: f.severity for f in item.findings if f.status in ("fail", "watch")}

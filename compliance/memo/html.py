@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -17,15 +18,25 @@ _HIDDEN = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202
 
 TEMPLATES = Path(__file__).parent / "templates"
 
+# For a PDF: WeasyPrint lays out a paragraph in time that grows with the square of its length, and sizes a table column by
+# its longest unbroken word (a 3 KB fund name took 33 s, 10 KB 289 s). So a value is shown up to SHOWN
+# characters, and a run without a space gets a zero-width space every WORD characters: a break opportunity that
+# shows nothing and is not in the PDF's text. The attached plan.yaml and findings.json keep every text whole.
+SHOWN = 1_000
+WORD = 32
+_LONG_RUN = re.compile(rf"\S{{{WORD}}}(?=\S)")
 
-def environment(template_dir: Path | None = None) -> jinja2.Environment:
-    """Our own templates in a normal environment; a user's template folder in Jinja's sandbox."""
+
+def environment(template_dir: Path | None = None, for_pdf: bool = False) -> jinja2.Environment:
+    """Our own templates in a normal environment; a user's template folder in Jinja's sandbox.
+
+    For a PDF, printed text is cut and made breakable (SHOWN, WORD); a browser lays out the HTML as written."""
     folders = [str(template_dir), str(TEMPLATES)] if template_dir else [str(TEMPLATES)]
     cls = jinja2.sandbox.ImmutableSandboxedEnvironment if template_dir else jinja2.Environment
     env = cls(loader=jinja2.FileSystemLoader(folders), autoescape=True, undefined=jinja2.StrictUndefined,
-              trim_blocks=True, lstrip_blocks=True, finalize=_visible)
+              trim_blocks=True, lstrip_blocks=True, finalize=_shown if for_pdf else _visible)
     env.filters["id_breaks"] = id_breaks
-    env.filters["ids_in_text"] = ids_in_text
+    env.filters["ids_in_text"] = (lambda value: ids_in_text(value, _cut, _breakable)) if for_pdf else ids_in_text
     return env
 
 
@@ -46,15 +57,15 @@ def id_breaks(value: Any) -> markupsafe.Markup:
 _DOTTED_ID = re.compile(r"(?<![\w.-])[a-z0-9]+(?:\.[a-z0-9][a-z0-9-]*)+(?![\w-])")
 
 
-def ids_in_text(value: Any) -> markupsafe.Markup:
+def ids_in_text(value: Any, cut: Callable[[str], str] = str, breakable: Callable[[str], str] = str) -> markupsafe.Markup:
     """Running text (a finding's message) with every dotted id in it (`erisa.monitoring.watch-list-decision`)
-    wrapped as `id_breaks` wraps ids; the rest is escaped and wraps as text does."""
-    text = str(_visible(str(value)))
+    wrapped as `id_breaks` wraps ids; the rest is escaped and wraps as text does (`cut` and `breakable` first)."""
+    text = cut(str(_visible(str(value))))
     out, last = [], 0
     for match in _DOTTED_ID.finditer(text):
-        out += [markupsafe.escape(text[last:match.start()]), id_breaks(match.group())]
+        out += [markupsafe.escape(breakable(text[last:match.start()])), id_breaks(match.group())]
         last = match.end()
-    out.append(markupsafe.escape(text[last:]))
+    out.append(markupsafe.escape(breakable(text[last:])))
     return markupsafe.Markup("").join(out)
 
 
@@ -67,8 +78,26 @@ def _visible(value: Any) -> Any:
     return value
 
 
-def render_html(context: dict, template_dir: Path | None = None) -> str:
-    env = environment(template_dir)
+def _shown(value: Any) -> Any:
+    """What `{{ value }}` prints: visible (`_visible`), at most SHOWN characters, breakable every WORD."""
+    value = _visible(value)
+    if isinstance(value, str) and not isinstance(value, markupsafe.Markup):
+        return _breakable(_cut(value))
+    return value
+
+
+def _cut(text: str) -> str:
+    if len(text) <= SHOWN:
+        return text
+    return text[:SHOWN] + f"… ({len(text):,} characters; the attached plan.yaml and findings.json hold the whole text)"
+
+
+def _breakable(text: str) -> str:
+    return _LONG_RUN.sub("\\g<0>\u200b", text) if len(text) > WORD else text
+
+
+def render_html(context: dict, template_dir: Path | None = None, for_pdf: bool = False) -> str:
+    env = environment(template_dir, for_pdf)
     # The stylesheet is our own bundled file, so it is marked safe; every plan and pack value stays escaped.
     css = markupsafe.Markup((TEMPLATES / "memo.css").read_text(encoding="utf-8"))
     large_css = markupsafe.Markup((TEMPLATES / "memo-large.css").read_text(encoding="utf-8")) \

@@ -24,7 +24,7 @@ def memo_bytes(report: PlanReport, options: MemoOptions, fmt: str = "pdf", templ
         from compliance.memo.glyphs import glyph_notice
 
         context["glyph_notice"] = glyph_notice(report.plan_text.decode("utf-8-sig"))
-    html = render_html(context, template_dir)
+    html = render_html(context, template_dir, for_pdf=fmt == "pdf")
     if fmt == "html":
         return html.encode("utf-8")
     from compliance.memo.pdf import render_pdf

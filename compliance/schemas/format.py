@@ -17,6 +17,8 @@ from datetime import date, datetime
 from typing import Any
 
 Check = Callable[[Any], bool]
+MAX_FAILING = 100  # failing entries (and problems) of one document Cerberus explains; the rest are counted
+_ANY: Check = lambda value: True  # noqa: E731
 
 
 class Format:
@@ -31,11 +33,85 @@ class Format:
         """Cerberus's validator for the same schema; constructing it also checks the schema itself."""
         return _cerberus_class()(self.schema)
 
-    def rejects(self, data: Any) -> Any | None:
-        """None when `data` is valid; otherwise the Cerberus validator that checked it, holding the errors."""
-        if self.accepts(data) or self.cerberus.validate(data):
+    def rejects(self, data: Any, limit: int = MAX_FAILING) -> tuple[Any, Cut] | None:
+        """None when `data` is valid; otherwise the Cerberus validator that checked it, holding the errors, and
+        what was cut before it did: at most `limit` failing entries reach Cerberus (see `Cut`)."""
+        if self.accepts(data):
             return None
-        return self.cerberus
+        cut = Cut(limit)
+        if self.cerberus.validate(cut.mapping(self.schema, data, ())):
+            return None
+        return self.cerberus, cut
+
+
+class Cut:
+    """A failing document cut down to its first `limit` failing entries (list items, mapping values, unknown
+    keys), with a count of the failing entries left out.
+
+    Cerberus's ErrorTree re-sorts a list on every error it adds, so its time grows with the square of the errors:
+    a menu of 10,000 empty funds took 9 minutes. The fast checks find the failing entries in linear time; a list
+    is cut after its last kept failing item, so every kept entry keeps its path, and a mapping only loses keys.
+    """
+
+    def __init__(self, limit: int) -> None:
+        self.left = limit
+        self.omitted = 0  # failing entries left out
+        self.first: tuple | None = None  # the path of the first one left out
+        self._checks: dict[int, Check] = {}  # by the schema entry's id: entries live as long as their schema
+
+    def mapping(self, schema: dict, value: Any, path: tuple) -> Any:
+        if not isinstance(value, (dict, Mapping)):
+            return value
+        kept = {}
+        for key, item in value.items():
+            rules = schema.get(key)
+            if rules is None:  # an unknown field: one error each
+                if self._take(path + (key,)):
+                    kept[key] = item
+            else:
+                kept[key] = self.field(rules, item, path + (key,))
+        return kept
+
+    def field(self, rules: dict, value: Any, path: tuple) -> Any:
+        if self._check(rules)(value):
+            return value
+        if "schema" in rules and rules.get("type") == "list" and isinstance(value, list):
+            return self._items(rules["schema"], value, path)
+        if "schema" in rules and isinstance(value, (dict, Mapping)):
+            return self.mapping(rules["schema"], value, path)
+        if "valuesrules" in rules and isinstance(value, (dict, Mapping)):
+            fits_key = self._check(rules["keysrules"]) if "keysrules" in rules else _ANY
+            fits = self._check(rules["valuesrules"])
+            return {key: self.field(rules["valuesrules"], item, path + (key,)) for key, item in value.items()
+                    if (fits_key(key) and fits(item)) or self._take(path + (key,))}
+        return value
+
+    def _items(self, rules: dict, items: list, path: tuple) -> list:
+        fits = self._check(rules)
+        kept = []
+        for i, item in enumerate(items):
+            if fits(item):
+                kept.append(item)
+            elif self._take(path + (i,)):
+                kept.append(self.field(rules, item, path + (i,)))
+            else:
+                self.omitted += sum(not fits(rest) for rest in items[i + 1:])
+                break
+        return kept
+
+    def _take(self, path: tuple) -> bool:
+        """Whether one more failing entry goes to Cerberus; counted as left out when not."""
+        if self.left > 0:
+            self.left -= 1
+            return True
+        self.omitted += 1
+        self.first = self.first or path
+        return False
+
+    def _check(self, rules: dict) -> Check:
+        if id(rules) not in self._checks:
+            self._checks[id(rules)] = _compile_field(rules)
+        return self._checks[id(rules)]
 
 
 def leaf_errors(errors: list) -> list:

@@ -16,7 +16,7 @@ from typing import Any
 
 from compliance.errors import Problem, format_path
 from compliance.loader import Document
-from compliance.schemas.format import Format, leaf_errors
+from compliance.schemas.format import MAX_FAILING, Format, leaf_errors
 
 TYPE_WORDS = {"number": "a number", "integer": "a whole number", "string": "text", "boolean": "true or false",
               "date": "a date", "dict": "a mapping of fields", "list": "a list"}
@@ -33,13 +33,23 @@ def problems(doc: Document, fmt: Format, data: Any,
              name_path: Callable[[tuple], str] = format_path) -> list[Problem]:
     """Every problem Cerberus finds in `data`, located in `doc` and sorted by position; [] when it is valid.
 
+    Past MAX_FAILING problems, one last problem says how many more there are at least, and where they start.
+
     `name_path` words a path for people (a plan names a fund by its id rather than its position).
     """
-    validator = fmt.rejects(data)
-    if validator is None:
+    rejected = fmt.rejects(data)
+    if rejected is None:
         return []
+    validator, cut = rejected
     found = [_problem(doc, fmt.schema, err, name_path) for err in leaf_errors(validator._errors)]
-    return sorted(found, key=lambda p: (p.location.line, p.location.column))
+    found.sort(key=lambda p: (p.location.line, p.location.column))
+    if len(found) <= MAX_FAILING and cut.first is None:
+        return found
+    # each entry left out holds at least one problem
+    more = len(found[MAX_FAILING:]) + cut.omitted
+    where = found[MAX_FAILING].location if len(found) > MAX_FAILING else doc.locate(cut.first or ())
+    return found[:MAX_FAILING] + [Problem(where, f"at least {more:,} more problems from here on are not listed; "
+                                                 f"fix the ones above first")]
 
 
 def entry_at(schema: dict, path: tuple) -> dict:

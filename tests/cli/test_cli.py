@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import select
+import shutil
 import subprocess
 import sys
 from datetime import date
@@ -217,3 +219,31 @@ def test_min_severity_shows_only_what_was_asked_and_help_is_complete(run_cli):
     assert list(undocumented(cli, "compliance")) == []
     commands = run_cli("--help").stdout.split("Commands:", 1)[1]
     assert "..." not in commands  # no command's summary is cut off
+
+
+def test_input_errors_reach_stderr_as_their_file_is_checked(tmp_path):
+    """Issue 27, item 19: a run killed by a CI time limit must already have shown the input errors it found.
+
+    The run writes more than a pipe holds to stdout, which this test does not read until stderr has shown the
+    broken plan's error: the run cannot end first, so the error can only come while it is under way.
+    """
+    plans = tmp_path / "plans"
+    plans.mkdir()
+    (plans / "a-broken.yaml").write_text("schema_version: 1\nplan: [\n")
+    for i in range(20):  # about 11 KB of text report each: more than the 64 KB a pipe buffers
+        shutil.copy(EXAMPLE_PLAN, plans / f"p{i:02}.yaml")
+    proc = subprocess.Popen([sys.executable, "-m", "compliance", "check", "plans", "--as-of", "2026-11-22"],
+                            cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        assert proc.stderr is not None
+        ready, _, _ = select.select([proc.stderr], [], [], 120)
+        assert ready, "no input error on stderr while the run was under way"
+        first = proc.stderr.readline().decode()
+        assert first.startswith("plans/a-broken.yaml:3:1: YAML syntax error")
+        assert proc.poll() is None  # still running: its report waits for the stdout nobody has read yet
+        out, rest = proc.communicate(timeout=300)
+    finally:
+        proc.kill()
+    assert proc.returncode == 2
+    assert out.decode().endswith("\n21 plans: 20 checked, 1 with input errors; 20 with failing findings.\n")
+    assert rest == b""  # each problem is shown once

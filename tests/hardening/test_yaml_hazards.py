@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from compliance.errors import InputError
-from compliance.loader import MAX_DEPTH, MAX_FILE_BYTES, load_bytes
+from compliance.loader import MAX_ALIAS_TEXT, MAX_DEPTH, MAX_FILE_BYTES, load_bytes
 from compliance.schemas.plan import validate_plan
 from tests.helpers import EXAMPLE_PLAN
 
@@ -159,3 +159,37 @@ def test_int_too_large_to_show_is_refused():
         "h.yaml:1:4: cannot read '0xffffffffffffffffffffffffffffffffffffff'... (4,002 characters) as !!int"
     assert error_of(b"a: 1" + b"0" * 4400 + b"\n").startswith("h.yaml:1:4: cannot read '1000")
     assert load_bytes(b"a: 0x" + b"f" * 1000 + b"\n", "h.yaml").data["a"] == 16 ** 1000 - 1
+
+
+def _aliased_name(name_length: int, funds: int, inside_a_list: bool = False) -> bytes:
+    """A plan whose long fund name is anchored once and aliased by every other fund (or a list holding it)."""
+    name = "x" * name_length
+    anchor = f"&n [{name}]" if inside_a_list else f"&n {name}"
+    use = "names: *n" if inside_a_list else "name: *n"
+    first = f"  - {{id: f0, {'names' if inside_a_list else 'name'}: {anchor}}}\n"
+    return ("schema_version: 1\nmenu:\n" + first
+            + "".join(f"  - {{id: f{i}, {use}}}\n" for i in range(1, funds))).encode()
+
+
+@pytest.mark.parametrize("inside_a_list", [False, True])
+def test_a_long_scalar_repeated_through_aliases_is_refused(inside_a_list):
+    """Found by the round-3 attack: a 1 MB name aliased by 2,000 funds reached 4 GB, then a MemoryError traceback.
+    Aliased text counts at every use, alone or inside an aliased collection, against MAX_ALIAS_TEXT."""
+    length = 40_000
+    each = length + 5 if inside_a_list else length  # an anchored list counts what it spans: `&n [...]`
+    crossing = MAX_ALIAS_TEXT // each + 1  # the alias that makes the repeated text pass the limit
+    raw = _aliased_name(length, crossing + 10, inside_a_list)
+    assert len(raw) < 100_000
+    line = raw.decode().splitlines()[crossing + 2]  # fund `crossing` is on line crossing + 3
+    assert line.startswith(f"  - {{id: f{crossing},")
+    start = time.perf_counter()
+    assert error_of(raw) == (f"h.yaml:{crossing + 3}:{line.index('*n') + 1}: aliases repeat more than "
+                             f"{MAX_ALIAS_TEXT:,} characters of text (alias bomb?); refused")
+    assert time.perf_counter() - start < 5
+
+
+def test_aliased_text_within_the_limit_loads():
+    length = 40_000
+    raw = _aliased_name(length, MAX_ALIAS_TEXT // length - 1)
+    doc = load_bytes(raw, "h.yaml")
+    assert doc.data["menu"][-1]["name"] == "x" * length

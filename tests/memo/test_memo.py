@@ -13,8 +13,8 @@ import pypdfium2
 import pytest
 
 from compliance import api
-from compliance.memo.context import MemoOptions
-from compliance.memo.html import ID_PART, TEMPLATES
+from compliance.memo.context import MemoOptions, build_context
+from compliance.memo.html import ID_PART, TEMPLATES, render_html
 from compliance.memo.pdf import BundledOnlyFetcher, render_pdf
 from compliance.memo.writer import memo_bytes
 from compliance.packtest import load_base
@@ -352,6 +352,40 @@ def test_a_large_menu_is_summarised_and_every_option_and_finding_is_still_in_the
                      r"Page \d+ of \d+", " ", section)
     findings = "".join(section.split())
     messages = ["".join(f.message.split()) for f in report.findings]
-    assert all(m in findings for m in messages if "\u202e" not in m)  # in full; long words wrap
+    # in full (long words wrap), but for one holding the 3,000-character name: shown up to SHOWN characters
+    assert all(m in findings for m in messages if "\u202e" not in m and "X" * 3000 not in m)
     assert "\u202e" not in text and "\\u202e" in text  # shown, never applied
     assert "<table class=\"menu\">" not in memo_bytes(report, MemoOptions(), fmt="html").decode()
+
+
+def test_a_twenty_kilobyte_unbroken_name_is_cut_and_broken_in_the_memo_and_whole_in_the_attachment(tmp_path):
+    """Issue 27, item 16: WeasyPrint's time grew with the square of an unbroken name (3 KB 33 s, 10 KB 289 s, 20 KB
+    did not finish). The memo shows SHOWN characters of it, breakable every WORD; plan.yaml keeps it whole."""
+    import subprocess
+    import sys
+
+    import yaml
+
+    from compliance.memo.html import SHOWN, WORD
+
+    name = "N" * 20_000
+    plan = yaml.safe_load(EXAMPLE_PLAN.read_text())
+    plan["menu"][0]["name"] = name
+    path = tmp_path / "plan.yaml"
+    path.write_text(yaml.safe_dump(plan, width=10**9))
+    out = tmp_path / "memo.pdf"
+    subprocess.run([sys.executable, "-m", "compliance", "memo", str(path), "-o", str(out), "--as-of", "2026-11-22"],
+                   check=True, capture_output=True, timeout=600)
+    report = api.check(path, api.load_rules(["bundled"]), TODAY)
+    html = render_html(build_context(report, MemoOptions()), for_pdf=True)  # what the PDF is laid out from
+    assert "N" * (WORD + 1) not in html  # a break opportunity at least every WORD characters
+    assert ("\u200b".join(["N" * WORD] * (SHOWN // WORD) + ["N" * (SHOWN % WORD)]) + "… (20,000 characters; the "
+            "attached plan.yaml and findings.json hold the whole text)") in html
+    data = out.read_bytes()
+    text = pdf_text(data)
+    assert "\u200b" not in text  # the break opportunities add nothing to the text
+    runs = [len(run) for run in re.findall("N{100,}", text.replace("\n", ""))]
+    assert runs and max(runs) == SHOWN  # the name is shown cut, never whole
+    assert "(20,000 characters; the attached plan.yaml and findings.json hold the whole text)" in flat(text)
+    attached = pypdf.PdfReader(io.BytesIO(data)).attachments
+    assert attached["plan.yaml"][0] == path.read_bytes() and name in attached["plan.yaml"][0].decode()

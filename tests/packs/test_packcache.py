@@ -43,7 +43,8 @@ def payload_of(entry: Path) -> dict:
 def same_document(a, b) -> bool:
     return (a.file == b.file and a.text == b.text and packcache._same(a.data, b.data)
             and list(a.positions.items()) == list(b.positions.items())
-            and list(a.key_positions.items()) == list(b.key_positions.items()))
+            and list(a.key_positions.items()) == list(b.key_positions.items())
+            and list(a.origins.items()) == list(b.origins.items()))
 
 
 @pytest.mark.parametrize("path", ALL_PACKS, ids=lambda p: p.name)
@@ -266,15 +267,21 @@ def test_a_genuine_entry_moved_to_another_packs_name_is_ignored(tmp_path):
         assert packcache.get(a, "a.yaml") is not None
 
 
-def test_a_cache_folder_inside_the_working_tree_is_never_used(tmp_path, monkeypatch):
+@pytest.mark.parametrize("start", ["checkout/plans", "elsewhere"])
+def test_a_cache_folder_inside_a_working_tree_is_never_used(tmp_path, monkeypatch, start):
+    """Issue 27, item 18: the rule held only for the checkout holding the current folder; now wherever the run
+    starts."""
     checkout = tmp_path / "checkout"
     (checkout / ".git").mkdir(parents=True)
     (checkout / "plans").mkdir()
-    monkeypatch.chdir(checkout / "plans")
-    with cache_at(checkout / ".cache"):
-        assert packcache.folder() is None
-        api.load_rules(["bundled"])
-    assert not (checkout / ".cache").exists()
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "link").symlink_to(checkout)
+    monkeypatch.chdir(tmp_path / start)
+    for inside in (checkout / ".cache", tmp_path / "link" / "cache"):  # links are resolved
+        with cache_at(inside):
+            assert packcache.folder() is None
+            api.load_rules(["bundled"])
+    assert sorted(p.name for p in checkout.iterdir()) == [".git", "plans"]
     with cache_at(tmp_path / "outside"):
         assert packcache.folder() == tmp_path / "outside"
 
@@ -307,3 +314,69 @@ def test_a_fifo_in_place_of_an_entry_does_not_hang(tmp_path):
         entry = packcache._entry(raw)[0]
         os.mkfifo(entry)
         assert packcache.get(raw, "p.yaml") is None
+
+
+# Issue 27, item 18
+
+MERGED_RULE_PACK = """\
+pack: {id: test-pack, title: Test pack, version: "1", jurisdiction: test, extends: [us-federal-sources]}
+rules:
+  - &base
+    id: test.rule
+    title: T
+    headline: H
+    checks: express_condition
+    relies_on: r
+    severity: error
+    scope: fund
+    require: {field: fund.expense_ratio, lt: 1}
+    message: m
+    remediation: r
+    citations: [{source: erisa-404a, pinpoint: p}]
+  - <<: *base
+    id: test.rule2
+    scope: plan
+"""
+
+
+def test_a_cached_pack_still_names_the_anchor_a_merged_value_comes_from(tmp_path, run_cli):
+    """The second run read the pack from the cache, which kept no anchor lines: the error lost its suffix."""
+    pack = tmp_path / "pack.yaml"
+    pack.write_text(MERGED_RULE_PACK)
+    with cache_at(tmp_path / "cache") as folder:
+        runs = [run_cli("check", str(EXAMPLE_PLAN), "--rules", "bundled", "--rules", str(pack)) for _ in range(2)]
+        assert len(list(folder.glob("*.json"))) == len(discover(["bundled"])) + 1  # the second run was a hit
+    assert [r.exit_code for r in runs] == [2, 2]
+    assert runs[0].stderr == runs[1].stderr == (
+        f"{pack}:15:5: rules[1].require.field: fund.expense_ratio: 'fund.' fields need scope: fund, or an "
+        f"aggregate's where (the value comes from the anchor on line 11)\n")
+
+
+def test_the_cache_setting_expands_the_home_folder_and_ignores_spaces(tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.chdir(tmp_path)
+    with cache_at("~/c"):
+        assert packcache.folder() == tmp_path / "home" / "c"
+        api.load_rules(["bundled"])
+    assert list((tmp_path / "home" / "c").glob("*.json")) and not (tmp_path / "~").exists()
+    for setting in (" off", "off ", " OFF\n"):
+        with cache_at(setting):
+            assert packcache.folder() is None
+            api.load_rules(["bundled"])
+    with cache_at(f"  {tmp_path / 'spaced'}  "):
+        assert packcache.folder() == tmp_path / "spaced"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["home"]
+
+
+def test_a_cache_that_cannot_be_written_says_so_when_asked(tmp_path, run_cli):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    with cache_at(blocker / "cache"):
+        quiet = run_cli("check", str(EXAMPLE_PLAN), "--as-of", "2026-11-22")
+        verbose = run_cli("--verbose", "check", str(EXAMPLE_PLAN), "--as-of", "2026-11-22")
+    assert quiet.exit_code == verbose.exit_code == 1 and quiet.stdout == verbose.stdout
+    assert quiet.stderr == ""
+    lines = verbose.stderr.splitlines()
+    assert len(lines) == len(discover(["bundled"]))  # one per pack it could not store
+    assert all(line.startswith(f"compliance: pack cache: cannot write {blocker}/cache/") and
+               line.endswith(".json: Not a directory") for line in lines)
