@@ -89,7 +89,7 @@ def _scheduler_option(func: F) -> F:
         return func(*args, scheduler=checked, **kwargs)
 
     tls_file = click.Path(exists=True, dir_okay=False, path_type=Path)
-    for option in (
+    for option in reversed((  # applied from the last, so --help lists them in this order
         click.option("--scheduler", metavar="tls://HOST:8786", default=None, envvar="PLAN_COMPLIANCE_SCHEDULER",
                      help="Run on this Dask cluster instead of this machine (needs plan-compliance[dask]; "
                           "docs/scale.md). tcp:// only on this machine, unless --insecure-scheduler."),
@@ -102,7 +102,7 @@ def _scheduler_option(func: F) -> F:
                      help="This client's certificate for a tls:// scheduler (signed by the same CA)."),
         click.option("--tls-key", type=tls_file, envvar="PLAN_COMPLIANCE_TLS_KEY",
                      help="The private key of --tls-cert, unless that file holds it."),
-    ):
+    )):
         command = option(command)
     return command  # type: ignore[return-value]
 
