@@ -7,6 +7,7 @@ printed as `file:line:column: message`, never as a traceback.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import sys
@@ -29,6 +30,7 @@ from compliance.text import block, json_text, lead, lead_path, printable
 if TYPE_CHECKING:
     from compliance.config import Config
     from compliance.report.base import OutputFormat
+    from compliance.distributed import Scheduler
 
 EXIT_OK, EXIT_FINDINGS, EXIT_INPUT = 0, 1, 2
 F = TypeVar("F", bound=Callable[..., Any])
@@ -74,12 +76,39 @@ def _options_common(func: F) -> F:
 
 
 def _scheduler_option(func: F) -> F:
-    return click.option("--scheduler", metavar="tcp://HOST:8786", default=None,
-                        help="Run on this Dask cluster instead of this machine (needs plan-compliance[dask]; "
-                             "docs/scale.md).")(func)
+    """--scheduler and how to trust it, from the command line or the environment only (never a config file: a pull
+    request must not point CI at a cluster). The command gets one `scheduler`: None, or a checked
+    distributed.Scheduler."""
+    @functools.wraps(func)
+    def command(*args: Any, scheduler: str | None, insecure_scheduler: bool, tls_ca_file: Path | None,
+                tls_cert: Path | None, tls_key: Path | None, **kwargs: Any) -> Any:
+        checked = None
+        if scheduler is not None:
+            from compliance import distributed
+
+            checked = distributed.scheduler(scheduler, insecure_scheduler, tls_ca_file, tls_cert, tls_key)
+        return func(*args, scheduler=checked, **kwargs)
+
+    tls_file = click.Path(exists=True, dir_okay=False, path_type=Path)
+    for option in reversed((  # applied from the last, so --help lists them in this order
+        click.option("--scheduler", metavar="tls://HOST:8786", default=None, envvar="PLAN_COMPLIANCE_SCHEDULER",
+                     help="Run on this Dask cluster instead of this machine (needs plan-compliance[dask]; "
+                          "docs/scale.md). tcp:// only on this machine, unless --insecure-scheduler."),
+        click.option("--insecure-scheduler", is_flag=True, envvar="PLAN_COMPLIANCE_INSECURE_SCHEDULER",
+                     help="Accept a tcp:// scheduler on another machine: anyone who reaches it can run code here "
+                          "and forge results."),
+        click.option("--tls-ca-file", type=tls_file, envvar="PLAN_COMPLIANCE_TLS_CA_FILE",
+                     help="CA certificate that the tls:// scheduler's certificate must be signed by."),
+        click.option("--tls-cert", type=tls_file, envvar="PLAN_COMPLIANCE_TLS_CERT",
+                     help="This client's certificate for a tls:// scheduler (signed by the same CA)."),
+        click.option("--tls-key", type=tls_file, envvar="PLAN_COMPLIANCE_TLS_KEY",
+                     help="The private key of --tls-cert, unless that file holds it."),
+    )):
+        command = option(command)
+    return command  # type: ignore[return-value]
 
 
-def _on_cluster(scheduler: str | None, jobs: int, name: str, local: Callable[..., Any]) -> Callable[..., Any]:
+def _on_cluster(scheduler: Scheduler | None, jobs: int, name: str, local: Callable[..., Any]) -> Callable[..., Any]:
     """The local runner with --jobs, or its namesake in compliance.distributed with --scheduler (Dask is imported
     only then)."""
     if scheduler is None:
@@ -153,7 +182,8 @@ def cli(ctx: click.Context, verbose: bool) -> None:
               help="Colour the text format (default: on a terminal, unless NO_COLOR is set).")
 def check(paths: tuple[str, ...], rules: tuple[str, ...], as_of: date | None, config_path: Path | None, fmt: str,
           output: Path | None, fail_on: str | None, fail_on_unrecorded: bool, baseline: Path | None,
-          write_baseline: Path | None, jobs: int, scheduler: str | None, also: tuple[str, ...], min_severity: str, color: bool | None) -> None:
+          write_baseline: Path | None, jobs: int, scheduler: Scheduler | None, also: tuple[str, ...], min_severity: str,
+          color: bool | None) -> None:
     """Check plan files (files, directories or globs) and report findings with file:line and citations."""
     from compliance import api
     from compliance.baseline import read_baseline, write_baseline_file
@@ -280,7 +310,7 @@ def _emit(text: str, output: Path | None) -> None:
 @click.option("--template-dir", type=click.Path(file_okay=False, exists=True, path_type=Path), default=None,
               help="Folder with a memo.html.j2 that overrides the bundled one (rendered in Jinja's sandbox).")
 def memo(paths: tuple[str, ...], rules: tuple[str, ...], as_of: date | None, config_path: Path | None, output: Path,
-         fmt: str, prepared_by: str, committee: str, jobs: int, scheduler: str | None, template_dir: Path | None) -> None:
+         fmt: str, prepared_by: str, committee: str, jobs: int, scheduler: Scheduler | None, template_dir: Path | None) -> None:
     """Write a fiduciary review memo (PDF/A-3b, or HTML) for each plan."""
     from compliance import api
     from compliance.memo.context import MemoOptions

@@ -11,12 +11,15 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from compliance.errors import InputError
+from compliance.errors import InputError, Problem
 from compliance.loader import load_file
 from compliance.schemas.config import CONFIG_FORMAT
 from compliance.schemas.messages import problems
 
 CONFIG_NAME = ".compliance.yaml"
+# Where the Dask cluster is and how far to trust it come from the command line or the environment only: a pull
+# request edits this file, and must not send CI's plans to a cluster (whose members can run code in the client).
+CLUSTER_KEYS = ("scheduler", "insecure_scheduler", "tls_ca_file", "tls_cert", "tls_key")
 
 
 @dataclass(frozen=True)
@@ -54,6 +57,10 @@ def load_config(path: Path | None) -> Config:
     data = doc.data if doc.data is not None else {}
     if not isinstance(data, dict):
         raise InputError.at(doc.file, 1, 1, "the config file must be a YAML mapping")
+    if cluster := [key for key in CLUSTER_KEYS if key in data]:
+        raise InputError([Problem(doc.locate((key,), key=True), f"{key}: a config file cannot choose a Dask cluster "
+                                  f"(a pull request could point CI at one); pass --{key.replace('_', '-')} or set "
+                                  f"PLAN_COMPLIANCE_{key.upper()}") for key in cluster])
     if found := problems(doc, CONFIG_FORMAT, data):
         raise InputError(found)
     base = path.parent

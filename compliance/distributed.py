@@ -1,15 +1,22 @@
-"""`check` and `memo` on a Dask cluster (`--scheduler tcp://HOST:8786`); `--jobs` stays the one-machine path.
+"""`check` and `memo` on a Dask cluster (`--scheduler tls://HOST:8786`); `--jobs` stays the one-machine path.
 
 Workers get bytes and give back bytes. The client reads every plan and pack file and writes every output itself,
 atomically, in the order a local run does; a worker needs no shared filesystem and writes nothing. Dask re-runs a
 task whose worker died on another worker; the client takes each task's result once, so a re-run can neither
 corrupt nor duplicate an output (docs/scale.md). Dask is imported only here, and only when --scheduler is given.
+
+Whoever runs a scheduler or a worker can run code in the client (results arrive as pickles) and forge its
+reports, so the client talks only to a cluster that proves itself: `tls://` with certificates both ways, or
+`tcp://` on this machine, or elsewhere with `--insecure-scheduler` named on the command line. The address comes
+from the command line or the environment, never from a repository's files (docs/security.md).
 """
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import hashlib
+import ipaddress
 import os
 import tempfile
 import uuid
@@ -19,6 +26,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 import click
 
@@ -33,7 +41,7 @@ if TYPE_CHECKING:
 
     from compliance.memo.context import MemoOptions
 
-EXIT_CLUSTER = 3
+EXIT_ARGUMENTS, EXIT_CLUSTER = 2, 3
 TOPIC = "plan-compliance"  # the event topic on which tasks say where they started, so re-runs can be reported
 _NEEDED = f"the scheduler and every worker need plan-compliance {__version__} installed"
 _CHECK_CHUNK = 64  # plans per check task at most: about a second of work, so the per-task overhead stays small
@@ -44,6 +52,57 @@ class ClusterError(click.ClickException):
     kept killing workers. Exit code 3, one line, no traceback."""
 
     exit_code = EXIT_CLUSTER
+
+
+class SchedulerRefused(click.ClickException):
+    """A --scheduler this client will not use as given: unauthenticated on another machine, TLS files missing or
+    unreadable. A bad argument: exit code 2, one line."""
+
+    exit_code = EXIT_ARGUMENTS
+
+
+@dataclass(frozen=True)
+class Scheduler:
+    """A scheduler address the client may use, and the TLS files that prove both ends (None for tcp://)."""
+
+    address: str
+    tls: tuple[Path, Path, Path | None] | None  # CA, certificate, key (None: the key is in the certificate file)
+    exposed: bool = False  # tcp:// on another machine, accepted with --insecure-scheduler
+
+
+_TLS_FLAGS = "--tls-ca-file and --tls-cert (and --tls-key unless the certificate file holds the key)"
+
+
+def scheduler(address: str, insecure: bool, ca: Path | None, cert: Path | None, key: Path | None) -> Scheduler:
+    """Checks --scheduler and its TLS files before any work: a `tcp://` scheduler on another machine is refused
+    unless `insecure` (--insecure-scheduler), and a `tls://` one needs a CA and a certificate."""
+    scheme, _, rest = address.rpartition("://")
+    try:
+        host = urlsplit(f"//{rest}").hostname if scheme in ("", "tcp", "tls") else None
+    except ValueError:  # an unclosed [ around an IPv6 address, say
+        host = None
+    shown = printable(address)
+    if not host:
+        raise SchedulerRefused(f"--scheduler takes tls://HOST:PORT (or tcp://HOST:PORT), not {shown}")
+    if scheme == "tls":
+        if ca is None or cert is None:
+            raise SchedulerRefused(f"--scheduler {shown} needs {_TLS_FLAGS}")
+        return Scheduler(address, (ca, cert, key))
+    if ca or cert or key:
+        raise SchedulerRefused(f"--tls-ca-file, --tls-cert and --tls-key are for a tls:// scheduler, not {shown}")
+    exposed = not _loopback(host)
+    if exposed and not insecure:
+        raise SchedulerRefused(f"--scheduler {shown} is neither encrypted nor authenticated: whoever reaches it can "
+                               f"run code in this process and forge its results; use tls:// with {_TLS_FLAGS} "
+                               f"(docs/scale.md), or accept that with --insecure-scheduler")
+    return Scheduler(address, None, exposed)
+
+
+def _loopback(host: str) -> bool:
+    try:
+        return host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:  # a host name: it could resolve anywhere
+        return False
 
 
 @dataclass(frozen=True)
@@ -59,7 +118,7 @@ class _Setup:
 
 
 def check_many(plans: list[str], packs: list[str], ruleset: RuleSet, as_of: date,
-               scheduler: str) -> Iterator[Report | InputError]:
+               scheduler: Scheduler) -> Iterator[Report | InputError]:
     """Like batch.check_many: reports (without plan data) or errors, in the plans' order."""
     with _client(scheduler) as client:
         setup = client.submit(_identity, _setup(packs, ruleset), pure=True)
@@ -75,7 +134,7 @@ def check_many(plans: list[str], packs: list[str], ruleset: RuleSet, as_of: date
 
 
 def write_memos(jobs: Sequence[tuple[str | Path, Path]], packs: tuple[str, ...], as_of: date, options: MemoOptions,
-                fmt: str, template_dir: Path | None, scheduler: str
+                fmt: str, template_dir: Path | None, scheduler: Scheduler
                 ) -> Iterator[tuple[str | Path, Path, InputError | None]]:
     """Like memo.writer.write_memos: (plan, output, error) in order; each memo is written by this process,
     atomically, as soon as its bytes arrive."""
@@ -103,33 +162,86 @@ def write_memos(jobs: Sequence[tuple[str | Path, Path]], packs: tuple[str, ...],
 
 
 @contextmanager
-def _client(address: str) -> Iterator[Client]:
+def _client(where: Scheduler) -> Iterator[Client]:
     try:
         import dask
-        from distributed import Client
+        from dask.utils import parse_timedelta
+        from distributed import Client, Security
     except ImportError:
         raise ClusterError("--scheduler needs Dask: pip install 'plan-compliance[dask]'") from None
+    address, shown = where.address, printable(where.address)
+    if where.exposed:
+        click.echo(f"compliance: warning: the Dask scheduler at {shown} is neither encrypted nor authenticated "
+                   f"(--insecure-scheduler)", err=True)
     timeout = dask.config.get("distributed.comm.timeouts.connect")
+    seconds = parse_timedelta(timeout, "s")
+    security = Security()
+    if where.tls:
+        ca, cert, key = where.tls
+        security = Security(tls_ca_file=str(ca), tls_client_cert=str(cert), tls_client_key=key and str(key),
+                            require_encryption=True)
     try:
-        client = Client(address, set_as_default=False)
-    except (OSError, ValueError, TypeError) as exc:  # unreachable, refused, or not an address at all
-        raise ClusterError(f"cannot reach the Dask scheduler at {address} (connect timeout {timeout}): "
-                           f"{' '.join(str(exc).split())}") from None
+        connection = security.get_connection_args("client")
+    except (OSError, ValueError) as exc:  # ssl.SSLError is an OSError: a file that is no certificate or key
+        raise SchedulerRefused(f"cannot use the TLS files for {shown}: {_reason(exc)}") from None
+    _probe(address, connection, seconds, f"{timeout}")
+    try:
+        client = Client(address, security=security, set_as_default=False, timeout=seconds)
+    except Exception as exc:
+        raise ClusterError(f"cannot reach the Dask scheduler at {shown} (connect timeout {timeout}): "
+                           f"{_reason(exc)}") from None
     with client:
         try:
             client.wait_for_workers(1, timeout=timeout)
         except TimeoutError:
-            raise ClusterError(f"the Dask scheduler at {address} has no workers (waited {timeout})") from None
+            raise ClusterError(f"the Dask scheduler at {shown} has no workers (waited {timeout})") from None
         try:  # a worker that cannot import plan-compliance could not even report a task's failure: Dask would stall
             versions = client.run(_version)
         except Exception as exc:
-            raise ClusterError(f"a Dask worker cannot run plan-compliance ({type(exc).__name__}: "
-                               f"{' '.join(str(exc).split())}); {_NEEDED}") from None
+            raise ClusterError(f"a Dask worker cannot run plan-compliance ({_reason(exc)}); {_NEEDED}") from None
         for worker, version in sorted(versions.items()):
             if version != __version__:
-                raise ClusterError(f"the Dask worker {worker} runs plan-compliance {version}, this client "
-                                   f"{__version__}; {_NEEDED}")
+                raise ClusterError(f"the Dask worker {printable(worker)} runs plan-compliance {printable(version)}, "
+                                   f"this client {__version__}; {_NEEDED}")
         yield client
+
+
+def _probe(address: str, connection: dict[str, Any], seconds: float, timeout: str) -> None:
+    """Asks the address who it is before Dask's client connects: Dask waits without limit for the first answer
+    (a server that accepts and stays silent hung the run), and a server that answers garbage or announces a
+    frame of exabytes made it raise MemoryError, OverflowError or struct.error, then hang in Client.__del__."""
+    from distributed.comm import connect
+
+    async def identity() -> Any:
+        comm = await connect(address, timeout=seconds, **connection)
+        try:
+            await comm.write({"op": "identity", "reply": True})
+            return await comm.read()
+        finally:
+            comm.abort()
+
+    unreachable = f"cannot reach the Dask scheduler at {printable(address)} (connect timeout {timeout})"
+    try:
+        answer = asyncio.run(asyncio.wait_for(identity(), seconds))
+    except TimeoutError:  # before OSError, which it is a kind of
+        raise ClusterError(f"{unreachable}: no answer") from None
+    except (OSError, ValueError, TypeError) as exc:  # refused, TLS refused, or not an address at all
+        raise ClusterError(f"{unreachable}: {_reason(exc)}") from None
+    except Exception as exc:  # garbage, or a frame too large to hold: whatever Dask's reader raised
+        raise ClusterError(f"{printable(address)} does not answer as a Dask scheduler ({_reason(exc)})") from None
+    kind = answer.get("type") if isinstance(answer, dict) else None
+    if kind != "Scheduler":
+        raise ClusterError(f"{printable(address)} is not a Dask scheduler (it says it is {_short(kind)})")
+
+
+def _reason(exc: BaseException) -> str:
+    """An exception as one short line of visible text: its message may come from a stranger's server."""
+    return _short(f"{type(exc).__name__}: {' '.join(str(exc).split())}".rstrip(": "))
+
+
+def _short(value: Any, limit: int = 200) -> str:
+    text = printable(value)
+    return text if len(text) <= limit else text[:limit] + "..."
 
 
 def _version() -> str:
@@ -188,8 +300,7 @@ def _in_order(client: Client, count: int, submit: Callable[[int, str], Future], 
                     raise
                 except Exception as exc:  # the task never ran as it should: most often a scheduler or worker
                     # without plan-compliance, whose pickled task it cannot read; the traceback is in its log
-                    raise ClusterError(f"{name(index)}: failed on the cluster ({type(exc).__name__}: "
-                                       f"{' '.join(str(exc).split())}); {_NEEDED}") from None
+                    raise ClusterError(f"{name(index)}: failed on the cluster ({_reason(exc)}); {_NEEDED}") from None
                 done[index] = receive(index, result)
                 future.release()
             yield done.pop(yielded)

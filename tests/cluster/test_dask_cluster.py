@@ -1,5 +1,6 @@
 """`--scheduler` on a real Dask cluster: a LocalCluster of two worker processes (one thread each) on the loopback
-address, no dashboard. Every run is the real CLI in a subprocess, compared byte for byte with a local run."""
+address, no dashboard, no fixed port. Every run is the real CLI in a subprocess, compared byte for byte with a local
+run."""
 
 from __future__ import annotations
 
@@ -16,9 +17,10 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from distributed import Client, LocalCluster
+from distributed import Client
 
 from compliance import __version__
+from tests.cluster.clusters import compliance, local_cluster
 from tests.helpers import EXAMPLE_PLAN, ROOT, write_plan
 
 POLICY = ROOT / "examples" / "sponsor-policy.yaml"
@@ -27,8 +29,7 @@ POLICY = ROOT / "examples" / "sponsor-policy.yaml"
 @pytest.fixture(scope="module")
 def cluster():
     environment = dict(os.environ)  # Dask's nannies set OMP_NUM_THREADS, PYTHONHASHSEED... here for their workers
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", scheduler_port=0,
-                      dashboard_address=None) as local, Client(local, set_as_default=False) as client:
+    with local_cluster(2) as local, Client(local, set_as_default=False) as client:
         http = client.scheduler_info()["services"]["dashboard"]  # Dask's health and metrics routes, no dashboard
         with pytest.raises(urllib.error.HTTPError, match="404"):
             urllib.request.urlopen(f"http://127.0.0.1:{http}/status", timeout=10)
@@ -36,11 +37,6 @@ def cluster():
         yield local.scheduler_address, client
     os.environ.clear()
     os.environ.update(environment)  # the tests after these start their subprocesses as before
-
-
-def compliance(*args: str, cwd: Path, env: dict | None = None, timeout: int = 300) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "compliance", *args], cwd=cwd, capture_output=True,
-                          env={**os.environ, **(env or {})}, timeout=timeout)
 
 
 def book(folder: Path, count: int) -> Path:
@@ -158,8 +154,7 @@ def test_an_unreachable_scheduler_is_a_clear_error_within_the_connect_timeout(tm
 
 
 def test_a_scheduler_without_workers_is_a_clear_error(tmp_path):
-    with LocalCluster(n_workers=0, processes=True, host="127.0.0.1", scheduler_port=0,
-                      dashboard_address=None) as empty:
+    with local_cluster(0) as empty:
         proc = compliance("memo", str(EXAMPLE_PLAN), "-o", "memo.pdf", "--scheduler", empty.scheduler_address,
                           cwd=tmp_path, env={"DASK_DISTRIBUTED__COMM__TIMEOUTS__CONNECT": "2s"})
     assert proc.returncode == 3 and b"has no workers (waited 2s)" in proc.stderr and b"Traceback" not in proc.stderr
@@ -183,8 +178,7 @@ def test_jobs_and_scheduler_together_are_refused(run_cli):
 def test_a_worker_without_plan_compliance_is_a_clear_error(tmp_path):
     """Found before any task is sent (Dask would stall on a task no worker can read): exit code 3, one line."""
     hidden = "import sys; sys.modules['compliance'] = None; from distributed.cli.dask_worker import main; main()"
-    with LocalCluster(n_workers=0, processes=True, host="127.0.0.1", scheduler_port=0,
-                      dashboard_address=None) as empty, Client(empty, set_as_default=False) as client:
+    with local_cluster(0) as empty, Client(empty, set_as_default=False) as client:
         worker = subprocess.Popen([sys.executable, "-c", hidden, empty.scheduler_address, "--nthreads", "1",
                                    "--no-nanny", "--host", "127.0.0.1", "--no-dashboard"], stderr=subprocess.DEVNULL)
         try:
@@ -210,3 +204,11 @@ def test_a_memo_that_cannot_be_written_is_reported_as_in_a_local_run(tmp_path, c
         runs.append((proc.returncode, proc.stdout, proc.stderr, (folder / "out" / "p00.html").read_bytes()))
     assert runs[1] == runs[0]
     assert runs[0][0] == 2 and b"out/p01.html: cannot write: is a directory" in runs[0][2]
+
+
+def test_a_worker_address_is_not_taken_for_a_scheduler(tmp_path, cluster):
+    _, client = cluster
+    worker = sorted(client.nthreads())[0]
+    proc = compliance("check", str(EXAMPLE_PLAN), "--scheduler", worker, cwd=tmp_path)
+    assert (proc.returncode, proc.stdout) == (3, b"")
+    assert proc.stderr.decode() == f"Error: {worker} is not a Dask scheduler (it says it is Worker)\n"
