@@ -29,8 +29,8 @@ from compliance.text import block, json_text, lead, lead_path, printable
 
 if TYPE_CHECKING:
     from compliance.config import Config
-    from compliance.report.base import OutputFormat
     from compliance.distributed import Scheduler
+    from compliance.report.base import OutputFormat
 
 EXIT_OK, EXIT_FINDINGS, EXIT_INPUT = 0, 1, 2
 F = TypeVar("F", bound=Callable[..., Any])
