@@ -322,8 +322,8 @@ def _finding(rule: Rule, decision: Decision, scope: Scope, location: Location, f
     if decision == "unrecorded":
         return Finding(
             rule_id=rule.id, title=rule.title, severity=severity, status=status,  # type: ignore[arg-type]
-            message=(f"{subject}: no documented record of {labels} is in the plan file. {rule.title}: a dated "
-                     f"record in the file shows it."),
+            message=(f"{subject}: the plan file holds no documented record of {labels}. {rule.title}: a dated "
+                     f"record in the file would show it."),
             location=location, fund_id=fund_id, citations=rule.citations, remediation=rule.remediation,
             headline=f"No documented record: {lacking[0].label}" if lacking else rule.headline or rule.title,
             facts=lacking,

@@ -527,6 +527,9 @@ def determination_fields() -> frozenset[str]:
     return frozenset(found)
 
 
+_DETERMINATION_LABELS = {"fund.monitoring.decision": "the committee's decision to keep or replace the option"}
+
+
 def field_labels() -> dict[str, str]:
     """Each catalog path's label in plain words, for people: "whether the option is itself diversified across
     issuers and sectors". It is the field's own description, so the docs and the findings say the same thing."""
@@ -535,8 +538,9 @@ def field_labels() -> dict[str, str]:
     def walk(prefix: str, fields: dict) -> None:
         for name, entry in fields.items():
             path = f"{prefix}.{name}"
-            text = (f"a documented determination on {name.replace('_', ' ')}" if entry is _DETERMINATION
-                    else entry["meta"].get("label") or entry["meta"]["doc"])
+            text = (_DETERMINATION_LABELS.get(f"{prefix}.{name}", f"the committee's determination on "
+                                                                  f"{name.replace('_', ' ')}")
+                    if entry is _DETERMINATION else entry["meta"].get("label") or entry["meta"]["doc"])
             text = text.split("; ")[0].split(" (")[0].rstrip(".")
             labels[path] = text[:1].lower() + text[1:] if not text[:2].isupper() else text
             if entry["type"] == "dict":
