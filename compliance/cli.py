@@ -490,11 +490,15 @@ def posture(rules: tuple[str, ...], as_of: date | None, config_path: Path | None
     from compliance.posture import posture_rows
 
     _, packs, as_of = _settings(config_path, rules, as_of)
-    rows = posture_rows(api.load_rules(packs), as_of)
+    ruleset = api.load_rules(packs)
+    rows = posture_rows(ruleset, as_of)
+    notice = ruleset.currency_notice(as_of)
     if fmt == "json":
-        click.echo(json_text({"as_of": as_of.isoformat(), "sources": rows}), nl=False)
+        click.echo(json_text({"as_of": as_of.isoformat(), "notice": notice, "sources": rows}), nl=False)
         return
     click.echo(f"Regulatory posture as of {as_of.isoformat()}")
+    if notice:
+        click.echo(f"  note: {notice}")
     for row in rows:
         click.echo(f"  {row['date']}  {printable(row['id']):<26} {printable(row['status_text'])}")
         click.echo(f"              {printable(row['title'])} ({printable(row['document'])})")
@@ -541,6 +545,8 @@ def rules_list(rules: tuple[str, ...], as_of: date | None, config_path: Path | N
         label = {"active": "applies", "watch": "watch", "not_applicable": "off"}[state]
         click.echo(f"{lead(rule.id):<48} {rule.severity:<8} {rule.scope:<5} {label:<8} {printable(why)}".rstrip())
     click.echo(f"{len(ruleset.rules)} rules in {len(ruleset.packs)} packs, as of {as_of.isoformat()}")
+    if notice := ruleset.currency_notice(as_of):
+        click.echo(f"note: {notice}")
 
 
 @rules.command("show")

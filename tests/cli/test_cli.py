@@ -247,3 +247,15 @@ def test_input_errors_reach_stderr_as_their_file_is_checked(tmp_path):
     assert proc.returncode == 2
     assert out.decode().endswith("\n21 plans: 20 checked, 1 with input errors; 20 with failing findings.\n")
     assert rest == b""  # each problem is shown once
+
+
+def test_posture_and_rules_list_give_the_currency_notice_too(run_cli):
+    """Issue 25: every output says when the review date is later than the date the packs' sources were checked."""
+    later = ("--as-of", "2027-03-01")
+    notice = api.load_rules(["bundled"]).currency_notice(date(2027, 3, 1))
+    assert notice is not None
+    assert f"note: {notice}" in run_cli("posture", *later).stdout
+    assert json.loads(run_cli("posture", *later, "--format", "json").stdout)["notice"] == notice
+    assert f"note: {notice}" in run_cli("rules", "list", *later).stdout
+    on_time = api.load_rules(["bundled"]).packs[0].current_to
+    assert "note:" not in run_cli("posture", "--as-of", on_time.isoformat()).stdout
