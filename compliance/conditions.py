@@ -518,8 +518,7 @@ def _aggregate(node: dict, at: tuple, ctx: Context, where: Predicate, reduce: Re
     Without `selected.`, the matching funds are the same for every fund of the plan: one scan and one value per
     plan. A `where` that ties the fund to the rule's own fund by equality (`fund.X eq selected.Y`, alone or
     beside `selected.`-free conditions in an `all`) is a group-by: one scan files the funds by X, and each fund
-    that records its Y looks up its group (one that does not is compared fund by fund, which settles what it
-    can). Any other use of `selected.` scans the menu per fund, within a budget of `MAX_SCANS`
+    looks up its group (a fund that does not record all of its Y may share any group agreeing on the rest). Any other use of `selected.` scans the menu per fund, within a budget of `MAX_SCANS`
     fund scopes per plan. Funds are reduced in menu order in every case, so sums come out bit for bit the same.
     """
     token = object()  # this aggregate's entry in the plan's cache
@@ -528,7 +527,7 @@ def _aggregate(node: dict, at: tuple, ctx: Context, where: Predicate, reduce: Re
         cache = s.cache if s.cache is not None else {}
         spent = cache.get(_SCANS, 0) + len(s.plan["menu"])
         if spent > MAX_SCANS:
-            raise BudgetExceeded(format_path(at))
+            raise BudgetExceeded(format_path(at), MAX_SCANS)
         cache[_SCANS] = spent
         return reduce(s, *_sort(s, s.plan["menu"], where, s.fund))
 
@@ -550,9 +549,16 @@ def _aggregate(node: dict, at: tuple, ctx: Context, where: Predicate, reduce: Re
         if token not in cache:
             cache[token] = _Groups(s, keep, fund_keys)
         groups: _Groups = cache[token]
-        key = _group_key(Scope(s.plan, s.as_of, None, s.fund), *selected_keys)
-        if groups.index is None or key is _UNHASHABLE or key is None:  # compare one by one, as written
+        own = Scope(s.plan, s.as_of, None, s.fund)
+        key = _group_key(own, *selected_keys)
+        if groups.index is None or key is _UNHASHABLE:  # compare one by one, as written
             return per_fund(s)
+        if key is None:  # the fund does not record all its join values: every group agreeing on the rest may hold it
+            known = tuple(get(own) for get in selected_keys[0])
+            if (_PARTIAL, known) not in groups.values:
+                groups.values[(_PARTIAL, known)] = reduce(s, [], *groups.agreeing(known))
+            value = groups.values[(_PARTIAL, known)]
+            return value._replace(missing=own.missing + value.missing) if isinstance(value, Span) else value
         if key not in groups.values:
             members, maybe, missing = groups.members(key)
             groups.values[key] = reduce(s, members, maybe, missing)
@@ -562,6 +568,7 @@ def _aggregate(node: dict, at: tuple, ctx: Context, where: Predicate, reduce: Re
 
 _UNHASHABLE = object()
 _NO_GROUP = ("no group",)
+_PARTIAL = ("partial key",)  # cache entries for funds that record only some of their join values
 _ANY = ("any group",)  # the cache entry for a fund whose own join value is not recorded  # a key no fund's key equals (see _group_key)
 _SCANS = object()  # the cache entry that counts the fund scopes built by per-fund scans
 
@@ -591,6 +598,23 @@ class _Groups:
                 self.open.append((fund, tuple(get(scope) for get in keys[0]), scope.missing))
             elif key is not _NO_GROUP:
                 self.index.setdefault(key, []).append((fund, kept, scope.missing))
+
+    def agreeing(self, known: tuple) -> tuple[list[dict], list]:
+        """Every kept fund whose join values agree with the recorded ones of `known` (None: not recorded): each may
+        share the group, none surely does; and the facts that would decide them."""
+        maybe: list[dict] = []
+        missing: list = []
+        fits = (lambda values: all(k is None or v is None or v == k for v, k in zip(values, known, strict=True)))
+        for key, entries in (self.index or {}).items():
+            if fits(key):
+                for fund, _, lacking in entries:
+                    maybe.append(fund)
+                    missing.extend(lacking)
+        for fund, values, lacking in self.open:
+            if fits(values):
+                maybe.append(fund)
+                missing.extend(lacking)
+        return maybe, missing
 
     def members(self, key: tuple) -> tuple[list[dict], list[dict], list]:
         """(funds in the group, funds that may be, the facts that would decide them); members in menu order."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any, Literal
 
-from compliance.conditions import MAX_SCANS, BudgetExceeded, Scope
+from compliance.conditions import BudgetExceeded, Scope
 from compliance.errors import InputError, Location, Problem
 from compliance.loader import Document
 from compliance.model import (
@@ -88,9 +88,10 @@ def evaluate(ruleset: RuleSet, plan: dict, doc: Document, as_of: date, waivers: 
             checked, findings, evidence = _run(rule, plan, doc, as_of, ruleset.parameters, severity, cache,
                                                fund_scopes, facts)
         except BudgetExceeded as exc:
-            raise InputError(Problem(rule.location, f"{rule.id}: its condition at {exc} compares every fund of "
+            where, budget = exc.args
+            raise InputError(Problem(rule.location, f"{rule.id}: its condition at {where} compares every fund of "
                                                     f"{doc.file} with every other one ({len(plan['menu'])} funds), "
-                                                    f"more than the {MAX_SCANS:,} comparisons a plan may take; "
+                                                    f"more than the {budget:,} comparisons a plan may take; "
                                                     f"compare by equality (fund.X eq selected.Y), which is "
                                                     f"indexed")) from None
         if not checked and not findings:
