@@ -68,7 +68,7 @@ def run_checks(results: Iterable[Report | InputError], fmt: OutputFormat, write:
                 broken(problem)
             continue
         if record_fingerprints:
-            run.fingerprints |= {f.fingerprint: f.severity for f in item.findings if f.status in ("fail", "watch")}
+            run.fingerprints |= {f.fingerprint: f.severity for f in item.findings if f.status in ("fail", "watch", "undetermined")}
         if known is not None:
             item = filter_new([item], known)[0]
         run.seen += 1

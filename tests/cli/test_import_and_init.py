@@ -210,31 +210,35 @@ def test_a_missing_fact_a_rule_needs_is_named_with_the_rule_at_the_fund(tmp_path
     report = run_cli("check", str(out), *AS_OF, "--format", "json", "-o", "-")
     findings = {(f["rule"], f.get("fund")): f for f in json.loads(report.stdout)["plans"][0]["findings"]}
     diversified = findings["erisa.qdia.diversified", "vtinx"]
-    assert diversified["message"].endswith(
-        " Not recorded: menu[fund vtinx].diversified; erisa.qdia.diversified looks for it.")
-    assert diversified["line"] == line
-    # a missing value the requirement accepts (no exit fee recorded) is not asked for
-    transfers = findings["erisa.qdia.transfers", "vtinx"]["message"]
-    assert transfers.endswith("Not recorded: menu[fund vtinx].liquidity; erisa.qdia.transfers looks for it.")
-    assert "transfer_fee_first_90_days" not in transfers.split("Not recorded:")[1]
+    assert diversified["status"] == "undetermined" and diversified["line"] == line
+    assert [f["path"] for f in diversified["facts_to_record"]] == ["default_investment.qdia_relief",
+                                                                  "menu[fund vtinx].diversified"]
+    assert diversified["headline"].startswith("Record ") and "not diversified" not in diversified["message"]
+    # the plan's transfer frequency would answer for a fund that records no liquidity: either fact settles it
+    transfers = [f["path"] for f in findings["erisa.qdia.transfers", "vtinx"]["facts_to_record"]]
+    assert {"menu[fund vtinx].liquidity", "plan.transfer_frequency"} <= set(transfers)
     text = run_cli("check", str(out), *AS_OF, "--no-color").stdout
-    assert "Not recorded: menu[fund vtinx].diversified; erisa.qdia.diversified looks for it." in text
+    assert "TO RECORD" in text and "[erisa.qdia.diversified] Record whether the plan relies on QDIA relief" in text
 
-    # the note explains a missing value and changes no severity: a recorded "false" fails at the same severity,
-    # without it
+    # recorded facts decide it: a recorded "false" with relief claimed fails, at the rule's own severity
     recorded = out.read_text().replace("    # diversified:     # TODO", "    diversified: false  #", 1)
+    recorded = recorded.replace("  # qdia_relief: true   # TODO", "  qdia_relief: true   #", 1)
     out.write_text(recorded)
     again = run_cli("check", str(out), *AS_OF, "--format", "json", "-o", "-")
     stated = {(f["rule"], f.get("fund")): f for f in json.loads(again.stdout)["plans"][0]["findings"]}
-    assert stated["erisa.qdia.diversified", "vtinx"]["severity"] == diversified["severity"]
-    assert "Not recorded" not in stated["erisa.qdia.diversified", "vtinx"]["message"]
+    assert stated["erisa.qdia.diversified", "vtinx"]["status"] == "fail"
+    assert stated["erisa.qdia.diversified", "vtinx"]["severity"] == "error"
+    assert "facts_to_record" not in stated["erisa.qdia.diversified", "vtinx"]
 
 
-def test_a_missing_record_is_named_at_its_shortest_missing_part(run_cli):
+def test_a_missing_record_is_named_where_it_goes(run_cli):
     report = run_cli("check", str(ROOT / "examples" / "acme-401k.yaml"), *AS_OF, "--format", "json", "-o", "-")
-    messages = {f["rule"]: f["message"] for f in json.loads(report.stdout)["plans"][0]["findings"]}
-    assert messages["private.sleeve-valuation-and-liquidity"].endswith(
-        " Not recorded: menu[fund tdf-2050].private_valuation, menu[fund tdf-2050].liquidity_sleeve_pct; "
-        "private.sleeve-valuation-and-liquidity looks for them.")  # not ...private_valuation.independent
-    assert messages["digital.window.cap-recorded"].endswith(
-        " Not recorded: brokerage_window.digital_asset_cap_pct; digital.window.cap-recorded looks for it.")
+    facts = {f["rule"]: [x["path"] for x in f.get("facts_to_record", [])]
+             for f in json.loads(report.stdout)["plans"][0]["findings"]}
+    assert facts["private.sleeve-valuation-and-liquidity"] == [
+        "menu[fund tdf-2050].private_valuation.independent", "menu[fund tdf-2050].private_valuation.frequency",
+        "menu[fund tdf-2050].liquidity_sleeve_pct"]
+    assert facts["digital.window.cap-recorded"] == ["brokerage_window.digital_asset_cap_pct"]
+    # one committee determination (date, reference) is one fact, named at the determination
+    assert facts["digital.prudence.prompts"] == ["menu[fund btc-etp].due_diligence.participant_education",
+                                                 "menu[fund btc-etp].due_diligence.regulatory_status"]
