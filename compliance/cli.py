@@ -385,7 +385,8 @@ def import_lineup(lineup: Path, output: Path | None, update: Path | None, force:
 
     merge = update_plan(update, read)
     write_atomic(target, merge.text.encode("utf-8"))
-    for problem in [*read.notes, *merge.added, *merge.changed, *merge.removed]:
+    read.funds = merge.new_funds
+    for problem in [*merge.added, *merge.changed, *merge.removed, *todo_lines(read)]:
         click.echo(str(problem), err=True)
     click.echo(f"compliance: updated {lead_path(target)} from {printable(lineup.name)}: {len(merge.added)} added, "
                f"{counted(len(merge.changed), 'change')}, {len(merge.removed)} not in the line-up (kept), "

@@ -9,7 +9,7 @@ would delete its record). Every other byte, comments and layout included, stays 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +32,7 @@ class Merge:
     changed: list[Problem] = field(default_factory=list)
     removed: list[Problem] = field(default_factory=list)
     unchanged: int = 0
+    new_funds: list[Fund] = field(default_factory=list)  # the funds added, for their facts to record
 
 
 @dataclass
@@ -77,15 +78,28 @@ def update_plan(plan_path: Path, lineup: Lineup) -> Merge:
                                          "default changed"))
     taken = {id(f) for f in matched.values()}
     added = [f for f in lineup.funds if id(f) not in taken]
+    merge.new_funds = added
     if added:
         edits.append(_append(text, items[-1], newline, added, {str(f.get("id")) for f in funds}))
         merge.added = [Problem(Location(lineup.source, f.row, 1), f"added {f.values['id']}: {f.values['name']}"
                                + ("; the line-up flags it as the default: add it to default_investment if it is"
                                   if f.values.get("default") else "")) for f in added]
+    merge.changed, merge.removed = _shifted(merge.changed, text, edits), _shifted(merge.removed, text, edits)
     for _, edit in sorted(enumerate(edits), key=lambda e: (e[1].start, e[0]), reverse=True):  # lines added at
         text = text[:edit.start] + edit.text + text[edit.end:]  # one place keep the order they were made in
     merge.text = bom + text
     return merge
+
+
+def _shifted(problems: list[Problem], text: str, edits: list[_Edit]) -> list[Problem]:
+    """Problems located in the plan as it was, moved to their lines in the plan as written."""
+    starts = [0] + [i + 1 for i, char in enumerate(text) if char == "\n"]
+    out = []
+    for problem in problems:
+        at = starts[max(min(problem.location.line, len(starts)), 1) - 1]
+        lines = sum(e.text.count("\n") - text.count("\n", e.start, e.end) for e in edits if e.start <= at)
+        out.append(replace(problem, location=replace(problem.location, line=problem.location.line + lines)))
+    return out
 
 
 def _menu(doc: Any, text: str) -> tuple[list[dict], list[yaml.MappingNode]]:

@@ -98,6 +98,12 @@ def test_update_keeps_every_recorded_fact_and_reports_what_changed(tmp_path, run
     assert any(": vtpsx (Vanguard Total International Stock Index Fund Institutional Plus Shares) is not in the "
                "line-up: kept, marked with a TODO comment" in line for line in lines)
     assert any(": stable (Acme Stable Value) is not in the line-up" in line for line in lines)
+    for line in lines:  # each place named is a line of the plan as written
+        if line.startswith(f"{plan}:"):
+            number = int(line.split(":")[1])
+            fund_id = line.split(": ")[1].split(" ")[0].rstrip(":")
+            assert f'id: "{fund_id}"' in after_text.splitlines()[number - 1] or \
+                "expense_ratio: 0.0003" in after_text.splitlines()[number - 1], line
     assert lines[-1] == (f"compliance: updated {plan} from 2027-q1.csv: 1 added, 1 change, 2 not in the line-up "
                          "(kept), 12 unchanged")
     assert run_cli("check", str(plan), "--as-of", "2026-11-25").exit_code != 2
