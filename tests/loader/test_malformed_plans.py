@@ -19,7 +19,7 @@ EXPECTED = {
     "empty-file.yaml": "1:1: file is empty",
     "empty-menu.yaml": "7:7: menu: must not be empty",
     "latin1-bytes.yaml": "2:12: not valid UTF-8 (byte 0xe9); save the file as UTF-8",
-    "missing-plan-name.yaml": "2:1: plan.name: required field is missing",
+    "empty-plan-name.yaml": "3:9: plan.name: must not be empty",
     "missing-schema-version.yaml": "2:1: schema_version: required field is missing",
     "menu-not-a-list.yaml": "8:7: menu: must be a list (got 5)",
     "misspelled-key.yaml": "7:3: plan.partcipants: unknown field; did you mean 'participants'?",
