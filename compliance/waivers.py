@@ -34,10 +34,6 @@ def apply_waivers(findings: list[Finding], waivers: tuple[Waiver, ...], as_of: d
         candidates = index.get((finding.rule_id, None), [])
         if finding.fund_id:
             candidates = sorted(candidates + index.get((finding.rule_id, finding.fund_id), []))
-        if finding.status == "undetermined":  # nothing to waive yet; the waiver stands for when the fact is recorded
-            used.update(candidates)
-            out.append(finding)
-            continue
         for n in candidates:
             waiver = waivers[n]
             used.add(n)
