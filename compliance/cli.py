@@ -448,6 +448,46 @@ def impact(paths: tuple[str, ...], rules: tuple[str, ...], as_of: date | None, c
     sys.exit(EXIT_INPUT if book.problems else EXIT_FINDINGS if book.fails(fail_on or config.fail_on) else EXIT_OK)
 
 
+@cli.command(short_help="Write a static site for a book of plans: overview, charts, a page per plan.")
+@click.argument("paths", nargs=-1)
+@_options_common
+@click.option("--output", "-o", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="Folder for the site (index.html, plans/); a folder an earlier run wrote is replaced whole.")
+@click.option("--memos", type=click.Path(file_okay=False, exists=True, path_type=Path), default=None,
+              help="Folder of memos written by `compliance memo -o DIR`: each plan page links to its memo.")
+@click.option("--scenario", type=click.Path(dir_okay=False, exists=True, path_type=Path), default=None,
+              help="Add the impact view of this scenario (judged on the day it takes full effect).")
+def report(paths: tuple[str, ...], rules: tuple[str, ...], as_of: date | None, config_path: Path | None,
+           output: Path, memos: Path | None, scenario: Path | None) -> None:
+    """Write a self-contained static site (no server, no external requests) for a book of plans."""
+    from compliance import api
+    from compliance.impact import Book, compare_many, sides
+    from compliance.scenario import load_scenario
+    from compliance.site import write_site
+
+    config, packs, as_of = _settings(config_path, rules, as_of)
+    ruleset = api.load_rules(packs)
+    targets = list(paths) or list(config.plans)
+    if not targets:
+        raise click.UsageError("name at least one plan file or directory (or list plans in .compliance.yaml)")
+    plans = api.expand_plan_paths(targets)
+    book = None
+    if scenario is not None:
+        loaded = load_scenario(scenario)
+        both = sides(ruleset, loaded.effective, loaded)
+        book = Book.collect(both, compare_many(plans, packs, both))
+    linked: dict[str, Path] = {}
+    if memos is not None:
+        for fmt in ("html", "pdf"):
+            linked |= {plan: memo for plan, memo in _memo_targets(plans, memos, fmt) if memo.is_file()}
+    with _progress(plans) as bar:
+        site = write_site(output, plans, ruleset, as_of, linked, book, each=lambda: bar.update(1))
+    for problem in site.problems:
+        click.echo(str(problem), err=True)
+    click.echo(lead(f"{output / 'index.html'}: {len(site.rows)} plans"))
+    sys.exit(EXIT_INPUT if site.problems else EXIT_OK)
+
+
 @cli.command(name="import", short_help="Write a plan file from a recordkeeper line-up (CSV or Excel).")
 @click.argument("lineup", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None,
