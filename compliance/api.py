@@ -45,6 +45,10 @@ class PlanFile:
     plan: dict
     waivers: tuple[Waiver, ...]
 
+    @property
+    def recordkeeper(self) -> str | None:
+        return (self.plan["plan"].get("recordkeeper") or {}).get("name")
+
 
 def read_plan(plan_path: str | Path, text: bytes | None = None, display_name: str | None = None) -> PlanFile:
     doc = load_bytes(text, display_name or str(plan_path)) if text is not None else load_file(plan_path, display_name)

@@ -96,8 +96,8 @@ def compare_plan(path: str, both: Sides) -> PlanImpact:
               if k in old and (old[k].severity, old[k].status) != (f.severity, f.status)]
     moves += [Move("resolves", f, None) for k, f in old.items() if k not in new]
     moves.sort(key=lambda m: (-m.rank, SHIFTS.index(m.shift), *worst_first(m.finding)[1:]))
-    keeper = (read.plan.get("recordkeeper") or {}).get("name")
-    return PlanImpact(before.plan_file, before.plan_name, keeper, tuple(moves), before.counts(), after.counts())
+    return PlanImpact(before.plan_file, before.plan_name, read.recordkeeper, tuple(moves), before.counts(),
+                      after.counts())
 
 
 def _items(outcomes: tuple[Outcome, ...]) -> dict[tuple[str, str | None, int], Finding]:

@@ -164,7 +164,7 @@ def write_site(out: Path, plans: Iterable[str], ruleset: RuleSet, as_of: date, m
                 site.problems += exc.problems
                 continue
             report = api.judge(read, ruleset, as_of)
-            site.add(report, ((read.plan.get("recordkeeper") or {}).get("name") or ""))
+            site.add(report, read.recordkeeper or "")
         site.finish(book)
         _swap(staging, out)
     finally:
