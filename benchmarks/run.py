@@ -386,9 +386,19 @@ def impact_rows(b: Bench) -> list[Row]:
              f"{check:.1f} s", f"{impact / check:.2f}x (target <= 2.2x)")]
 
 
+def site_rows(b: Bench) -> list[Row]:
+    """`report` writing the static site of a book against `check` of the same book: time and peak memory."""
+    n = b.args.site_plans
+    check, check_peak = b.check1(n)
+    site, peak = timed([*b.compliance, "report", str(b.batch(n)), "--as-of", AS_OF, "-o", str(b.work / "site")], 1)
+    return [(f"site: report {n:,} plans (one page each)", f"{site:.1f} s, peak {peak / 1024:.0f} MiB",
+             "check the same plans (--jobs 1)", f"{check:.1f} s, peak {check_peak / 1024:.0f} MiB",
+             f"{site / check:.2f}x the time, {peak / check_peak:.2f}x the memory (target: bounded, flat with plans)")]
+
+
 ROWS = {"startup": startup_rows, "throughput": throughput_rows, "scaling": scaling_rows, "peers": peer_rows,
         "funds": funds_rows, "memo": memo_rows, "large-memo": large_memo_rows, "dask": dask_rows,
-        "impact": impact_rows}
+        "impact": impact_rows, "site": site_rows}
 DEFAULT_ROWS = [name for name in ROWS if name != "dask"]  # the Dask rows need the plan-compliance[dask] extra
 
 
@@ -412,6 +422,7 @@ def main() -> None:
     parser.add_argument("--funds", default="1000,2000,5000,8000,10000", help="funds per plan for the funds rows")
     parser.add_argument("--memo-plans", type=int, default=200)
     parser.add_argument("--impact-plans", type=int, default=1000, help="plans the impact row compares")
+    parser.add_argument("--site-plans", type=int, default=10000, help="plans the site row writes pages for")
     parser.add_argument("--memo-funds", default="500,1000,5000", help="funds per plan for the large-memo rows")
     parser.add_argument("--repeat", type=int, default=11, help="runs per start-up figure (median)")
     parser.add_argument("--dask-plans", type=int, default=2000, help="plans checked on the Dask clusters")

@@ -37,9 +37,15 @@ def headline(book: Book) -> str:
     t = book.totals()
     affected = len(book.affected)
     return (f"{affected} of {counted(len(book.plans), 'plan')} affected, {len(book.plans) - affected} unaffected: "
-            f"{t['appears']} findings appear, {t['changes']} change, {t['resolves']} resolve; new: "
+            f"findings: {_verb(t['appears'], 'appear')}, {_verb(t['changes'], 'change')}, "
+            f"{_verb(t['resolves'], 'resolve')}; new: "
             f"{counted(t['new_error'], 'error')}, {counted(t['new_warning'], 'warning')}, {t['new_info']} info; "
             f"{counted(t['facts_to_record'], 'fact')} to record.")
+
+
+def _verb(n: int, verb: str) -> str:
+    """`1 appears`, `3 appear`."""
+    return f"{n} {verb}s" if n == 1 else f"{n} {verb}"
 
 
 def _line(move: Move, options: list[str]) -> str:
@@ -78,8 +84,8 @@ def text(book: Book) -> str:
 
 def _shift_counts(plan: PlanImpact) -> str:
     """`3 appear, 1 changes`."""
-    counts = {s: sum(1 for m in plan.moves if m.shift == s) for s in ("appears", "changes", "resolves")}
-    return ", ".join(f"{n} {s if n == 1 else s[:-1]}" for s, n in counts.items() if n)
+    counts = {s: sum(1 for m in plan.moves if m.shift == s + "s") for s in ("appear", "change", "resolve")}
+    return ", ".join(_verb(n, s) for s, n in counts.items() if n)
 
 
 def document(book: Book) -> dict[str, Any]:

@@ -82,3 +82,14 @@ def test_a_plan_page_links_its_memo(tmp_path, run_cli):
     assert result.exit_code == 0, result.stderr
     page = next((tmp_path / "site" / "plans").glob("*.html")).read_text()
     assert 'href="../../memos/acme.html"' in page
+
+
+def test_a_broken_plan_is_listed_and_the_run_exits_2(tmp_path, run_cli):
+    book = tmp_path / "book"
+    book.mkdir()
+    (book / "a-good.yaml").write_bytes((ROOT / "examples" / "acme-401k.yaml").read_bytes())
+    (book / "b-broken.yaml").write_text("schema_version: 1\nplan: {name: Broken}\nmenu: [{id: x}]\n")
+    result = run_cli("report", str(book), "--as-of", "2026-11-22", "-o", str(tmp_path / "site"))
+    assert result.exit_code == 2 and f"{book / 'b-broken.yaml'}:3:" in result.stderr
+    index = (tmp_path / "site" / "index.html").read_text()
+    assert "b-broken.yaml:3:" in index and "Acme Manufacturing" in index
