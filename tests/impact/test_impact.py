@@ -146,7 +146,7 @@ def test_workers_give_the_same_bytes_and_fail_on_judges_new_findings(tmp_path, r
     one = run_cli("impact", str(book), "--scenario", str(DIA))
     two = run_cli("impact", str(book), "--scenario", str(DIA), "--jobs", "2")
     assert one.stdout == two.stdout and one.exit_code == two.exit_code == 0
-    assert "Hypothetical. The DOL has not finalised this rule" in one.stdout
+    assert "Hypothetical: This has not happened. The DOL has not finalised this rule" in one.stdout
     assert run_cli("impact", str(book), "--scenario", str(DIA), "--fail-on", "warning").exit_code == 1
     md = run_cli("impact", str(book), "--scenario", str(DIA), "--format", "markdown").stdout
     assert md.startswith("## Impact: The 2026 DIA selection rule is final") and "### By rule" in md
@@ -156,4 +156,4 @@ def test_an_enacted_bill_weighs_what_its_rules_check(run_cli):
     out = json.loads(run_cli("impact", str(PLANS[1]), "--scenario", str(HR2988), "--format", "json").stdout)
     moved = {c["rule"]: c for c in out["plans"][0]["changes"]}
     assert moved["erisa.pending.hr2988-default-pecuniary"]["after"]["severity"] == "info"  # a practice: info at most
-    assert yaml.safe_load(HR2988.read_text())["scenario"]["hypothetical"].startswith("Hypothetical.")
+    assert yaml.safe_load(HR2988.read_text())["scenario"]["hypothetical"].startswith("This has not happened.")
