@@ -205,12 +205,12 @@ class Book:
             out["facts_to_record"] += len(plan.facts())
         return out
 
-    def fails(self, fail_on: str, unrecorded: bool = False) -> bool:
-        """Whether a finding that appears or changes reaches `fail_on`, as `check --fail-on` judges a finding."""
+    def fails(self, fail_on: str) -> bool:
+        """Whether a finding that appears or changes fails at `fail_on` or above, as `check --fail-on` judges one
+        (a fact to record never fails a run)."""
         if fail_on == "never":
             return False
-        statuses = ("fail", "undetermined") if unrecorded else ("fail",)
-        return any(m.after is not None and m.shift != "resolves" and m.after.status in statuses
+        return any(m.after is not None and m.shift != "resolves" and m.after.status == "fail"
                    and severity_rank(m.after.severity) >= severity_rank(fail_on)
                    for p in self.plans for m in p.moves)
 
