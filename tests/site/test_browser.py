@@ -52,7 +52,7 @@ def _book(folder: Path) -> list[Path]:
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory, bundled):
+def site(tmp_path_factory):
     from click.testing import CliRunner
 
     from compliance.cli import cli
