@@ -464,7 +464,9 @@ def report(paths: tuple[str, ...], rules: tuple[str, ...], as_of: date | None, c
     from compliance.impact import Book, compare_many, sides
     from compliance.scenario import load_scenario
     from compliance.site import write_site
+    from compliance.worktree import refuse_leaving_tree
 
+    refuse_leaving_tree(output / "index.html")  # a committed symlink must not carry the site out of the checkout
     config, packs, as_of = _settings(config_path, rules, as_of)
     ruleset = api.load_rules(packs)
     targets = list(paths) or list(config.plans)

@@ -93,3 +93,18 @@ def test_a_broken_plan_is_listed_and_the_run_exits_2(tmp_path, run_cli):
     assert result.exit_code == 2 and f"{book / 'b-broken.yaml'}:3:" in result.stderr
     index = (tmp_path / "site" / "index.html").read_text()
     assert "b-broken.yaml:3:" in index and "Acme Manufacturing" in index
+
+
+def test_a_site_is_not_written_out_of_the_checkout_through_a_symlink(tmp_path, run_cli):
+    import subprocess
+
+    repo, outside = tmp_path / "repo", tmp_path / "outside"
+    repo.mkdir()
+    outside.mkdir()
+    subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    (repo / "out").symlink_to(outside)
+    plan = repo / "plan.yaml"
+    plan.write_bytes((ROOT / "examples" / "acme-401k.yaml").read_bytes())
+    result = run_cli("report", "plan.yaml", "--as-of", "2026-11-22", "-o", "out/site", cwd=repo)
+    assert result.exit_code == 2 and "leads out of the checkout through a symbolic link" in result.stderr
+    assert list(outside.iterdir()) == []
