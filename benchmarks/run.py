@@ -3,6 +3,7 @@
     python benchmarks/run.py                      # the full run documented in docs/performance.md
     python benchmarks/run.py --sizes 1000 --memo-plans 20 --repeat 3    # a quicker look
     python benchmarks/run.py --rows funds,large-memo --memo-funds 1000,5000   # some rows only
+    python benchmarks/run.py --rows impact,site    # impact against check; the static site of 10,000 plans
     python benchmarks/run.py --rows dask          # check and memo on a 1- and a 2-worker Dask LocalCluster
 
 It generates realistic synthetic plans (seeded; 20-60 funds each, some with digital-asset and private-market
@@ -368,8 +369,36 @@ def dask_rows(b: Bench) -> list[Row]:
     return rows
 
 
+def impact_rows(b: Bench) -> list[Row]:
+    """`impact` with the DIA-final scenario (each plan read once, judged twice) against one `check` of the same
+    book on the same date, alternating, the median of `repeat` rounds (at most 3)."""
+    n = b.args.impact_plans
+    folder, day = b.batch(n), "2027-07-01"
+    scenario = str(Path(__file__).resolve().parents[1] / "rules" / "scenarios" / "dia-final-2027.yaml")
+    checks, impacts = [], []
+    for _ in range(min(b.args.repeat, 3)):
+        checks.append(timed([*b.compliance, "check", str(folder), "--as-of", day, "--format", "summary",
+                             "--fail-on", "never", "-o", str(b.work / "out.txt")], 1)[0])
+        impacts.append(timed([*b.compliance, "impact", str(folder), "--scenario", scenario, "--as-of", day,
+                              "--format", "json", "--fail-on", "never", "-o", str(b.work / "impact.json")], 1)[0])
+    check, impact = statistics.median(checks), statistics.median(impacts)
+    return [(f"impact: {n:,} plans, DIA-final scenario (--jobs 1)", f"{impact:.1f} s", "check the same plans once",
+             f"{check:.1f} s", f"{impact / check:.2f}x (target <= 2.2x)")]
+
+
+def site_rows(b: Bench) -> list[Row]:
+    """`report` writing the static site of a book against `check` of the same book: time and peak memory."""
+    n = b.args.site_plans
+    check, check_peak = b.check1(n)
+    site, peak = timed([*b.compliance, "report", str(b.batch(n)), "--as-of", AS_OF, "-o", str(b.work / "site")], 1)
+    return [(f"site: report {n:,} plans (one page each)", f"{site:.1f} s, peak {peak / 1024:.0f} MiB",
+             "check the same plans (--jobs 1)", f"{check:.1f} s, peak {check_peak / 1024:.0f} MiB",
+             f"{site / check:.2f}x the time, {peak / check_peak:.2f}x the memory (target: bounded, flat with plans)")]
+
+
 ROWS = {"startup": startup_rows, "throughput": throughput_rows, "scaling": scaling_rows, "peers": peer_rows,
-        "funds": funds_rows, "memo": memo_rows, "large-memo": large_memo_rows, "dask": dask_rows}
+        "funds": funds_rows, "memo": memo_rows, "large-memo": large_memo_rows, "dask": dask_rows,
+        "impact": impact_rows, "site": site_rows}
 DEFAULT_ROWS = [name for name in ROWS if name != "dask"]  # the Dask rows need the plan-compliance[dask] extra
 
 
@@ -392,6 +421,8 @@ def main() -> None:
     parser.add_argument("--peer-plans", type=int, default=1000, help="plans the peer tools and our check run on")
     parser.add_argument("--funds", default="1000,2000,5000,8000,10000", help="funds per plan for the funds rows")
     parser.add_argument("--memo-plans", type=int, default=200)
+    parser.add_argument("--impact-plans", type=int, default=1000, help="plans the impact row compares")
+    parser.add_argument("--site-plans", type=int, default=10000, help="plans the site row writes pages for")
     parser.add_argument("--memo-funds", default="500,1000,5000", help="funds per plan for the large-memo rows")
     parser.add_argument("--repeat", type=int, default=11, help="runs per start-up figure (median)")
     parser.add_argument("--dask-plans", type=int, default=2000, help="plans checked on the Dask clusters")

@@ -10,14 +10,15 @@ import glob
 import hashlib
 import os
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
 from compliance import __version__
 from compliance.engine import evaluate
 from compliance.errors import InputError, NotAPlan
-from compliance.loader import load_bytes, load_file
-from compliance.model import PlanReport, RuleSet
+from compliance.loader import Document, load_bytes, load_file
+from compliance.model import PlanReport, RuleSet, Waiver
 from compliance.packs import load_ruleset
 from compliance.schemas.pack import PACK_FORMAT
 from compliance.schemas.plan import validate_plan
@@ -33,17 +34,39 @@ def load_rules(packs: Sequence[str | Path] = ("bundled",)) -> RuleSet:
 def check(plan_path: str | Path, ruleset: RuleSet, as_of: date, text: bytes | None = None,
           display_name: str | None = None) -> PlanReport:
     """Load, validate and evaluate one plan file (or its given bytes). Bad input raises InputError with file and line."""
+    return judge(read_plan(plan_path, text, display_name), ruleset, as_of)
+
+
+@dataclass(frozen=True)
+class PlanFile:
+    """A plan file read and validated once, to be judged under one ruleset and date or several."""
+
+    doc: Document
+    plan: dict
+    waivers: tuple[Waiver, ...]
+
+    @property
+    def recordkeeper(self) -> str | None:
+        return (self.plan["plan"].get("recordkeeper") or {}).get("name")
+
+
+def read_plan(plan_path: str | Path, text: bytes | None = None, display_name: str | None = None) -> PlanFile:
     doc = load_bytes(text, display_name or str(plan_path)) if text is not None else load_file(plan_path, display_name)
     if isinstance(doc.data, dict) and "pack" in doc.data and "menu" not in doc.data and PACK_FORMAT.accepts(doc.data):
         raise NotAPlan.at(doc.file, 0, 0, f"is a rule pack, not a plan file: load it with --rules {doc.file} (or "
                                           f"list it under packs: in .compliance.yaml)")
     plan = validate_plan(doc)
-    waivers = read_waivers(plan, doc)
-    outcomes, findings = evaluate(ruleset, plan, doc, as_of, waivers)
+    return PlanFile(doc, plan, read_waivers(plan, doc))
+
+
+def judge(read: PlanFile, ruleset: RuleSet, as_of: date) -> PlanReport:
+    """Evaluate a plan file already read under `ruleset` on `as_of`."""
+    doc, plan = read.doc, read.plan
+    outcomes, findings = evaluate(ruleset, plan, doc, as_of, read.waivers)
     return PlanReport(
         plan_file=doc.file, plan_name=plan["plan"].get("name") or Path(doc.file).name, plan=plan, as_of=as_of, outcomes=outcomes,
         findings=findings, plan_sha256=hashlib.sha256(doc.text).hexdigest(), plan_text=doc.text, ruleset=ruleset,
-        tool_version=__version__, waivers=waivers,
+        tool_version=__version__, waivers=read.waivers,
     )
 
 

@@ -408,6 +408,88 @@ def diff(paths: tuple[str, ...], rules: tuple[str, ...], as_of: date | None, con
     sys.exit(EXIT_FINDINGS if fails else EXIT_OK)
 
 
+@cli.command(short_help="What a change in the law does to a book of plans: a scenario, or a later date.")
+@click.argument("paths", nargs=-1)
+@_options_common
+@click.option("--scenario", type=click.Path(dir_okay=False, exists=True, path_type=Path), default=None,
+              help="A hypothetical change in the sources (rules/scenarios/*.yaml): judge every plan without and with it "
+                   "(on --as-of, by default the day the scenario takes full effect).")
+@click.option("--to", "to", type=DATE, default=None, help="Without a scenario: compare the law on --as-of with the law on this date.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"], case_sensitive=False), default="text",
+              show_default=True, help="Output format (the HTML view: compliance report --scenario).")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write to FILE (atomically) instead of standard output.")
+@click.option("--fail-on", type=click.Choice(FAIL_ON, case_sensitive=False), default=None,
+              help="Lowest severity of a finding that appears or changes that makes the exit code 1 (default: config, else error).")
+@click.option("--jobs", "-j", type=click.IntRange(1, 64), default=1, show_default=True, help="Compare plans in this many processes.")
+def impact(paths: tuple[str, ...], rules: tuple[str, ...], as_of: date | None, config_path: Path | None,
+           scenario: Path | None, to: date | None, fmt: str, output: Path | None, fail_on: str | None, jobs: int) -> None:
+    """Judge every plan before and after a change in the law, and report what appears, changes and resolves."""
+    from compliance import api
+    from compliance.impact import Book, compare_many, sides
+    from compliance.report.impact import render
+    from compliance.scenario import load_scenario
+
+    if (scenario is None) == (to is None):
+        raise click.UsageError("give either --scenario FILE or --to DATE")
+    config, packs, today = _settings(config_path, rules, as_of)
+    loaded = load_scenario(scenario) if scenario else None
+    judged = as_of or config.as_of or (loaded.effective if loaded else today)
+    both = sides(api.load_rules(packs), judged, loaded, to)
+    targets = list(paths) or list(config.plans)
+    if not targets:
+        raise click.UsageError("name at least one plan file or directory (or list plans in .compliance.yaml)")
+    plans = api.expand_plan_paths(targets)
+    _refuse_overwriting_inputs([output], [*plans, scenario, *_settings_files(config, packs)])
+    book = Book.collect(both, compare_many(plans, packs, both, jobs))
+    _emit(render(book, fmt.lower()), output)
+    for problem in book.problems:
+        click.echo(str(problem), err=True)
+    sys.exit(EXIT_INPUT if book.problems else EXIT_FINDINGS if book.fails(fail_on or config.fail_on) else EXIT_OK)
+
+
+@cli.command(short_help="Write a static site for a book of plans: overview, charts, a page per plan.")
+@click.argument("paths", nargs=-1)
+@_options_common
+@click.option("--output", "-o", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="Folder for the site (index.html, plans/); a folder an earlier run wrote is replaced whole.")
+@click.option("--memos", type=click.Path(file_okay=False, exists=True, path_type=Path), default=None,
+              help="Folder of memos written by `compliance memo -o DIR`: each plan page links to its memo.")
+@click.option("--scenario", type=click.Path(dir_okay=False, exists=True, path_type=Path), default=None,
+              help="Add the impact view of this scenario (judged on the day it takes full effect).")
+def report(paths: tuple[str, ...], rules: tuple[str, ...], as_of: date | None, config_path: Path | None,
+           output: Path, memos: Path | None, scenario: Path | None) -> None:
+    """Write a self-contained static site (no server, no external requests) for a book of plans."""
+    from compliance import api
+    from compliance.impact import Book, compare_many, sides
+    from compliance.scenario import load_scenario
+    from compliance.site import write_site
+    from compliance.worktree import refuse_leaving_tree
+
+    refuse_leaving_tree(output / "index.html")  # a committed symlink must not carry the site out of the checkout
+    config, packs, as_of = _settings(config_path, rules, as_of)
+    ruleset = api.load_rules(packs)
+    targets = list(paths) or list(config.plans)
+    if not targets:
+        raise click.UsageError("name at least one plan file or directory (or list plans in .compliance.yaml)")
+    plans = api.expand_plan_paths(targets)
+    book = None
+    if scenario is not None:
+        loaded = load_scenario(scenario)
+        both = sides(ruleset, loaded.effective, loaded)
+        book = Book.collect(both, compare_many(plans, packs, both))
+    linked: dict[str, Path] = {}
+    if memos is not None:
+        for fmt in ("html", "pdf"):
+            linked |= {plan: memo for plan, memo in _memo_targets(plans, memos, fmt) if memo.is_file()}
+    with _progress(plans) as bar:
+        site = write_site(output, plans, ruleset, as_of, linked, book, each=lambda: bar.update(1))
+    for problem in site.problems:
+        click.echo(str(problem), err=True)
+    click.echo(lead(f"{output / 'index.html'}: {len(site.rows)} plans"))
+    sys.exit(EXIT_INPUT if site.problems else EXIT_OK)
+
+
 @cli.command(name="import", short_help="Write a plan file from a recordkeeper line-up (CSV or Excel).")
 @click.argument("lineup", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None,

@@ -25,6 +25,27 @@ if need_libs; then
   fi
 fi
 
+# The site's browser tests (tests/site/test_browser.py) drive Debian's Chromium headless through its driver, and
+# run axe-core, vendored from npm at a pinned version into tests/site/.npm (not committed). Nothing is downloaded
+# when the tests run; without these they fail, they never skip.
+if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null
+  else
+    echo "setup: install chromium and chromium-driver with your package manager (for the site's browser tests)" >&2
+  fi
+fi
+axe_version=4.14.1
+if [ ! -f tests/site/.npm/node_modules/axe-core/axe.min.js ] \
+    || ! grep -q "\"version\": \"$axe_version\"" tests/site/.npm/node_modules/axe-core/package.json; then
+  if command -v npm >/dev/null; then
+    npm install --no-save --no-package-lock --silent --prefix tests/site/.npm "axe-core@$axe_version" >/dev/null
+  else
+    echo "setup: install npm (for axe-core, which the site's browser tests run)" >&2
+  fi
+fi
+
 python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "setup: Python 3.11+ is required" >&2; exit 1; }
 venv_dir="${VENV:-.venv}"
 [ -x "$venv_dir/bin/python" ] || python3 -m venv "$venv_dir"
