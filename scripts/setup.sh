@@ -39,6 +39,10 @@ fi
 axe_version=4.14.1
 if [ ! -f tests/site/.npm/node_modules/axe-core/axe.min.js ] \
     || ! grep -q "\"version\": \"$axe_version\"" tests/site/.npm/node_modules/axe-core/package.json; then
+  if ! command -v npm >/dev/null && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm >/dev/null
+  fi
   if command -v npm >/dev/null; then
     npm install --no-save --no-package-lock --silent --prefix tests/site/.npm "axe-core@$axe_version" >/dev/null
   else
