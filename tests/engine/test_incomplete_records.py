@@ -66,6 +66,36 @@ def _check(data: dict, folder: Path, bundled, as_of: date):
     return api.check(path, bundled, as_of)
 
 
+def _generated_plan(seed: int) -> dict:
+    """A plan of the benchmark's generator (the variety of a recordkeeper's book), seeded."""
+    import importlib.util
+    import random
+
+    spec = importlib.util.spec_from_file_location("bench", ROOT / "benchmarks" / "run.py")
+    assert spec is not None and spec.loader is not None
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    return bench.synthetic_plan(random.Random(seed), seed, funds=12)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+@settings(max_examples=10, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(pick=st.integers(min_value=0, max_value=10_000))
+def test_removing_a_fact_from_a_generated_plan_never_creates_a_violation(seed, pick, bundled, tmp_path):
+    data = _generated_plan(seed)
+    leaves = _leaves(data)
+    path = leaves[pick % len(leaves)]
+    before = _verdicts(_check(data, tmp_path, bundled, TODAY))
+    try:
+        after = _verdicts(_check(_without(data, path), tmp_path, bundled, TODAY))
+    except InputError:
+        return
+    for key, (status, severity) in after.items():
+        if status == "fail" and before.get(key, ("", ""))[0] != "fail":
+            rule = bundled.rule(key[0])
+            assert severity != "error" and rule is not None and rule.checks != "express_condition", (path, key)
+
+
 @pytest.mark.parametrize("plan_path", PLANS, ids=lambda p: p.stem)
 @settings(max_examples=12, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(pick=st.integers(min_value=0, max_value=10_000))
