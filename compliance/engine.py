@@ -271,22 +271,33 @@ def _lookup(scope: Scope, name: str) -> Any:
     return value
 
 
+MAX_FACTS = 12  # facts one item lists at the most
+
+
 class _FactNamer:
     """Turns what a condition lacked into facts to record: where in the file, which field, in what words."""
 
     def __init__(self, plan: dict):
         self.plan = plan
+        self.seen: dict[tuple[str, int], Fact] = {}  # (path, id of the fund or None) -> its fact, for this plan
 
     @staticmethod
     def label(path: str) -> str:
         return LABELS.get(path, path.rsplit(".", 1)[-1].replace("_", " "))
 
     def facts(self, missing: list) -> tuple[Fact, ...]:
+        """The first `MAX_FACTS` distinct facts, the item's own first: an aggregate over a large menu may wait on a
+        fact of every other option, and each option's own item names its own."""
         out: dict[str, Fact] = {}
         for item in missing:
             for path, holder in (item if isinstance(item, list) else (item,)):
-                fact = self._fact(path, holder)
+                key = (path, id(holder))
+                fact = self.seen.get(key)
+                if fact is None:
+                    fact = self.seen[key] = self._fact(path, holder)
                 out.setdefault(fact.path, fact)
+                if len(out) == MAX_FACTS:
+                    return tuple(out.values())
         return tuple(out.values())
 
     def _fact(self, path: str, holder: dict | None) -> Fact:
