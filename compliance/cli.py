@@ -341,7 +341,7 @@ def memo(paths: tuple[str, ...], rules: tuple[str, ...], as_of: date | None, con
                           command=f"compliance memo --as-of {as_of.isoformat()}{pack_args}"
                                   f"{f' --since {since}' if since else ''}{settings}")
     if str(output) == "-":
-        click.get_binary_stream("stdout").write(memo_for(plans[0], tuple(packs), as_of, options, fmt, template_dir))
+        sys.stdout.buffer.write(memo_for(plans[0], tuple(packs), as_of, options, fmt, template_dir))
         sys.exit(EXIT_OK)
     targets = _memo_targets(plans, output, fmt) if as_folder else [(plans[0], output)]
     _refuse_overwriting_inputs([t for _, t in targets], [*plans, *_settings_files(config, packs)])

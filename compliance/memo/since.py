@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from datetime import date
 from pathlib import Path
 
 from compliance import api
@@ -62,9 +63,7 @@ def _from_memo(path: Path, ruleset: RuleSet) -> tuple[PlanReport, dict, str]:
     return base, previous, f"the memo of {previous['as_of']}"
 
 
-def _date(text: str, where: str):  # noqa: ANN202 (a date)
-    from datetime import date
-
+def _date(text: str, where: str) -> date:
     try:
         return date.fromisoformat(text)
     except ValueError:
@@ -104,9 +103,10 @@ def _compare(base: PlanReport, previous: dict, report: PlanReport, label: str) -
     recorded = [f"{x['label'][:1].upper()}{x['label'][1:]} ({plain.fund(x['fund'])})"
                 for x in previous["facts_to_record"] if x["path"] not in still]
     old_waivers = {_waiver_key(w): w for w in base.waivers}
-    added = [f"Added: {plain(report.ruleset.rule(w.rule).title if report.ruleset.rule(w.rule) else w.rule)} "
+    titles = {r.id: r.title for r in report.ruleset.rules}
+    added = [f"Added: {plain(titles.get(w.rule, w.rule))} "
              f"({plain.fund(w.fund)}), until {w.expires}" for w in report.waivers if _waiver_key(w) not in old_waivers]
-    expired = [f"Expired: {plain(report.ruleset.rule(w.rule).title if report.ruleset.rule(w.rule) else w.rule)} "
+    expired = [f"Expired: {plain(titles.get(w.rule, w.rule))} "
                f"({plain.fund(w.fund)}), on {w.expires}" for w in report.waivers
                if not w.in_effect(report.as_of) and w.in_effect(base.as_of)]
     parts = [("Funds added, removed and changed", fund_rows), ("New findings", new), ("Resolved findings", resolved),
