@@ -321,7 +321,7 @@ def memo(paths: tuple[str, ...], rules: tuple[str, ...], as_of: date | None, con
     from compliance import api
     from compliance.memo.context import MemoOptions
     from compliance.memo.writer import memo_for, ruleset_for, write_memos
-    from compliance.worktree import refuse_leaving_tree
+    from compliance.worktree import refuse_leaving_tree, working_tree
 
     config, packs, as_of = _settings(config_path, rules, as_of)
     ruleset_for(tuple(packs))  # a broken pack is reported once, before any work; the writer reuses it
@@ -337,7 +337,10 @@ def memo(paths: tuple[str, ...], rules: tuple[str, ...], as_of: date | None, con
     # output paths, so a memo is byte-identical however it was run).
     pack_args = "".join(f" --rules {p}" for p in packs) if list(packs) != ["bundled"] else ""
     settings = f" (settings: {config.file})" if config.file else ""
-    options = MemoOptions(prepared_by=prepared_by, committee=committee, since=since or "",
+    folders = dict.fromkeys(os.path.dirname(os.path.abspath(p)) for p in plans)  # noqa: PTH100, PTH120
+    trees = {str(tree) for tree in map(working_tree, map(Path, folders)) if tree}
+    options = MemoOptions(prepared_by=prepared_by, committee=committee, since=since or "", cwd=str(Path.cwd()),
+                          trees=tuple(sorted(trees)),
                           command=f"compliance memo --as-of {as_of.isoformat()}{pack_args}"
                                   f"{f' --since {since}' if since else ''}{settings}")
     if str(output) == "-":

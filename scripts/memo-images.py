@@ -15,8 +15,8 @@ import pypdfium2
 
 ROOT = Path(__file__).resolve().parents[1]
 IMAGES = ROOT / "docs" / "memo-images"
-SECTIONS = ("MEMORANDUM", "3. Plan overview and fund menu", "4. Checklist", "5. Findings",
-            "8. Review and signature")
+SECTIONS = ("MEMORANDUM", "2. Findings", "5. Pending law", "6. Fund menu", "Appendix A. Checklist",
+            "Review and signature")
 
 
 def main() -> None:

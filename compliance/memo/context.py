@@ -14,7 +14,6 @@ from compliance.model import STATUS_WORDS, Finding, Outcome, PlanReport, Rule, b
 from compliance.posture import posture_rows
 from compliance.schemas.plan import PLACEHOLDERS, field_labels, shown_value
 from compliance.text import counted, percent, show
-from compliance.worktree import working_tree
 
 
 @dataclass(frozen=True)
@@ -23,6 +22,8 @@ class MemoOptions:
     committee: str = "Investment Committee"
     command: str = ""
     since: str = ""  # a previous memo (PDF) or a git revision of the plan file: adds "What changed" (since.py)
+    cwd: str = ""  # the folder the command ran in, and the checkouts holding its plans: for `repository_name`
+    trees: tuple[str, ...] = ()
 
 
 _STATUS_ORDER = {"fail": 0, "undetermined": 1, "watch": 2, "waived": 3, "pass": 4, "not_applicable": 5}
@@ -128,14 +129,14 @@ _SHORT_PATH = re.compile(r"(?<![\w.])[a-z][a-z0-9_]*(?:\.[a-z][a-z0-9_]*)+(?![\w
 _SNAKE = re.compile(r"\b[a-z0-9]+(?:_[a-z0-9]+)+\b")
 
 
-def repository_name(plan_file: str) -> str:
-    """The plan file as the repository names it (`examples/acme-401k.yaml`), never relative to the folder the
-    command ran in; outside a checkout, its file name."""
-    path = Path(plan_file)
-    tree = working_tree(path.parent)
-    if tree is None or ":" in plan_file:
-        return plan_file.rsplit(":", 1)[-1] if ":" in plan_file else path.name
-    return Path(os.path.relpath(path.absolute(), tree)).as_posix()
+def repository_name(plan_file: str, options: MemoOptions) -> str:
+    """The plan file as its repository names it (`examples/acme-401k.yaml`), never relative to the folder the
+    command ran in; outside a checkout, its file name. Worked out from strings the CLI gathered (its folder and the
+    plans' checkouts), so a worker on a cluster names it exactly as a local run does."""
+    name = plan_file.rsplit(":", 1)[-1] if re.match(r"^[^/]+:", plan_file) else plan_file  # `REF:path` (git)
+    where = os.path.normpath(os.path.join(options.cwd, name))  # noqa: PTH118 (strings, no file system)
+    trees = [t for t in options.trees if where.startswith(t.rstrip("/") + "/")]
+    return Path(os.path.relpath(where, max(trees, key=len))).as_posix() if trees else Path(name).name
 
 
 class Plain:
@@ -315,7 +316,7 @@ def build_context(report: PlanReport, options: MemoOptions, since: dict | None =
 
     plan_name = TO_RECORD if "plan.name" in placeholders or not facts.get("name") else report.plan_name
     overview = [
-        ("Plan", plan_name), ("Plan file", repository_name(report.plan_file)), ("Sponsor", facts.get("sponsor")),
+        ("Plan", plan_name), ("Plan file", repository_name(report.plan_file, options)), ("Sponsor", facts.get("sponsor")),
         ("EIN / plan number", f"{recorded('plan.ein', facts.get('ein'))} / "
                               f"{recorded('plan.plan_number', facts.get('plan_number'))}"),
         ("Type", facts.get("type")),
@@ -338,7 +339,7 @@ def build_context(report: PlanReport, options: MemoOptions, since: dict | None =
         "large": _large_plan(menu, groups) if large else None,
         "plan_name": plan_name, "ein": recorded("plan.ein", facts.get("ein")),
         "plan_number": recorded("plan.plan_number", facts.get("plan_number")),
-        "plan_file": repository_name(report.plan_file),
+        "plan_file": repository_name(report.plan_file, options),
         "as_of": report.as_of.isoformat(), "prepared_by": options.prepared_by, "committee": options.committee,
         "overall": overall, "counts": counts, "problems": _grouped(action, plain),
         "information": _grouped([f for f in failing if f.severity == "info"], plain),
@@ -358,7 +359,7 @@ def build_context(report: PlanReport, options: MemoOptions, since: dict | None =
                      "state": "in effect" if w.in_effect(report.as_of) else
                               ("expired" if report.as_of >= w.expires else "not yet in effect")}
                     for w in report.waivers],
-        "audit": {"tool_version": report.tool_version, "plan_file": repository_name(report.plan_file),
+        "audit": {"tool_version": report.tool_version, "plan_file": repository_name(report.plan_file, options),
                   "plan_sha256": report.plan_sha256,
                   "packs": [{"id": p.id, "version": p.version, "file": p.file, "sha256": p.sha256}
                             for p in report.ruleset.packs], "command": options.command,

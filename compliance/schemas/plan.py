@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
 from compliance.errors import InputError, Problem, format_path
@@ -555,13 +556,15 @@ def field_labels() -> dict[str, str]:
     return labels
 
 
-_UNITS = {path: entry["meta"].get("unit") for path, _, entry in _every_field()}
+@lru_cache(maxsize=1)
+def _units() -> dict[str, str | None]:
+    return {path: entry["meta"].get("unit") for path, _, entry in _every_field()}
 
 
 def shown_value(field: str, value: Any) -> str:
     """A recorded value as people read it, the one way every output shows it: a fee (a fraction) as a percent
     (`compliance.text.percent`), a percentage with its sign, a coded word (`offsets_recordkeeping_fee`) in words."""
-    unit = _UNITS.get(field)
+    unit = _units().get(field)
     if isinstance(value, (int, float)) and not isinstance(value, bool) and unit:
         return percent(value) if unit == "fraction" else f"{value:g}%"
     if isinstance(value, str) and re.fullmatch(r"[a-z0-9]+(?:_[a-z0-9]+)+", value):

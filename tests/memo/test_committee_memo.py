@@ -16,7 +16,7 @@ from compliance import api
 from compliance.memo.context import MemoOptions
 from compliance.memo.writer import memo_bytes
 from compliance.packtest import load_base
-from tests.helpers import EXAMPLE_PLAN, TODAY, write_plan
+from tests.helpers import EXAMPLE_PLAN, ROOT, TODAY, write_plan
 
 URL = re.compile(r"https?://\s*\S+(?:\s*\n\S+)?")
 SNAKE = re.compile(r"\b[a-z0-9]+(?:_[a-z0-9]+)+\b")
@@ -37,7 +37,7 @@ def body(texts: list[str]) -> str:
 @pytest.fixture(scope="module")
 def example():
     report = api.check(EXAMPLE_PLAN, api.load_rules(["bundled"]), TODAY)
-    return report, pages(memo_bytes(report, MemoOptions()))
+    return report, pages(memo_bytes(report, MemoOptions(cwd=str(ROOT), trees=(str(ROOT),))))
 
 
 def test_no_field_path_rule_id_or_snake_case_word_outside_the_appendix(example):
