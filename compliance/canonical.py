@@ -11,7 +11,7 @@ from typing import Any
 from compliance.diff import PlanDiff, summary
 from compliance.errors import Problem
 from compliance.model import Finding, Outcome, Report
-from compliance.text import show
+from compliance.schemas.plan import shown_value
 
 FORMAT_VERSION = 1
 
@@ -95,7 +95,8 @@ def diff_document(d: PlanDiff) -> dict[str, Any]:
         "format_version": FORMAT_VERSION, "base": d.base.plan_file, "new": d.new.plan_file,
         "as_of": d.new.as_of.isoformat(),
         "funds": {"added": [c.fund_id for c in d.added], "removed": [c.fund_id for c in d.removed],
-                  "changed": {c.fund_id: [{"field": k, "before": show(a), "after": show(b)} for k, a, b in c.fields]
+                  "changed": {c.fund_id: [{"field": k, "before": shown_value(f"fund.{k}", a),
+                                         "after": shown_value(f"fund.{k}", b)} for k, a, b in c.fields]
                               for c in d.changed}},
         "findings": {"new": [finding_dict(f) for f in d.new_findings],
                      "resolved": [finding_dict(f) for f in d.resolved],

@@ -300,9 +300,14 @@ def _emit(text: str, output: Path | None) -> None:
 @click.argument("paths", nargs=-1, required=True)
 @_options_common
 @click.option("--output", "-o", type=click.Path(path_type=Path), required=True,
-              help="Memo file for one plan; a folder (one memo per plan) for several.")
-@click.option("--format", "fmt", type=click.Choice(["pdf", "html"], case_sensitive=False), default="pdf", show_default=True,
-              help="PDF/A-3b with the plan and findings attached, or the HTML it is laid out from.")
+              help="Memo file for one plan (`-` for standard output); a folder, named as one (`memos/`), for "
+                   "several. The format follows the file's extension (.pdf, .html) unless --format is given.")
+@click.option("--format", "fmt", type=click.Choice(["pdf", "html"], case_sensitive=False), default=None,
+              help="PDF/A-3b with the plan and findings attached, or the HTML it is laid out from (default: the "
+                   "output's extension, else pdf).")
+@click.option("--since", default=None, metavar="MEMO.pdf|REF",
+              help="Add what changed since the last review: from a previous memo (its attached plan and findings) "
+                   "or from a git revision of the plan file.")
 @click.option("--prepared-by", default="Plan consultant", show_default=True, help="Author shown in From and the signature block.")
 @click.option("--for", "committee", default="Investment Committee", show_default=True, help="Addressee (To).")
 @click.option("--jobs", "-j", type=click.IntRange(1, 64), default=1, show_default=True, help="Plans rendered in parallel.")
@@ -310,30 +315,42 @@ def _emit(text: str, output: Path | None) -> None:
 @click.option("--template-dir", type=click.Path(file_okay=False, exists=True, path_type=Path), default=None,
               help="Folder with a memo.html.j2 that overrides the bundled one (rendered in Jinja's sandbox).")
 def memo(paths: tuple[str, ...], rules: tuple[str, ...], as_of: date | None, config_path: Path | None, output: Path,
-         fmt: str, prepared_by: str, committee: str, jobs: int, scheduler: Scheduler | None, template_dir: Path | None) -> None:
+         fmt: str | None, since: str | None, prepared_by: str, committee: str, jobs: int, scheduler: Scheduler | None,
+         template_dir: Path | None) -> None:
     """Write a fiduciary review memo (PDF/A-3b, or HTML) for each plan."""
     from compliance import api
     from compliance.memo.context import MemoOptions
-    from compliance.memo.writer import ruleset_for, write_memos
-    from compliance.worktree import refuse_leaving_tree
+    from compliance.memo.writer import memo_for, ruleset_for, write_memos
+    from compliance.worktree import refuse_leaving_tree, working_tree
 
     config, packs, as_of = _settings(config_path, rules, as_of)
     ruleset_for(tuple(packs))  # a broken pack is reported once, before any work; the writer reuses it
     plans = api.expand_plan_paths(list(paths))
-    single = len(plans) == 1 and not output.is_dir() and output.suffix.lower() in (".pdf", ".html", ".htm")
-    if not single and output.exists() and not output.is_dir():
-        raise click.UsageError(f"{output} is a file; several plans need an output folder")
-    targets = [(plan, output) for plan in plans] if single else _memo_targets(plans, output, fmt)
+    as_folder = str(output).endswith(("/", os.sep)) or output.is_dir() or (not output.suffix and str(output) != "-")
+    fmt = _memo_format(output, fmt, as_folder)
+    if len(plans) > 1 and not as_folder:
+        raise InputError.at(str(output), 0, 0, f"{len(plans)} plans need an output folder, named as one "
+                                               f"(`-o {output.with_suffix('')}/`), not a file")
+    if since and len(plans) > 1 and Path(since).is_file():
+        raise InputError.at(since, 0, 0, "a previous memo belongs to one plan: name that plan alone")
+    # What reproduces the memo's content: the date, the packs, the settings and the comparison (not --jobs or
+    # output paths, so a memo is byte-identical however it was run).
+    pack_args = "".join(f" --rules {p}" for p in packs) if list(packs) != ["bundled"] else ""
+    settings = f" (settings: {config.file})" if config.file else ""
+    folders = dict.fromkeys(os.path.dirname(os.path.abspath(p)) for p in plans)  # noqa: PTH100, PTH120
+    trees = {str(tree) for tree in map(working_tree, map(Path, folders)) if tree}
+    options = MemoOptions(prepared_by=prepared_by, committee=committee, since=since or "", cwd=str(Path.cwd()),
+                          trees=tuple(sorted(trees)),
+                          command=f"compliance memo --as-of {as_of.isoformat()}{pack_args}"
+                                  f"{f' --since {since}' if since else ''}{settings}")
+    if str(output) == "-":
+        sys.stdout.buffer.write(memo_for(plans[0], tuple(packs), as_of, options, fmt, template_dir))
+        sys.exit(EXIT_OK)
+    targets = _memo_targets(plans, output, fmt) if as_folder else [(plans[0], output)]
     _refuse_overwriting_inputs([t for _, t in targets], [*plans, *_settings_files(config, packs)])
     for _, target in targets:
         refuse_leaving_tree(target)  # before a folder is made through a committed symlink
         target.parent.mkdir(parents=True, exist_ok=True)
-    # What reproduces the memo's content: the date, the packs and the settings (not --jobs or output paths, so
-    # a memo is byte-identical however it was run).
-    pack_args = "".join(f" --rules {p}" for p in packs) if list(packs) != ["bundled"] else ""
-    settings = f" (settings: {config.file})" if config.file else ""
-    options = MemoOptions(prepared_by=prepared_by, committee=committee,
-                          command=f"compliance memo --as-of {as_of.isoformat()}{pack_args}{settings}")
     failed = 0
     writer = _on_cluster(scheduler, jobs, "write_memos", write_memos)
     for _plan, written, error in writer(targets, tuple(packs), as_of, options, fmt, template_dir):
@@ -345,6 +362,24 @@ def memo(paths: tuple[str, ...], rules: tuple[str, ...], as_of: date | None, con
             click.echo(lead(str(written)))  # a plan file name may hold a line break
         _stop_if_interrupted()  # after listing it: every memo written is named
     sys.exit(EXIT_INPUT if failed else EXIT_OK)
+
+
+MEMO_SUFFIXES = {".pdf": "pdf", ".html": "html", ".htm": "html"}
+
+
+def _memo_format(output: Path, fmt: str | None, as_folder: bool) -> str:
+    """The memo's format: --format, else the file's extension, else PDF; a file whose extension says otherwise
+    is refused rather than written as something its name does not say."""
+    if as_folder or str(output) == "-":
+        return (fmt or "pdf").lower()
+    named = MEMO_SUFFIXES.get(output.suffix.lower())
+    if named is None:
+        raise InputError.at(str(output), 0, 0, f"a memo is a .pdf or an .html file, not {output.suffix}; name a "
+                                               f"folder as one (`{output.with_suffix('')}/`) for several memos")
+    if fmt and fmt.lower() != named:
+        raise InputError.at(str(output), 0, 0, f"--format {fmt.lower()} writes {fmt.lower().upper()}, but the file "
+                                               f"is named {output.suffix}: name it .{fmt.lower()} or drop --format")
+    return named
 
 
 def _memo_targets(plans: list[str], folder: Path, fmt: str) -> list[tuple[str, Path]]:

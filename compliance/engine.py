@@ -20,7 +20,7 @@ from compliance.model import (
     Waiver,
     severity_rank,
 )
-from compliance.schemas.plan import PLACEHOLDERS, determination_fields, evidence_fields, field_labels
+from compliance.schemas.plan import PLACEHOLDERS, determination_fields, evidence_fields, field_labels, shown_value
 from compliance.text import fill, show
 from compliance.waivers import apply_waivers
 
@@ -234,7 +234,7 @@ def _run(rule: Rule, plan: dict, doc: Document, as_of: date, parameters: dict, s
         findings.append(_finding(rule, decision, scope, location, plan["menu"][i]["id"], parameters, severity,
                                  facts))
     if 0 < len(passed) <= _EVIDENCE_FUNDS:
-        evidence = tuple(f"{s.fund['id']}: {line}" for s in passed for line in _evidence(rule, s, facts))  # type: ignore[index]
+        evidence = tuple(f"{s.fund['name']}: {line}" for s in passed for line in _evidence(rule, s, facts))  # type: ignore[index]
     else:
         evidence = (f"{len(passed)}+ options pass",) if passed else ()
     return checked, findings, evidence
@@ -249,18 +249,20 @@ def _evidence(rule: Rule, scope: Scope, facts: _FactNamer) -> tuple[str, ...]:
     for path in rule.require_reads:
         value = _lookup(scope, path)
         if value is not None and not isinstance(value, list):
-            out.append(f"{facts.label(path)}: {_shown(value)}")
+            out.append(f"{facts.label(path)}: {_shown(path, value)}")
     return tuple(out)
 
 
-def _shown(value: Any) -> str:
-    """A recorded value in a line: a determination as its date and reference, a group by its recorded parts."""
+def _shown(path: str, value: Any) -> str:
+    """A recorded value in a line: a determination as its date and reference, a group by its recorded parts, a
+    value as every output shows it (a fee as a percent)."""
     if isinstance(value, dict):
         if "date" in value:
             ref = f" ({value['reference']})" if value.get("reference") else ""
-            return f"{_shown(value['date'])}{ref}"
-        return ", ".join(f"{k.replace('_', ' ')} {_shown(v)}" for k, v in value.items() if not isinstance(v, dict))
-    return show(value)
+            return f"{show(value['date'])}{ref}"
+        return ", ".join(f"{k.replace('_', ' ')} {_shown(f'{path}.{k}', v)}" for k, v in value.items()
+                         if not isinstance(v, dict))
+    return shown_value(path, value)
 
 
 def _lookup(scope: Scope, name: str) -> Any:

@@ -75,9 +75,11 @@ def _is_number(value: Any) -> bool:
 
 
 def percent(fraction: float) -> str:
-    """A fee as a committee reads it: 0.0089 -> 0.89%, 0.00015 -> 0.015% (never rounded away to 0.01%)."""
-    text = f"{fraction * 100:.4f}".rstrip("0").rstrip(".")
-    return f"{text or '0'}%"
+    """A fee as a committee reads it, in one style everywhere (memo, text, Markdown, JSON display fields, diff):
+    two decimals at least, more only when the value has them: 0.001 -> 0.10%, 0.0089 -> 0.89%, 0.00015 -> 0.015%
+    (never rounded away to 0.01%)."""
+    whole, _, decimals = f"{fraction * 100:.4f}".partition(".")
+    return f"{whole}.{decimals.rstrip('0').ljust(2, '0')}%"
 
 
 def basis_points(fraction: float) -> str:

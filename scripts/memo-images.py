@@ -1,5 +1,5 @@
-"""Regenerate docs/memo-images/: the example memo's opening page, the first page of the menu, checklist and
-findings sections, and the closing page, rendered with pypdfium2 at 72 dpi (a test extra). Look at them after.
+"""Regenerate docs/memo-images/: the example memo's summary, the first page of its findings, pending law, fund
+menu and checklist, and its closing page, and the first two pages of an imported line-up's memo, rendered with pypdfium2 at 72 dpi (a test extra). Look at them after.
 
     .venv/bin/python scripts/memo-images.py
 """
@@ -15,8 +15,8 @@ import pypdfium2
 
 ROOT = Path(__file__).resolve().parents[1]
 IMAGES = ROOT / "docs" / "memo-images"
-SECTIONS = ("MEMORANDUM", "3. Plan overview and fund menu", "4. Checklist", "5. Findings",
-            "8. Review and signature")
+SECTIONS = ("MEMORANDUM", "2. Findings", "5. Pending law", "6. Fund menu", "Appendix A. Checklist",
+            "Review and signature")
 
 
 def main() -> None:
@@ -34,6 +34,18 @@ def main() -> None:
             pdf[i].render(scale=1).to_pil().save(IMAGES / f"page-{i + 1}.png")
             print(f"docs/memo-images/page-{i + 1}.png")
         print(f"{len(pdf)} pages")
+        plan, lineup = Path(tmp) / "vanguard.yaml", Path(tmp) / "vanguard-memo.pdf"
+        subprocess.run([sys.executable, "-m", "compliance", "import", "examples/lineups/vanguard-index-lineup.csv",
+                        "-o", str(plan)], cwd=ROOT, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        subprocess.run([sys.executable, "-m", "compliance", "memo", str(plan), "-o", str(lineup), "--as-of",
+                        "2026-11-22"], cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+        imported = pypdfium2.PdfDocument(str(lineup))
+        for old in IMAGES.glob("lineup-page-*.png"):
+            old.unlink()
+        for i in range(min(2, len(imported))):
+            imported[i].render(scale=1).to_pil().save(IMAGES / f"lineup-page-{i + 1}.png")
+            print(f"docs/memo-images/lineup-page-{i + 1}.png")
+        print(f"imported line-up: {len(imported)} pages")
 
 
 if __name__ == "__main__":

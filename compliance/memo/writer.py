@@ -19,7 +19,12 @@ from compliance.model import PlanReport, RuleSet
 
 
 def memo_bytes(report: PlanReport, options: MemoOptions, fmt: str = "pdf", template_dir: Path | None = None) -> bytes:
-    context = build_context(report, options)
+    since = None
+    if options.since:
+        from compliance.memo.since import since_section
+
+        since = since_section(report, options.since, report.ruleset)
+    context = build_context(report, options, since)
     if fmt == "pdf":  # a browser reading the HTML has its own fonts; the PDF has only the machine's
         from compliance.memo.glyphs import glyph_notice
 
@@ -43,9 +48,14 @@ def ruleset_for(packs: tuple[str, ...]) -> RuleSet:
 def write_memo(plan: str | Path, output: Path, packs: tuple[str, ...], as_of: date, options: MemoOptions,
                fmt: str = "pdf", template_dir: Path | None = None) -> Path:
     """Check one plan and write its memo; the target is replaced only once the whole file is ready."""
-    report = api.check(plan, ruleset_for(packs), as_of)
-    write_atomic(output, memo_bytes(report, options, fmt, template_dir))
+    write_atomic(output, memo_for(plan, packs, as_of, options, fmt, template_dir))
     return output
+
+
+def memo_for(plan: str | Path, packs: tuple[str, ...], as_of: date, options: MemoOptions, fmt: str = "pdf",
+             template_dir: Path | None = None) -> bytes:
+    """Check one plan and lay out its memo."""
+    return memo_bytes(api.check(plan, ruleset_for(packs), as_of), options, fmt, template_dir)
 
 
 def write_memos(jobs: Sequence[tuple[str | Path, Path]], packs: tuple[str, ...], as_of: date, options: MemoOptions,

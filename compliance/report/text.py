@@ -10,7 +10,8 @@ from compliance.diff import PlanDiff, summary
 from compliance.errors import Problem
 from compliance.model import STATUS_WORDS, Finding, Report, by_fund, severity_rank
 from compliance.report.base import OutputFormat
-from compliance.text import batch_total, count_line, counted, lead, lead_path, printable, show, skipped_lines
+from compliance.schemas.plan import shown_value
+from compliance.text import batch_total, count_line, counted, lead, lead_path, printable, skipped_lines
 
 _COLORS = {"error": "red", "warning": "yellow", "info": "cyan", "waived": "green", "watch": "blue",
            "to record": "magenta"}
@@ -82,7 +83,8 @@ def _diff(d: PlanDiff) -> str:
     lines += [f"  + {printable(c.fund_id)}  {printable(c.name)}" for c in d.added]
     lines += [f"  - {printable(c.fund_id)}  {printable(c.name)}" for c in d.removed]
     for c in d.changed:
-        changes = "; ".join(f"{printable(k)}: {printable(show(a))} -> {printable(show(b))}" for k, a, b in c.fields)
+        changes = "; ".join(f"{printable(k)}: {printable(shown_value('fund.' + k, a))} -> "
+                            f"{printable(shown_value('fund.' + k, b))}" for k, a, b in c.fields)
         lines.append(f"  ~ {printable(c.fund_id)}  {changes}")
     lines.append(f"Findings: {len(d.new_findings)} new, {len(d.resolved)} resolved, {len(d.unchanged)} unchanged"
                  + (f", {len(d.newly_waived)} newly waived" if d.newly_waived else ""))

@@ -7,13 +7,16 @@ paths that rule conditions may name (checked when a pack loads), and the JSON Sc
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
 from compliance.errors import InputError, Problem, format_path
 from compliance.loader import Document
 from compliance.schemas.format import Format
 from compliance.schemas.messages import did_you_mean, problems
+from compliance.text import percent, show
 
 SUPPORTED_SCHEMA_VERSIONS = (1,)
 EXTENSION_PREFIX = "x-"  # top-level keys like `x-core: &core` hold YAML anchors and are ignored
@@ -530,26 +533,46 @@ def determination_fields() -> frozenset[str]:
 _DETERMINATION_LABELS = {"fund.monitoring.decision": "the committee's decision to keep or replace the option"}
 
 
-def field_labels() -> dict[str, str]:
-    """Each catalog path's label in plain words, for people: "whether the option is itself diversified across
-    issuers and sectors". It is the field's own description, so the docs and the findings say the same thing."""
-    labels: dict[str, str] = {}
-
-    def walk(prefix: str, fields: dict) -> None:
+def _every_field() -> Iterator[tuple[str, str, dict]]:
+    """(path, name, entry) of every field a rule may name, sections first, then the fund's."""
+    def walk(prefix: str, fields: dict) -> Iterator[tuple[str, str, dict]]:
         for name, entry in fields.items():
-            path = f"{prefix}.{name}"
-            text = (_DETERMINATION_LABELS.get(f"{prefix}.{name}", f"the committee's determination on "
-                                                                  f"{name.replace('_', ' ')}")
-                    if entry is _DETERMINATION else entry["meta"].get("label") or entry["meta"]["doc"])
-            text = text.split("; ")[0].split(" (")[0].rstrip(".")
-            labels[path] = text[:1].lower() + text[1:] if not text[:2].isupper() else text
+            yield f"{prefix}.{name}", name, entry
             if entry["type"] == "dict":
-                walk(path, entry.get("schema", {}))
+                yield from walk(f"{prefix}.{name}", entry.get("schema", {}))
 
     for section in ("plan", "governance", "brokerage_window", "default_investment"):
-        walk(section, PLAN_SCHEMA[section]["schema"])
-    walk("fund", FUND_SCHEMA)
+        yield from walk(section, PLAN_SCHEMA[section]["schema"])
+    yield from walk("fund", FUND_SCHEMA)
+
+
+def field_labels() -> dict[str, str]:
+    """Each catalog path's label in plain words, for people: "whether the option is itself diversified across
+    issuers and sectors". It is the field's own description, so the docs, the findings and the memo say the same
+    thing (a fee's label does not say "as a fraction": it is shown as a percent)."""
+    labels: dict[str, str] = {}
+    for path, name, entry in _every_field():
+        text = (_DETERMINATION_LABELS.get(path, f"the committee's determination on {name.replace('_', ' ')}")
+                if entry is _DETERMINATION else entry["meta"].get("label") or entry["meta"]["doc"])
+        text = text.split("; ")[0].split(" (")[0].rstrip(".").replace(" as a fraction", "")
+        labels[path] = text[:1].lower() + text[1:] if not text[:2].isupper() else text
     return labels
+
+
+@lru_cache(maxsize=1)
+def _units() -> dict[str, str | None]:
+    return {path: entry["meta"].get("unit") for path, _, entry in _every_field()}
+
+
+def shown_value(field: str, value: Any) -> str:
+    """A recorded value as people read it, the one way every output shows it: a fee (a fraction) as a percent
+    (`compliance.text.percent`), a percentage with its sign, a coded word (`offsets_recordkeeping_fee`) in words."""
+    unit = _units().get(field)
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and unit:
+        return percent(value) if unit == "fraction" else f"{value:g}%"
+    if isinstance(value, str) and re.fullmatch(r"[a-z0-9]+(?:_[a-z0-9]+)+", value):
+        return value.replace("_", " ")
+    return show(value)
 
 
 def field_catalog() -> dict[str, str]:

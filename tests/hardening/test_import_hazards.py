@@ -187,8 +187,8 @@ def test_a_literal_percent_format_shows_the_number_itself(tmp_path, run_cli, num
                       formats=(number_format,))
     result, out = _import(run_cli, tmp_path, sheet)
     if expected > 0.2:
-        assert result.exit_code == 2 and "row 2, expense ratio: '45%' reads as 45%, more than the plan format " \
-            "takes (20%)" in result.stderr
+        assert result.exit_code == 2 and "row 2, expense ratio: '45%' reads as 45.00%, more than the plan format " \
+            "takes (20.00%)" in result.stderr
     else:
         assert result.exit_code == 0 and yaml.safe_load(out.read_text())["menu"][0]["expense_ratio"] == expected
 
