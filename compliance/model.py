@@ -141,7 +141,7 @@ class RuleTest:
 
     name: str
     expect: str
-    as_of: date
+    as_of: date | None  # None: neither the case nor its pack gives a review date
     plan: dict
     funds: tuple[dict, ...]
     location: Location

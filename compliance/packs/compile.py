@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date
 
 from compliance.conditions import Context, always, compile_condition, field_paths
 from compliance.model import CHECKS_CEILING, Checks, Citation, Rule, RuleTest, Source, severity_rank
@@ -35,7 +34,7 @@ def compile_rule(ctx: Context, i: int, raw: dict, sources: dict[str, Source],
     if anchor is not None:
         compile_condition({"field": anchor, "exists": True}, at + ("at",), ctx)
     _check_message_fields(raw["message"], at + ("message",), ctx)
-    test_as_of = doc.data["pack"].get("test_as_of") or date.today()
+    test_as_of = doc.data["pack"].get("test_as_of")  # none: the case must name its date (never today's)
     tests = tuple(RuleTest(t["name"], t["expect"], t.get("as_of") or test_as_of, t.get("plan") or {},
                            tuple(t.get("funds") or ()), doc.locate(at + ("tests", k)))
                   for k, t in enumerate(raw.get("tests") or []))
