@@ -247,3 +247,25 @@ def test_input_errors_reach_stderr_as_their_file_is_checked(tmp_path):
     assert proc.returncode == 2
     assert out.decode().endswith("\n21 plans: 20 checked, 1 with input errors; 20 with failing findings.\n")
     assert rest == b""  # each problem is shown once
+
+
+def test_posture_json_gives_each_source_its_status_on_the_date(run_cli):
+    today = json.loads(run_cli("posture", "--format", "json", "--as-of", "2026-11-22").stdout)
+    then = json.loads(run_cli("posture", "--format", "json", "--as-of", "2024-06-30").stdout)
+    assert (today["as_of"], then["as_of"]) == ("2026-11-22", "2024-06-30")
+    ids = [s["id"] for s in today["sources"]]
+    assert len(ids) == len(set(ids)) and ids == [s["id"] for s in then["sources"]]
+    car_now, car_then = (next(s for s in d["sources"] if s["id"] == "dol-car-2022-01") for d in (today, then))
+    assert (car_now["status"], car_now["status_text"]) == ("rescinded", "rescinded since 2025-05-28 by dol-car-2025-01")
+    assert (car_then["status"], car_then["status_text"]) == ("in_force", "in force since 2022-03-10")
+
+
+def test_schema_plan_markdown_and_rules_docs_are_the_committed_docs(tmp_path, run_cli):
+    """What the docs say to run to regenerate them gives the committed files, on stdout and with -o."""
+    for command, doc in ((("schema", "plan", "--format", "markdown"), "plan-fields.md"),
+                         (("rules", "docs"), "rules.md")):
+        committed = (ROOT / "docs" / doc).read_text()
+        shown = run_cli(*command)
+        assert (shown.exit_code, shown.stdout) == (0, committed)
+        written = run_cli(*command, "-o", str(tmp_path / doc))
+        assert written.exit_code == 0 and (tmp_path / doc).read_text() == committed
