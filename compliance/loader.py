@@ -179,7 +179,7 @@ _PLAIN = (True, False)  # `implicit` of a plain scalar, as the resolver takes it
 class _Frame:
     """A collection being built: its value so far, where it sits, and (for a mapping) the key awaiting a value."""
 
-    __slots__ = ("value", "path", "depth", "is_map", "key", "key_at", "merges", "merge_at", "merge_list",
+    __slots__ = ("value", "path", "depth", "is_map", "key", "merges", "merge_at", "merge_list",
                  "anchor", "start", "counted", "positions", "key_positions", "reach", "text_from")
 
     def __init__(self, value: Any, path: Path_, depth: int, start: tuple[int, int], counted: int,
@@ -188,7 +188,6 @@ class _Frame:
         self.is_map = isinstance(value, dict)
         self.anchor, self.positions, self.key_positions = anchor, positions, key_positions
         self.key: Any = _NO_KEY
-        self.key_at: tuple[int, int] = (0, 0)
         self.merges: list[tuple[dict, dict, Path_]] = []  # mappings named by `<<:`, in priority order
         self.merge_at: tuple[int, int] | None = None  # the first `<<:` key of this mapping
         self.merge_list: _Frame | None = None  # set on a list that is the value of a `<<:` key: its mapping
@@ -413,7 +412,7 @@ class _Builder:
             raise self.fail(at, f"duplicate key {format_path(top.path + (key,))!s} (first defined on line {first}); "
                                 f"YAML keeps only the last one, so remove one")
         top.key_positions[top.path + (key,)] = at
-        top.key, top.key_at = key, at
+        top.key = key
 
     def _scalar(self, event: Any, at: tuple[int, int]) -> Any:
         value = event.value
