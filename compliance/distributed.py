@@ -18,6 +18,7 @@ import gc
 import hashlib
 import ipaddress
 import os
+import sys
 import tempfile
 import uuid
 from collections.abc import Callable, Iterator, Sequence
@@ -28,10 +29,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-import click
-
 from compliance import __version__, api
-from compliance.errors import InputError, Location, Problem
+from compliance.errors import InputError, Location, Problem, RunError
 from compliance.loader import read_file
 from compliance.model import NO_RULES, PackInfo, Report, RuleSet
 from compliance.text import printable
@@ -47,14 +46,14 @@ _NEEDED = f"the scheduler and every worker need plan-compliance {__version__} in
 _CHECK_CHUNK = 64  # plans per check task at most: about a second of work, so the per-task overhead stays small
 
 
-class ClusterError(click.ClickException):
+class ClusterError(RunError):
     """The cluster could not do the run: no Dask installed, no scheduler, workers unlike the client, a plan that
     kept killing workers. Exit code 3, one line, no traceback."""
 
     exit_code = EXIT_CLUSTER
 
 
-class SchedulerRefused(click.ClickException):
+class SchedulerRefused(RunError):
     """A --scheduler this client will not use as given: unauthenticated on another machine, TLS files missing or
     unreadable. A bad argument: exit code 2, one line."""
 
@@ -171,8 +170,8 @@ def _client(where: Scheduler) -> Iterator[Client]:
         raise ClusterError("--scheduler needs Dask: pip install 'plan-compliance[dask]'") from None
     address, shown = where.address, printable(where.address)
     if where.exposed:
-        click.echo(f"compliance: warning: the Dask scheduler at {shown} is neither encrypted nor authenticated "
-                   f"(--insecure-scheduler)", err=True)
+        print(f"compliance: warning: the Dask scheduler at {shown} is neither encrypted nor authenticated "
+              f"(--insecure-scheduler)", file=sys.stderr)
     timeout = dask.config.get("distributed.comm.timeouts.connect")
     seconds = parse_timedelta(timeout, "s")
     security = Security()
@@ -309,8 +308,8 @@ def _in_order(client: Client, count: int, submit: Callable[[int, str], Future], 
         client.unsubscribe_topic(TOPIC)
         client.cancel([future for _, future in live.values()])  # nothing is left running for a run that stopped early
     for index in sorted(i for i, where in starts.items() if len(where) > 1):
-        click.echo(f"compliance: retried after a worker was lost: {name(index)} "
-                   f"(started on {printable(', '.join(starts[index]))})", err=True)
+        print(f"compliance: retried after a worker was lost: {name(index)} "
+              f"(started on {printable(', '.join(starts[index]))})", file=sys.stderr)
 
 
 def _label(plans: list[str]) -> str:

@@ -27,6 +27,13 @@ def format_path(path: tuple) -> str:
     return out or "(document)"
 
 
+class RunError(Exception):
+    """A run that cannot go on for a reason other than bad input in a file (a cluster that cannot do it, a
+    scheduler refused): the CLI shows it as one line and exits with its `exit_code`."""
+
+    exit_code: int
+
+
 @dataclass(frozen=True)
 class Location:
     """Where something sits in a YAML file: 1-based line and column."""

@@ -325,7 +325,7 @@ class Report:
     def counts(self) -> dict[str, int]:
         """Failing findings by severity, plus waived, watch and undetermined totals, and the distinct facts to
         record (`to_record`) that would settle the undetermined ones."""
-        counted = Counter(f.severity if f.status == "fail" else f.status for f in self.findings)
+        counted: Counter[str] = Counter(f.severity if f.status == "fail" else f.status for f in self.findings)
         out = {key: counted[key] for key in (*FAIL_LEVELS, "waived", "watch", "undetermined")}
         out["to_record"] = len(self.facts_to_record())
         return out

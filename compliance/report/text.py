@@ -4,16 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import click
-
 from compliance.diff import PlanDiff, summary
 from compliance.errors import Problem
 from compliance.model import STATUS_WORDS, Finding, Report, by_fund, severity_rank
 from compliance.report.base import OutputFormat
 from compliance.text import batch_total, count_line, counted, lead, lead_path, printable, show, skipped_lines
 
-_COLORS = {"error": "red", "warning": "yellow", "info": "cyan", "waived": "green", "watch": "blue",
-           "to record": "magenta"}
+# ANSI SGR colour codes (red, yellow, cyan, green, blue, magenta); the CLI decides whether to colour at all
+_COLORS = {"error": 31, "warning": 33, "info": 36, "waived": 32, "watch": 34, "to record": 35}
+
+
+def _style(text: str, key: str) -> str:
+    return f"\x1b[{_COLORS[key]}m" + ("\x1b[1m" if key == "error" else "\x1b[22m") + f"{text}\x1b[0m"
 
 
 class TextFormat(OutputFormat):
@@ -44,7 +46,7 @@ def _order(f: Finding) -> tuple:
 
 
 def _plan(report: Report, color: bool) -> list[str]:
-    style = (lambda text, key: click.style(text, fg=_COLORS[key], bold=key == "error")) if color else (lambda t, k: t)
+    style = _style if color else (lambda text, key: text)
     lines = [f"{lead_path(report.plan_file)}: {printable(report.plan_name)} (as of {report.as_of.isoformat()})"]
     if notice := report.ruleset.currency_notice(report.as_of):
         lines.append(f"  note: {notice}")

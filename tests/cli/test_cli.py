@@ -269,3 +269,17 @@ def test_schema_plan_markdown_and_rules_docs_are_the_committed_docs(tmp_path, ru
         assert (shown.exit_code, shown.stdout) == (0, committed)
         written = run_cli(*command, "-o", str(tmp_path / doc))
         assert written.exit_code == 0 and (tmp_path / doc).read_text() == committed
+
+
+def test_only_the_cli_speaks_click(run_cli):
+    """Library modules raise and return plain values; cli.py alone turns them into click output and exit codes."""
+    code = ("import importlib, pkgutil, sys, compliance\n"
+            "for m in pkgutil.walk_packages(compliance.__path__, 'compliance.'):\n"
+            "    if m.name not in ('compliance.cli', 'compliance.__main__'):\n"
+            "        importlib.import_module(m.name)\n"
+            "print(sorted(m for m in sys.modules if m.split('.')[0] == 'click'))")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert (proc.returncode, proc.stdout) == (0, "[]\n"), proc.stderr
+    refused = run_cli("check", str(EXAMPLE_PLAN), "--scheduler", "udp://127.0.0.1:8786")
+    assert refused.exit_code == 2
+    assert refused.stderr == "Error: --scheduler takes tls://HOST:PORT (or tcp://HOST:PORT), not udp://127.0.0.1:8786\n"
