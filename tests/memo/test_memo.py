@@ -22,6 +22,8 @@ from compliance.memo.writer import memo_bytes
 from compliance.packtest import load_base
 from tests.helpers import EXAMPLE_PLAN, ROOT, TODAY, write_plan
 
+pytestmark = pytest.mark.pdf
+
 
 def pdf_text(data: bytes) -> str:
     reader = pypdf.PdfReader(io.BytesIO(data))
