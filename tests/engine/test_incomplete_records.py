@@ -66,6 +66,7 @@ def _check(data: dict, folder: Path, bundled, as_of: date):
     return api.check(path, bundled, as_of)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("plan_path", PLANS, ids=lambda p: p.stem)
 @settings(max_examples=12, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(pick=st.integers(min_value=0, max_value=10_000))

@@ -176,6 +176,7 @@ def test_sarif_uris_are_percent_encoded(tmp_path, run_cli):
     assert uris == {str(plan).replace(" ", "%20").replace("#", "%23")}
 
 
+@pytest.mark.slow
 def test_deep_folders_and_symlink_loops_are_walked_once(tmp_path, run_cli):
     deep = tmp_path / "deep"
     folder = deep / "/".join(["d"] * 1200)
