@@ -52,7 +52,7 @@ class _Group(click.Group):
             ctx.exit(exc.exit_code)
 
 
-class _Date(click.ParamType):
+class _Date(click.ParamType):  # type: ignore[type-arg]  # generic only since click 8.5 (the floor is 8.2)
     name = "YYYY-MM-DD"
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> date:
@@ -262,7 +262,7 @@ def _also(spec: str) -> tuple[str, Path]:
     return fmt.lower(), Path(path)
 
 
-def _refuse_overwriting_inputs(outputs: list, inputs: list) -> None:
+def _refuse_overwriting_inputs(outputs: list[Any], inputs: list[Any]) -> None:
     """An output named like an input (`check plan.yaml -o plan.yaml`) would destroy the input: refuse it."""
     real = {os.path.realpath(p) for p in inputs if p and p != "bundled" and Path(p).is_file()}
     for output in outputs:

@@ -124,7 +124,7 @@ def check_many(plans: list[str], packs: list[str], ruleset: RuleSet, as_of: date
         size = max(1, min(_CHECK_CHUNK, len(plans) // (4 * _threads(client))))
         chunks = [plans[i:i + size] for i in range(0, len(plans), size)]
 
-        def submit(index: int, tag: str) -> Future:
+        def submit(index: int, tag: str) -> Future[Any]:
             return client.submit(_check_chunk, setup, tag, [(p, _read(p)) for p in chunks[index]], as_of, pure=False)
 
         for result in _in_order(client, len(chunks), submit, lambda i: _label(chunks[i])):
@@ -143,7 +143,7 @@ def write_memos(jobs: Sequence[tuple[str | Path, Path]], packs: tuple[str, ...],
     with _client(scheduler) as client:
         setup = client.submit(_identity, _setup(list(packs), ruleset_for(packs), template_dir), pure=True)
 
-        def submit(index: int, tag: str) -> Future:
+        def submit(index: int, tag: str) -> Future[Any]:
             plan = str(jobs[index][0])
             return client.submit(_memo, setup, tag, plan, _read(plan), as_of, options, fmt, pure=False)
 
@@ -251,7 +251,7 @@ def _threads(client: Client) -> int:
     return max(1, sum(client.nthreads().values()))
 
 
-def _in_order(client: Client, count: int, submit: Callable[[int, str], Future], label: Callable[[int], str],
+def _in_order(client: Client, count: int, submit: Callable[[int, str], Future[Any]], label: Callable[[int], str],
               receive: Callable[[int, Any], Any] = lambda index, result: result) -> Iterator[Any]:
     """Runs tasks 0..count-1 and yields receive(i, result) in index order.
 
@@ -267,14 +267,14 @@ def _in_order(client: Client, count: int, submit: Callable[[int, str], Future], 
     def name(index: int) -> str:  # a plan's file name may hold a line break: never let it start a line
         return printable(label(index))
 
-    def started(event: tuple[float, dict]) -> None:
+    def started(event: tuple[float, dict[Any, Any]]) -> None:
         message = event[1]
         if isinstance(message, dict) and message.get("run") == run:
             starts.setdefault(message["index"], []).append(message["worker"])
 
     client.subscribe_topic(TOPIC, started)
     pending = as_completed(loop=client.loop)
-    live: dict[Any, tuple[int, Future]] = {}  # by task key
+    live: dict[Any, tuple[int, Future[Any]]] = {}  # by task key
     done: dict[int, Any] = {}
     submitted = yielded = 0
     try:
@@ -344,7 +344,7 @@ def _identity(value: Any) -> Any:
 # --- on the workers ---------------------------------------------------------------------------------------------
 
 _prepared: dict[str, tuple[RuleSet, Path | None]] = {}
-_folders: list[tempfile.TemporaryDirectory] = []  # template folders, removed when the worker process exits
+_folders: list[tempfile.TemporaryDirectory[str]] = []  # template folders, removed when the worker process exits
 
 
 def _prepare(setup: _Setup) -> tuple[RuleSet, Path | None]:

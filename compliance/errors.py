@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from compliance.text import lead_path, printable
 
 _PLAIN_KEY = re.compile(r"[A-Za-z0-9_\-]+")
 
 
-def format_path(path: tuple) -> str:
+def format_path(path: tuple[Any, ...]) -> str:
     """`('menu', 3, 'expense_ratio')` -> `menu[3].expense_ratio`, the form users see in errors.
 
     Keys that are not plain names (spaces, newlines, dots, quotes...) are shown quoted, `['odd key']`, so an

@@ -143,8 +143,8 @@ class RuleTest:
     name: str
     expect: str
     as_of: date | None  # None: neither the case nor its pack gives a review date
-    plan: dict
-    funds: tuple[dict, ...]
+    plan: dict[Any, Any]
+    funds: tuple[dict[Any, Any], ...]
     location: Location
 
 
@@ -357,7 +357,7 @@ class PlanReport(Report):
     worker process sent back.
     """
 
-    plan: dict
+    plan: dict[Any, Any]
     plan_text: bytes
 
     def results(self) -> Report:

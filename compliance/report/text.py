@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from compliance.diff import PlanDiff, summary
 from compliance.errors import Problem
@@ -40,7 +41,7 @@ class TextFormat(OutputFormat):
 FORMAT = TextFormat()
 
 
-def _order(f: Finding) -> tuple:
+def _order(f: Finding) -> tuple[Any, ...]:
     """Failing findings first, worst first; then waived; watch items last (a stable sort keeps rule order)."""
     return ({"fail": 0, "waived": 1, "undetermined": 2, "watch": 3}.get(f.status, 4), -severity_rank(f.severity))
 
