@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from compliance import __version__
 from compliance.engine import evaluate
@@ -42,7 +43,7 @@ class PlanFile:
     """A plan file read and validated once, to be judged under one ruleset and date or several."""
 
     doc: Document
-    plan: dict
+    plan: dict[Any, Any]
     waivers: tuple[Waiver, ...]
 
     @property

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from compliance.atomic import write_atomic
 from compliance.errors import InputError
@@ -42,7 +43,7 @@ def read_baseline(path: Path) -> dict[str, str | None]:
     if not isinstance(body, dict) or body.get("format_version") != BASELINE_VERSION or not isinstance(
             body.get("fingerprints"), list):
         raise InputError.at(str(path), 0, 0, f"not a baseline of format_version {BASELINE_VERSION}")
-    severities: dict = body["severities"] if isinstance(body.get("severities"), dict) else {}
+    severities: dict[Any, Any] = body["severities"] if isinstance(body.get("severities"), dict) else {}
     return {str(f): severities.get(f) if severities.get(f) in SEVERITIES else None for f in body["fingerprints"]}
 
 

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from compliance import __version__
-from compliance.errors import InputError
+from compliance.errors import InputError, RunError
 from compliance.model import SEVERITIES
 from compliance.report import DIFF_FORMATS, FORMATS
 from compliance.schemas.config import FAIL_ON
@@ -37,7 +37,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 class _Group(click.Group):
-    """Turns InputError into located lines on stderr and exit code 2, for every command."""
+    """Turns InputError into located lines on stderr and exit code 2, and a RunError into one line and its exit
+    code, for every command."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -46,9 +47,12 @@ class _Group(click.Group):
             for problem in exc.problems:
                 click.echo(str(problem), err=True)
             ctx.exit(EXIT_INPUT)
+        except RunError as exc:
+            click.echo(f"Error: {exc}", err=True)
+            ctx.exit(exc.exit_code)
 
 
-class _Date(click.ParamType):
+class _Date(click.ParamType):  # type: ignore[type-arg]  # generic only since click 8.5 (the floor is 8.2)
     name = "YYYY-MM-DD"
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> date:
@@ -258,7 +262,7 @@ def _also(spec: str) -> tuple[str, Path]:
     return fmt.lower(), Path(path)
 
 
-def _refuse_overwriting_inputs(outputs: list, inputs: list) -> None:
+def _refuse_overwriting_inputs(outputs: list[Any], inputs: list[Any]) -> None:
     """An output named like an input (`check plan.yaml -o plan.yaml`) would destroy the input: refuse it."""
     real = {os.path.realpath(p) for p in inputs if p and p != "bundled" and Path(p).is_file()}
     for output in outputs:

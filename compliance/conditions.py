@@ -53,10 +53,11 @@ class Scope:
 
     __slots__ = ("plan", "fund", "selected", "as_of", "cache", "missing")
 
-    def __init__(self, plan: dict, as_of: date, fund: dict | None = None, selected: dict | None = None,
-                 cache: dict | None = None):
+    def __init__(self, plan: dict[Any, Any], as_of: date, fund: dict[Any, Any] | None = None, selected: dict[Any,
+                 Any] | None = None,
+                 cache: dict[Any, Any] | None = None):
         self.plan, self.as_of, self.fund, self.selected, self.cache = plan, as_of, fund, selected, cache
-        self.missing: list = []
+        self.missing: list[Any] = []
 
 
 class Span(NamedTuple):
@@ -64,7 +65,7 @@ class Span(NamedTuple):
 
     low: Any
     high: Any
-    missing: list
+    missing: list[Any]
 
 
 def always(_: Scope) -> Truth:
@@ -88,10 +89,10 @@ class Context:
     # where each parameter value was last set, as (location, field path), keyed by name or "name.entry"
     parameter_origins: dict[str, tuple[Location, str]] = field(default_factory=dict)
 
-    def error(self, at: tuple, message: str) -> InputError:
+    def error(self, at: tuple[Any, ...], message: str) -> InputError:
         return InputError(Problem(self.doc.locate(at), f"{format_path(at)}: {message}"))
 
-    def parameter_error(self, at: tuple, key: str, value: Any, needs: str) -> InputError:
+    def parameter_error(self, at: tuple[Any, ...], key: str, value: Any, needs: str) -> InputError:
         """A parameter value unfit for a rule, reported where the value was set (often a sponsor's override)."""
         origin = self.parameter_origins.get(key)
         if origin is None:  # a context built without packs (the fuzz harness): report it at the use
@@ -116,7 +117,8 @@ class Operator:
     takes: str  # what it compares, in words (docs)
     operand: str  # what it is written with, in words (docs)
     on_missing: OnMissing  # what it gives when the field is not recorded (docs; `compile` implements it)
-    compile: Callable[[Any, Getter, str, str | None, tuple, Context], Predicate]  # (arg, get, kind, field, at, ctx)
+    # (arg, get, kind, field, at, ctx)
+    compile: Callable[[Any, Getter, str, str | None, tuple[Any, ...], Context], Predicate]
     doc: str
 
 
@@ -126,7 +128,7 @@ def _note(s: Scope, path: str) -> None:
     s.missing.append((path, s.fund if root == "fund" else s.selected if root == "selected" else None))
 
 
-def _compile_exists(arg: Any, get: Getter, kind: str, name: str | None, at: tuple, ctx: Context) -> Predicate:
+def _compile_exists(arg: Any, get: Getter, kind: str, name: str | None, at: tuple[Any, ...], ctx: Context) -> Predicate:
     if not isinstance(arg, bool):
         raise ctx.error(at, "exists takes true or false")
     if not arg:
@@ -143,7 +145,7 @@ def _compile_exists(arg: Any, get: Getter, kind: str, name: str | None, at: tupl
     return recorded
 
 
-def _compile_membership(arg: Any, get: Getter, kind: str, name: str | None, at: tuple, ctx: Context,
+def _compile_membership(arg: Any, get: Getter, kind: str, name: str | None, at: tuple[Any, ...], ctx: Context,
                         negate: bool) -> Predicate:
     op = "not_in" if negate else "in"
     if isinstance(arg, dict) and set(arg) == {"param"}:
@@ -170,7 +172,8 @@ def _compile_membership(arg: Any, get: Getter, kind: str, name: str | None, at: 
     return member
 
 
-def _compile_matches(arg: Any, get: Getter, kind: str, name: str | None, at: tuple, ctx: Context) -> Predicate:
+def _compile_matches(arg: Any, get: Getter, kind: str, name: str | None, at: tuple[Any, ...],
+                     ctx: Context) -> Predicate:
     if kind != "string":
         raise ctx.error(at, f"matches needs a text field, not {kind}")
     pattern = _compile_pattern(arg, at, ctx)
@@ -186,8 +189,9 @@ def _compile_matches(arg: Any, get: Getter, kind: str, name: str | None, at: tup
     return matches
 
 
-def _compile_within(unit: str) -> Callable[[Any, Getter, str, str | None, tuple, Context], Predicate]:
-    def compile_within(arg: Any, get: Getter, kind: str, name: str | None, at: tuple, ctx: Context) -> Predicate:
+def _compile_within(unit: str) -> Callable[[Any, Getter, str, str | None, tuple[Any, ...], Context], Predicate]:
+    def compile_within(arg: Any, get: Getter, kind: str, name: str | None, at: tuple[Any, ...],
+                       ctx: Context) -> Predicate:
         if kind != "date":
             raise ctx.error(at, f"within_{unit} needs a date field, not {kind}")
         if isinstance(arg, dict) and "field" in arg:
@@ -215,8 +219,9 @@ _COMPARE: dict[str, Callable[[Any, Any], bool]] = {
 }
 
 
-def _compile_comparison(op: str) -> Callable[[Any, Getter, str, str | None, tuple, Context], Predicate]:
-    def compile_comparison(arg: Any, get: Getter, kind: str, name: str | None, at: tuple, ctx: Context) -> Predicate:
+def _compile_comparison(op: str) -> Callable[[Any, Getter, str, str | None, tuple[Any, ...], Context], Predicate]:
+    def compile_comparison(arg: Any, get: Getter, kind: str, name: str | None, at: tuple[Any, ...],
+                           ctx: Context) -> Predicate:
         if op in ("lt", "le", "gt", "ge") and kind not in ("number", "integer", "date"):
             raise ctx.error(at, f"{op} orders numbers or dates, not {kind}")
         other = _compile_operand(arg, kind, at, ctx)
@@ -243,7 +248,7 @@ def _compile_comparison(op: str) -> Callable[[Any, Getter, str, str | None, tupl
     return compile_comparison
 
 
-def _compile_value_op(op: str) -> Callable[[Any, Getter, str, str | None, tuple, Context], Predicate]:
+def _compile_value_op(op: str) -> Callable[[Any, Getter, str, str | None, tuple[Any, ...], Context], Predicate]:
     """An operator that compares values: refused on a group of fields, then compiled by its own function."""
     special: dict[str, Callable[..., Predicate]] = {
         "in": partial(_compile_membership, negate=False), "not_in": partial(_compile_membership, negate=True),
@@ -251,7 +256,8 @@ def _compile_value_op(op: str) -> Callable[[Any, Getter, str, str | None, tuple,
         "within_months": _compile_within("months")}
     compile_op = special.get(op) or _compile_comparison(op)
 
-    def compile_checked(arg: Any, get: Getter, kind: str, name: str | None, at: tuple, ctx: Context) -> Predicate:
+    def compile_checked(arg: Any, get: Getter, kind: str, name: str | None, at: tuple[Any, ...],
+                        ctx: Context) -> Predicate:
         if kind not in _KINDS:
             raise ctx.error(at, f"{op} cannot compare a group of fields; use exists, or name one field inside it")
         return compile_op(arg, get, kind, name, at, ctx)
@@ -308,7 +314,7 @@ def _span_compare(op: str, span: Span, right: Any, s: Scope) -> Truth:
     return None
 
 
-def _span_in(span: Span, choices: frozenset, negate: bool, s: Scope) -> Truth:
+def _span_in(span: Span, choices: frozenset[Any], negate: bool, s: Scope) -> Truth:
     if span.low is not None and span.high is not None and isinstance(span.low, int):
         inside = {v in choices for v in range(span.low, span.high + 1)}
         if len(inside) == 1:
@@ -327,7 +333,7 @@ def operator_table() -> str:
 
 
 # ------------------------------------------------------------------------------------------------ combinators
-def compile_condition(node: Any, at: tuple, ctx: Context) -> Predicate:
+def compile_condition(node: Any, at: tuple[Any, ...], ctx: Context) -> Predicate:
     if not isinstance(node, dict) or not node:
         raise ctx.error(at, "a condition must be a mapping such as {field: fund.qdia, eq: true}")
     for combinator in ("all", "any"):
@@ -403,7 +409,7 @@ def _any_of(parts: tuple[Predicate, ...]) -> Predicate:
     return either
 
 
-def _compile_leaf(node: dict, at: tuple, ctx: Context) -> Predicate:
+def _compile_leaf(node: dict[Any, Any], at: tuple[Any, ...], ctx: Context) -> Predicate:
     subjects = [k for k in node if k in SUBJECTS]
     operators = [k for k in node if k in OPERATORS]
     unknown = [k for k in node if k not in SUBJECTS and k not in OPERATORS and k not in ("where", "distinct")]
@@ -422,7 +428,7 @@ def _compile_leaf(node: dict, at: tuple, ctx: Context) -> Predicate:
 
 
 # ------------------------------------------------------------------------------------------------ aggregates
-def _compile_subject(node: dict, subject: str, at: tuple, ctx: Context) -> tuple[Getter, str]:
+def _compile_subject(node: dict[Any, Any], subject: str, at: tuple[Any, ...], ctx: Context) -> tuple[Getter, str]:
     if subject == "field":
         for extra in ("where", "distinct"):
             if extra in node:
@@ -452,15 +458,15 @@ def _compile_subject(node: dict, subject: str, at: tuple, ctx: Context) -> tuple
 
 
 # A reducer takes the scope and the funds sorted by membership: (members, maybe members, their missing facts).
-Reduce = Callable[[Scope, list[dict], list[dict], list], Any]
+Reduce = Callable[[Scope, list[dict[Any, Any]], list[dict[Any, Any]], list[Any]], Any]
 
 
-def _count(_: Scope, members: list[dict], maybe: list[dict], missing: list) -> Any:
+def _count(_: Scope, members: list[dict[Any, Any]], maybe: list[dict[Any, Any]], missing: list[Any]) -> Any:
     return len(members) if not maybe else Span(len(members), len(members) + len(maybe), missing)
 
 
 def _distinct(key: Getter, path: str) -> Reduce:
-    def distinct(s: Scope, members: list[dict], maybe: list[dict], missing: list) -> Any:
+    def distinct(s: Scope, members: list[dict[Any, Any]], maybe: list[dict[Any, Any]], missing: list[Any]) -> Any:
         values, open_ = set(), 0
         facts = list(missing)
         for fund in members:
@@ -476,7 +482,7 @@ def _distinct(key: Getter, path: str) -> Reduce:
 
 
 def _totals(subject: str, get: Getter, path: str) -> Reduce:
-    def total(s: Scope, members: list[dict], maybe: list[dict], missing: list) -> Any:
+    def total(s: Scope, members: list[dict[Any, Any]], maybe: list[dict[Any, Any]], missing: list[Any]) -> Any:
         known, facts = [], list(missing)
         for fund in members:
             value = get(Scope(s.plan, s.as_of, fund))
@@ -497,8 +503,8 @@ def _totals(subject: str, get: Getter, path: str) -> Reduce:
     return total
 
 
-def _sort(s: Scope, funds: list[dict], where: Predicate, selected: dict | None = None
-          ) -> tuple[list[dict], list[dict], list]:
+def _sort(s: Scope, funds: list[dict[Any, Any]], where: Predicate, selected: dict[Any, Any] | None = None
+          ) -> tuple[list[dict[Any, Any]], list[dict[Any, Any]], list[Any]]:
     """(funds that pass `where`, funds it cannot decide for, the facts that would decide them)."""
     members, maybe, missing = [], [], []
     for fund in funds:
@@ -512,7 +518,7 @@ def _sort(s: Scope, funds: list[dict], where: Predicate, selected: dict | None =
     return members, maybe, missing
 
 
-def _aggregate(node: dict, at: tuple, ctx: Context, where: Predicate, reduce: Reduce) -> Getter:
+def _aggregate(node: dict[Any, Any], at: tuple[Any, ...], ctx: Context, where: Predicate, reduce: Reduce) -> Getter:
     """An aggregate over the funds its `where` selects, computed once per plan (or once per group) and cached.
 
     Without `selected.`, the matching funds are the same for every fund of the plan: one scan and one value per
@@ -582,9 +588,10 @@ class _Groups:
     __slots__ = ("index", "values", "open")
 
     def __init__(self, s: Scope, keep: Predicate, keys: tuple[tuple[Getter, ...], tuple[str, ...]]):
-        self.values: dict = {}  # group key -> the aggregate's value, filled as funds ask
-        self.index: dict[tuple, list[tuple[dict, Truth, list]]] | None = {}
-        self.open: list[tuple[dict, tuple, list]] = []  # (fund, its join values with None for missing, facts)
+        self.values: dict[Any, Any] = {}  # group key -> the aggregate's value, filled as funds ask
+        self.index: dict[tuple[Any, ...], list[tuple[dict[Any, Any], Truth, list[Any]]]] | None = {}
+        # (fund, its join values with None for missing, facts)
+        self.open: list[tuple[dict[Any, Any], tuple[Any, ...], list[Any]]] = []
         for fund in s.plan["menu"]:
             scope = Scope(s.plan, s.as_of, fund)
             kept = keep(scope)
@@ -599,11 +606,11 @@ class _Groups:
             elif key is not _NO_GROUP:
                 self.index.setdefault(key, []).append((fund, kept, scope.missing))
 
-    def agreeing(self, known: tuple) -> tuple[list[dict], list]:
+    def agreeing(self, known: tuple[Any, ...]) -> tuple[list[dict[Any, Any]], list[Any]]:
         """Every kept fund whose join values agree with the recorded ones of `known` (None: not recorded): each may
         share the group, none surely does; and the facts that would decide them."""
-        maybe: list[dict] = []
-        missing: list = []
+        maybe: list[dict[Any, Any]] = []
+        missing: list[Any] = []
         fits = (lambda values: all(k is None or v is None or v == k for v, k in zip(values, known, strict=True)))
         for key, entries in (self.index or {}).items():
             if fits(key):
@@ -616,11 +623,11 @@ class _Groups:
                 missing.extend(lacking)
         return maybe, missing
 
-    def members(self, key: tuple) -> tuple[list[dict], list[dict], list]:
+    def members(self, key: tuple[Any, ...]) -> tuple[list[dict[Any, Any]], list[dict[Any, Any]], list[Any]]:
         """(funds in the group, funds that may be, the facts that would decide them); members in menu order."""
-        members: list[dict] = []
-        maybe: list[dict] = []
-        missing: list = []
+        members: list[dict[Any, Any]] = []
+        maybe: list[dict[Any, Any]] = []
+        missing: list[Any] = []
         for fund, kept, lacking in (self.index or {}).get(key, []):
             (members if kept else maybe).append(fund)
             if not kept:
@@ -661,7 +668,7 @@ def _mentions_selected(node: Any) -> bool:
 Keys = tuple[tuple[Getter, ...], tuple[str, ...]]
 
 
-def _equality_join(where: Any, at: tuple, ctx: Context) -> tuple[Predicate, Keys, Keys] | None:
+def _equality_join(where: Any, at: tuple[Any, ...], ctx: Context) -> tuple[Predicate, Keys, Keys] | None:
     """A `where` read as (the `selected.`-free conditions, the fund sides, the selected sides) of its
     `fund.X eq selected.Y` conjuncts, each side as (getters, paths); None when it has no such conjunct or
     another use of `selected.`."""
@@ -707,7 +714,7 @@ def _join_sides(part: Any) -> tuple[str, str] | None:
 
 
 # ------------------------------------------------------------------------------------------------ fields and values
-def _compile_path(path: Any, at: tuple, ctx: Context) -> tuple[Getter, str]:
+def _compile_path(path: Any, at: tuple[Any, ...], ctx: Context) -> tuple[Getter, str]:
     if not isinstance(path, str) or not path:
         raise ctx.error(at, "a field path is text such as fund.expense_ratio")
     parts = tuple(path.split("."))
@@ -735,7 +742,7 @@ def _compile_path(path: Any, at: tuple, ctx: Context) -> tuple[Getter, str]:
     return (lambda s: _dig(s.selected, rest)), kind
 
 
-def _dig(value: Any, parts: tuple) -> Any:
+def _dig(value: Any, parts: tuple[Any, ...]) -> Any:
     for part in parts:
         if not isinstance(value, dict):
             return None
@@ -748,7 +755,7 @@ def _operand_path(value: Any) -> str | None:
     return value["field"] if isinstance(value, dict) and isinstance(value.get("field"), str) else None
 
 
-def _compile_operand(value: Any, kind: str, at: tuple, ctx: Context) -> Getter:
+def _compile_operand(value: Any, kind: str, at: tuple[Any, ...], ctx: Context) -> Getter:
     """A literal, a tunable parameter (`{param: name}`, optionally `by:` a field), or another field."""
     if isinstance(value, dict) and "param" in value and set(value) <= {"param", "by"}:
         name = value["param"]
@@ -780,7 +787,7 @@ def _compile_operand(value: Any, kind: str, at: tuple, ctx: Context) -> Getter:
     return lambda s: value
 
 
-def _parameter(name: Any, at: tuple, ctx: Context) -> Any:
+def _parameter(name: Any, at: tuple[Any, ...], ctx: Context) -> Any:
     """The value of the tunable parameter a rule names with `{param: NAME}`."""
     if not isinstance(name, str) or name not in ctx.parameters:
         known = ", ".join(sorted(ctx.parameters)) or "none declared"
@@ -825,12 +832,12 @@ def _fits(value: Any, kind: str) -> bool:
     return _KINDS[kind][0](value)
 
 
-def _check_literal(value: Any, kind: str, at: tuple, ctx: Context) -> None:
+def _check_literal(value: Any, kind: str, at: tuple[Any, ...], ctx: Context) -> None:
     if not _fits(value, kind):
         raise ctx.error(at, f"must be {_KINDS[kind][1]} here (got {value!r})")
 
 
-def _compile_pattern(arg: Any, at: tuple, ctx: Context) -> Any:
+def _compile_pattern(arg: Any, at: tuple[Any, ...], ctx: Context) -> Any:
     """A pack's pattern, compiled by RE2: matching takes time linear in the text, whatever the pattern, so no
     pattern in an untrusted pack can make a check run for hours (backtracking engines can, e.g. `^(a|aa)*b$`)."""
     if not isinstance(arg, str) or not arg or len(arg) > MAX_PATTERN:

@@ -39,7 +39,7 @@ def _key(f: Finding) -> tuple[str, str | None]:
     return f.rule_id, f.fund_id
 
 
-def _active(report: Report) -> dict[tuple, Finding]:
+def _active(report: Report) -> dict[tuple[Any, ...], Finding]:
     return {_key(f): f for f in report.findings if f.status in ("fail", "watch")}
 
 

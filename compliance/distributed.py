@@ -18,6 +18,7 @@ import gc
 import hashlib
 import ipaddress
 import os
+import sys
 import tempfile
 import uuid
 from collections.abc import Callable, Iterator, Sequence
@@ -28,10 +29,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-import click
-
 from compliance import __version__, api
-from compliance.errors import InputError, Location, Problem
+from compliance.errors import InputError, Location, Problem, RunError
 from compliance.loader import read_file
 from compliance.model import NO_RULES, PackInfo, Report, RuleSet
 from compliance.text import printable
@@ -47,14 +46,14 @@ _NEEDED = f"the scheduler and every worker need plan-compliance {__version__} in
 _CHECK_CHUNK = 64  # plans per check task at most: about a second of work, so the per-task overhead stays small
 
 
-class ClusterError(click.ClickException):
+class ClusterError(RunError):
     """The cluster could not do the run: no Dask installed, no scheduler, workers unlike the client, a plan that
     kept killing workers. Exit code 3, one line, no traceback."""
 
     exit_code = EXIT_CLUSTER
 
 
-class SchedulerRefused(click.ClickException):
+class SchedulerRefused(RunError):
     """A --scheduler this client will not use as given: unauthenticated on another machine, TLS files missing or
     unreadable. A bad argument: exit code 2, one line."""
 
@@ -125,7 +124,7 @@ def check_many(plans: list[str], packs: list[str], ruleset: RuleSet, as_of: date
         size = max(1, min(_CHECK_CHUNK, len(plans) // (4 * _threads(client))))
         chunks = [plans[i:i + size] for i in range(0, len(plans), size)]
 
-        def submit(index: int, tag: str) -> Future:
+        def submit(index: int, tag: str) -> Future[Any]:
             return client.submit(_check_chunk, setup, tag, [(p, _read(p)) for p in chunks[index]], as_of, pure=False)
 
         for result in _in_order(client, len(chunks), submit, lambda i: _label(chunks[i])):
@@ -144,7 +143,7 @@ def write_memos(jobs: Sequence[tuple[str | Path, Path]], packs: tuple[str, ...],
     with _client(scheduler) as client:
         setup = client.submit(_identity, _setup(list(packs), ruleset_for(packs), template_dir), pure=True)
 
-        def submit(index: int, tag: str) -> Future:
+        def submit(index: int, tag: str) -> Future[Any]:
             plan = str(jobs[index][0])
             return client.submit(_memo, setup, tag, plan, _read(plan), as_of, options, fmt, pure=False)
 
@@ -171,8 +170,8 @@ def _client(where: Scheduler) -> Iterator[Client]:
         raise ClusterError("--scheduler needs Dask: pip install 'plan-compliance[dask]'") from None
     address, shown = where.address, printable(where.address)
     if where.exposed:
-        click.echo(f"compliance: warning: the Dask scheduler at {shown} is neither encrypted nor authenticated "
-                   f"(--insecure-scheduler)", err=True)
+        print(f"compliance: warning: the Dask scheduler at {shown} is neither encrypted nor authenticated "
+              f"(--insecure-scheduler)", file=sys.stderr)
     timeout = dask.config.get("distributed.comm.timeouts.connect")
     seconds = parse_timedelta(timeout, "s")
     security = Security()
@@ -252,7 +251,7 @@ def _threads(client: Client) -> int:
     return max(1, sum(client.nthreads().values()))
 
 
-def _in_order(client: Client, count: int, submit: Callable[[int, str], Future], label: Callable[[int], str],
+def _in_order(client: Client, count: int, submit: Callable[[int, str], Future[Any]], label: Callable[[int], str],
               receive: Callable[[int, Any], Any] = lambda index, result: result) -> Iterator[Any]:
     """Runs tasks 0..count-1 and yields receive(i, result) in index order.
 
@@ -268,14 +267,14 @@ def _in_order(client: Client, count: int, submit: Callable[[int, str], Future], 
     def name(index: int) -> str:  # a plan's file name may hold a line break: never let it start a line
         return printable(label(index))
 
-    def started(event: tuple[float, dict]) -> None:
+    def started(event: tuple[float, dict[Any, Any]]) -> None:
         message = event[1]
         if isinstance(message, dict) and message.get("run") == run:
             starts.setdefault(message["index"], []).append(message["worker"])
 
     client.subscribe_topic(TOPIC, started)
     pending = as_completed(loop=client.loop)
-    live: dict[Any, tuple[int, Future]] = {}  # by task key
+    live: dict[Any, tuple[int, Future[Any]]] = {}  # by task key
     done: dict[int, Any] = {}
     submitted = yielded = 0
     try:
@@ -309,8 +308,8 @@ def _in_order(client: Client, count: int, submit: Callable[[int, str], Future], 
         client.unsubscribe_topic(TOPIC)
         client.cancel([future for _, future in live.values()])  # nothing is left running for a run that stopped early
     for index in sorted(i for i, where in starts.items() if len(where) > 1):
-        click.echo(f"compliance: retried after a worker was lost: {name(index)} "
-                   f"(started on {printable(', '.join(starts[index]))})", err=True)
+        print(f"compliance: retried after a worker was lost: {name(index)} "
+              f"(started on {printable(', '.join(starts[index]))})", file=sys.stderr)
 
 
 def _label(plans: list[str]) -> str:
@@ -345,7 +344,7 @@ def _identity(value: Any) -> Any:
 # --- on the workers ---------------------------------------------------------------------------------------------
 
 _prepared: dict[str, tuple[RuleSet, Path | None]] = {}
-_folders: list[tempfile.TemporaryDirectory] = []  # template folders, removed when the worker process exits
+_folders: list[tempfile.TemporaryDirectory[str]] = []  # template folders, removed when the worker process exits
 
 
 def _prepare(setup: _Setup) -> tuple[RuleSet, Path | None]:

@@ -69,14 +69,14 @@ def postures(ruleset: RuleSet, as_of: date) -> list[tuple[str, str, Severity]]:
     return found
 
 
-def evaluate(ruleset: RuleSet, plan: dict, doc: Document, as_of: date, waivers: tuple[Waiver, ...] = ()
+def evaluate(ruleset: RuleSet, plan: dict[Any, Any], doc: Document, as_of: date, waivers: tuple[Waiver, ...] = ()
              ) -> tuple[tuple[Outcome, ...], tuple[Finding, ...]]:
     """Every rule's checklist row, and the findings (waivers applied) in rule order.
 
     `plan` is the validated data (`validate_plan`); `doc` locates its values in the file. A rule passes, fails,
     or is undetermined (its findings then name the facts to record); see `_decide`.
     """
-    cache: dict = {}  # aggregates over this plan's menu, computed once for all its rules and funds
+    cache: dict[Any, Any] = {}  # aggregates over this plan's menu, computed once for all its rules and funds
     fund_scopes = [Scope(plan, as_of, fund, cache=cache) for fund in plan["menu"]]
     facts = _FactNamer(plan)
     raw: list[tuple[Rule, OutcomeStatus, str, int, list[Finding], tuple[str, ...]]] = []
@@ -205,7 +205,8 @@ def _is_evidence(item: Any) -> bool:
     return ("fund." + path.split(".", 1)[1] if path.startswith("selected.") else path) in EVIDENCE
 
 
-def _run(rule: Rule, plan: dict, doc: Document, as_of: date, parameters: dict, severity: Severity, cache: dict,
+def _run(rule: Rule, plan: dict[Any, Any], doc: Document, as_of: date, parameters: dict[Any, Any],
+         severity: Severity, cache: dict[Any, Any],
          fund_scopes: list[Scope], facts: _FactNamer) -> tuple[int, list[Finding], tuple[str, ...]]:
     """(scopes checked, findings failed or undetermined, the recorded facts a pass rests on)."""
     absence_is_finding = rule.checks in _PROCESS_CHECKS and severity != "error"
@@ -279,7 +280,7 @@ MAX_FACTS = 12  # facts one item lists at the most
 class _FactNamer:
     """Turns what a condition lacked into facts to record: where in the file, which field, in what words."""
 
-    def __init__(self, plan: dict):
+    def __init__(self, plan: dict[Any, Any]):
         self.plan = plan
         self.seen: dict[tuple[str, int], Fact] = {}  # (path, id of the fund or None) -> its fact, for this plan
 
@@ -287,7 +288,7 @@ class _FactNamer:
     def label(path: str) -> str:
         return LABELS.get(path, path.rsplit(".", 1)[-1].replace("_", " "))
 
-    def facts(self, missing: list) -> tuple[Fact, ...]:
+    def facts(self, missing: list[Any]) -> tuple[Fact, ...]:
         """The first `MAX_FACTS` distinct facts, the item's own first: an aggregate over a large menu may wait on a
         fact of every other option, and each option's own item names its own."""
         out: dict[str, Fact] = {}
@@ -302,7 +303,7 @@ class _FactNamer:
                     return tuple(out.values())
         return tuple(out.values())
 
-    def _fact(self, path: str, holder: dict | None) -> Fact:
+    def _fact(self, path: str, holder: dict[Any, Any] | None) -> Fact:
         root, *rest = path.split(".")
         if root in ("fund", "selected"):
             root = "fund"
@@ -319,7 +320,7 @@ class _FactNamer:
 
 
 def _finding(rule: Rule, decision: Decision, scope: Scope, location: Location, fund_id: str | None,
-             parameters: dict, severity: Severity, facts: _FactNamer) -> Finding:
+             parameters: dict[Any, Any], severity: Severity, facts: _FactNamer) -> Finding:
     def lookup(name: str) -> Any:
         return parameters.get(name[6:]) if name.startswith("param.") else _lookup(scope, name)
 
@@ -357,7 +358,7 @@ def _finding(rule: Rule, decision: Decision, scope: Scope, location: Location, f
 PLACEHOLDER_RULE_ID = "plan-file.placeholder"
 
 
-def _placeholders(plan: dict, doc: Document, facts: _FactNamer) -> list[Finding]:
+def _placeholders(plan: dict[Any, Any], doc: Document, facts: _FactNamer) -> list[Finding]:
     """A placeholder ("TODO: ...") is never read as a fact: each is a fact to record, where it stands."""
     out = []
     for path in plan.get(PLACEHOLDERS, ()):

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from compliance.text import lead_path, printable
 
 _PLAIN_KEY = re.compile(r"[A-Za-z0-9_\-]+")
 
 
-def format_path(path: tuple) -> str:
+def format_path(path: tuple[Any, ...]) -> str:
     """`('menu', 3, 'expense_ratio')` -> `menu[3].expense_ratio`, the form users see in errors.
 
     Keys that are not plain names (spaces, newlines, dots, quotes...) are shown quoted, `['odd key']`, so an
@@ -25,6 +26,13 @@ def format_path(path: tuple) -> str:
         else:
             out += f".{part}" if out else str(part)
     return out or "(document)"
+
+
+class RunError(Exception):
+    """A run that cannot go on for a reason other than bad input in a file (a cluster that cannot do it, a
+    scheduler refused): the CLI shows it as one line and exits with its `exit_code`."""
+
+    exit_code: int
 
 
 @dataclass(frozen=True)

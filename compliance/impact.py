@@ -11,7 +11,7 @@ import gc
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Literal
+from typing import Any, Literal
 
 from compliance import api
 from compliance.errors import InputError, Problem
@@ -222,7 +222,7 @@ def _newly_failing(move: Move) -> bool:
 def groups(plan: PlanImpact) -> list[tuple[Move, list[str]]]:
     """A plan's moves grouped by shift, rule, and severity and status before and after, naming the options each
     concerns ("the plan" for a plan-wide item): one line per check, not per option."""
-    out: dict[tuple, tuple[Move, list[str]]] = {}
+    out: dict[tuple[Any, ...], tuple[Move, list[str]]] = {}
     for move in plan.moves:
         key = (move.shift, move.finding.rule_id, _state(move.before), _state(move.after))
         out.setdefault(key, (move, []))[1].append(move.finding.fund_id or "the plan")

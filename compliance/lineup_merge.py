@@ -102,7 +102,7 @@ def _shifted(problems: list[Problem], text: str, edits: list[_Edit]) -> list[Pro
     return out
 
 
-def _menu(doc: Any, text: str) -> tuple[list[dict], list[yaml.MappingNode]]:
+def _menu(doc: Any, text: str) -> tuple[list[dict[Any, Any]], list[yaml.MappingNode]]:
     """The plan's funds and their YAML nodes; --update needs a block-style menu of mappings."""
     data = doc.data
     if not isinstance(data, dict) or not isinstance(data.get("menu"), list) or not data["menu"]:
@@ -117,7 +117,7 @@ def _menu(doc: Any, text: str) -> tuple[list[dict], list[yaml.MappingNode]]:
     return data["menu"], items
 
 
-def _match(sheet: list[Fund], funds: list[dict]) -> dict[int, Fund]:
+def _match(sheet: list[Fund], funds: list[dict[Any, Any]]) -> dict[int, Fund]:
     """Plan fund index -> line-up fund: by ticker, then id, then name; each matched at most once."""
     matched: dict[int, Fund] = {}
     for of_plan, of_sheet in (
@@ -137,7 +137,7 @@ def _match(sheet: list[Fund], funds: list[dict]) -> dict[int, Fund]:
     return matched
 
 
-def _update_fund(doc: Any, text: str, index: int, fund: dict, node: yaml.MappingNode, sheet: Fund,
+def _update_fund(doc: Any, text: str, index: int, fund: dict[Any, Any], node: yaml.MappingNode, sheet: Fund,
                  edits: list[_Edit], newline: str) -> list[Problem]:
     keys = {k.value: (k, v) for k, v in node.value if isinstance(k, yaml.ScalarNode)}
     changes = []

@@ -179,17 +179,17 @@ _PLAIN = (True, False)  # `implicit` of a plain scalar, as the resolver takes it
 class _Frame:
     """A collection being built: its value so far, where it sits, and (for a mapping) the key awaiting a value."""
 
-    __slots__ = ("value", "path", "depth", "is_map", "key", "key_at", "merges", "merge_at", "merge_list",
+    __slots__ = ("value", "path", "depth", "is_map", "key", "merges", "merge_at", "merge_list",
                  "anchor", "start", "counted", "positions", "key_positions", "reach", "text_from")
 
     def __init__(self, value: Any, path: Path_, depth: int, start: tuple[int, int], counted: int,
-                 anchor: str | None, positions: dict, key_positions: dict):
+                 anchor: str | None, positions: dict[Any, Any], key_positions: dict[Any, Any]):
         self.value, self.path, self.depth, self.start, self.counted = value, path, depth, start, counted
         self.is_map = isinstance(value, dict)
         self.anchor, self.positions, self.key_positions = anchor, positions, key_positions
         self.key: Any = _NO_KEY
-        self.key_at: tuple[int, int] = (0, 0)
-        self.merges: list[tuple[dict, dict, Path_]] = []  # mappings named by `<<:`, in priority order
+        # mappings named by `<<:`, in priority order
+        self.merges: list[tuple[dict[Any, Any], dict[Any, Any], Path_]] = []
         self.merge_at: tuple[int, int] | None = None  # the first `<<:` key of this mapping
         self.merge_list: _Frame | None = None  # set on a list that is the value of a `<<:` key: its mapping
         self.reach = depth  # the deepest level inside it, aliased collections included (its scalars: at its end)
@@ -214,7 +214,7 @@ class _Builder:
         self.plain: dict[str, Any] = {}  # plain scalar text -> its value (every implicit type is immutable)
         # anchor -> (value, expanded size, path and positions of a collection (None for a scalar), where, its text,
         # the characters of text it holds once expanded)
-        self.anchors: dict[str, tuple[Any, int, Path_ | None, dict | None, tuple[int, int], str, int]] = {}
+        self.anchors: dict[str, tuple[Any, int, Path_ | None, dict[Any, Any] | None, tuple[int, int], str, int]] = {}
         self.repeated = 0  # characters of text added by aliases so far
         self.open: dict[str, _Frame] = {}  # anchored collections not yet ended
         self.heights: dict[str, int] = {}  # anchored collection -> how many levels it reaches below itself
@@ -365,7 +365,7 @@ class _Builder:
             raise self.fail((1, 1), "file is empty")
         return root
 
-    def _attach(self, top: _Frame, value: Any, at: tuple[int, int], path: Path_, positions: dict,
+    def _attach(self, top: _Frame, value: Any, at: tuple[int, int], path: Path_, positions: dict[Any, Any],
                 taken: bool = False) -> None:
         """Put a finished value into the collection that holds it."""
         if not top.is_map:
@@ -381,7 +381,8 @@ class _Builder:
             for i, source in enumerate(value if isinstance(value, list) else [value]):
                 self._merge_source(top, source, at, path + (i,) if isinstance(value, list) else path, positions)
 
-    def _merge_source(self, mapping: _Frame, value: Any, at: tuple[int, int], path: Path_, positions: dict) -> None:
+    def _merge_source(self, mapping: _Frame, value: Any, at: tuple[int, int], path: Path_, positions: dict[Any,
+                      Any]) -> None:
         if not isinstance(value, dict):
             raise self.fail(at, "a merge key (<<) must name a mapping or a list of mappings")
         mapping.merges.append((value, positions, path))
@@ -413,7 +414,7 @@ class _Builder:
             raise self.fail(at, f"duplicate key {format_path(top.path + (key,))!s} (first defined on line {first}); "
                                 f"YAML keeps only the last one, so remove one")
         top.key_positions[top.path + (key,)] = at
-        top.key, top.key_at = key, at
+        top.key = key
 
     def _scalar(self, event: Any, at: tuple[int, int]) -> Any:
         value = event.value
@@ -459,7 +460,7 @@ class _Builder:
             raise self.fail(at, f"cannot read {shown} as {_short(tag)}") from None
         return result
 
-    def _anchor(self, name: str, at: tuple[int, int], scalar: tuple | None) -> None:
+    def _anchor(self, name: str, at: tuple[int, int], scalar: tuple[Any, ...] | None) -> None:
         if name in self.anchors or name in self.open:
             first = (self.anchors[name][4] if name in self.anchors else self.open[name].start)[0]
             raise self.fail(at, f"YAML syntax error: anchor &{name} is defined twice (first on line {first}); "
@@ -467,7 +468,7 @@ class _Builder:
         if scalar is not None:
             self.anchors[name] = scalar
 
-    def _alias(self, name: str, at: tuple[int, int]) -> tuple:
+    def _alias(self, name: str, at: tuple[int, int]) -> tuple[Any, ...]:
         """What an alias names: value, expanded size (an alias counts as what a reader would walk), and for a
         collection the path and positions it was built with.
 
@@ -485,13 +486,13 @@ class _Builder:
                                 f"refused")
         return anchor
 
-    def _merged(self, frame: _Frame) -> dict:
+    def _merged(self, frame: _Frame) -> dict[Any, Any]:
         """A mapping with `<<:` keys: merged values first, in priority order; keys written here win.
 
         A merged value is located at the `<<:` line of the mapping that uses it, with the line it has in the
         anchored mapping as its origin.
         """
-        result: dict = {}
+        result: dict[Any, Any] = {}
         path, at = frame.path, frame.merge_at
         positions, origins = frame.positions, self.doc.origins
         for source, source_positions, source_path in frame.merges:

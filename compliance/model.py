@@ -5,6 +5,7 @@ Frozen dataclasses only; behaviour that needs a date (what was in force when) li
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, fields
 from datetime import date
@@ -141,9 +142,9 @@ class RuleTest:
 
     name: str
     expect: str
-    as_of: date
-    plan: dict
-    funds: tuple[dict, ...]
+    as_of: date | None  # None: neither the case nor its pack gives a review date
+    plan: dict[Any, Any]
+    funds: tuple[dict[Any, Any], ...]
     location: Location
 
 
@@ -324,12 +325,8 @@ class Report:
     def counts(self) -> dict[str, int]:
         """Failing findings by severity, plus waived, watch and undetermined totals, and the distinct facts to
         record (`to_record`) that would settle the undetermined ones."""
-        out = {s: 0 for s in FAIL_LEVELS} | {"waived": 0, "watch": 0, "undetermined": 0}
-        for f in self.findings:
-            if f.status == "fail":
-                out[f.severity] += 1
-            else:
-                out[f.status] += 1
+        counted: Counter[str] = Counter(f.severity if f.status == "fail" else f.status for f in self.findings)
+        out = {key: counted[key] for key in (*FAIL_LEVELS, "waived", "watch", "undetermined")}
         out["to_record"] = len(self.facts_to_record())
         return out
 
@@ -347,6 +344,11 @@ class Report:
         return max(failing, key=severity_rank) if failing else None
 
 
+def failing_count(reports: Iterable[Report]) -> int:
+    """The plans with a failing finding at any severity: the count a batch's last line gives."""
+    return sum(report.worst() is not None for report in reports)
+
+
 @dataclass(frozen=True, kw_only=True)
 class PlanReport(Report):
     """A report that keeps the validated plan and the file's bytes: what a memo attaches and a diff compares.
@@ -355,7 +357,7 @@ class PlanReport(Report):
     worker process sent back.
     """
 
-    plan: dict
+    plan: dict[Any, Any]
     plan_text: bytes
 
     def results(self) -> Report:

@@ -232,7 +232,7 @@ def _encode(value: Any) -> Any:
     raise _Unfaithful(type(value).__name__)
 
 
-def _decode_tags(obj: dict) -> Any:
+def _decode_tags(obj: dict[Any, Any]) -> Any:
     if len(obj) == 1:
         tag, value = next(iter(obj.items()))
         if tag == "$date":
@@ -255,7 +255,7 @@ def _same(a: Any, b: Any) -> bool:
     return a == b or (a != a and b != b)  # NaN is not equal to itself, but it is faithfully kept
 
 
-def _same_positions(stored: dict, doc: Document) -> bool:
+def _same_positions(stored: dict[Any, Any], doc: Document) -> bool:
     for field, original in (("positions", doc.positions), ("key_positions", doc.key_positions)):
         again = _positions(stored[field])
         if not _same(list(again), list(original)) or list(again.values()) != list(original.values()):
@@ -264,16 +264,16 @@ def _same_positions(stored: dict, doc: Document) -> bool:
     return _same(list(origins), list(doc.origins)) and list(origins.values()) == list(doc.origins.values())
 
 
-def _entries(positions: dict) -> list:
+def _entries(positions: dict[Any, Any]) -> list[Any]:
     """{path: (line, column)} as JSON-ready [[path...], line, column] rows (JSON objects have text keys only)."""
     return [[list(path), *at] for path, at in positions.items()]
 
 
-def _positions(entries: list) -> dict:
+def _positions(entries: list[Any]) -> dict[Any, Any]:
     return {tuple(path): (line, column) for path, line, column in entries}
 
 
-def _origins(entries: list) -> dict:
+def _origins(entries: list[Any]) -> dict[Any, Any]:
     """The anchor lines of merged values, so a cached pack's errors still say where a merged value comes from."""
     return {tuple(path): line for path, line in entries}
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass, replace
+from typing import Any
 
 import yaml
 
@@ -36,12 +37,12 @@ class TestResult:
         return self.expected == self.actual
 
 
-def load_base() -> tuple[dict, dict]:
+def load_base() -> tuple[dict[Any, Any], dict[Any, Any]]:
     data = load_file(BASE_PLAN).data
     return data["plan"], data["fund"]
 
 
-def build_plan(case: RuleTest, base_plan: dict, base_fund: dict) -> dict:
+def build_plan(case: RuleTest, base_plan: dict[Any, Any], base_fund: dict[Any, Any]) -> dict[Any, Any]:
     plan = merge(copy.deepcopy(base_plan), case.plan)
     for patch in case.funds:
         existing = next((f for f in plan["menu"] if f["id"] == patch.get("id")), None)
@@ -52,7 +53,7 @@ def build_plan(case: RuleTest, base_plan: dict, base_fund: dict) -> dict:
     return plan
 
 
-def merge(target: dict, patch: dict) -> dict:
+def merge(target: dict[Any, Any], patch: dict[Any, Any]) -> dict[Any, Any]:
     for key, value in patch.items():
         if value is None:
             target.pop(key, None)
@@ -63,7 +64,10 @@ def merge(target: dict, patch: dict) -> dict:
     return target
 
 
-def run_case(rule: Rule, case: RuleTest, ruleset: RuleSet, base: tuple[dict, dict]) -> TestResult:
+def run_case(rule: Rule, case: RuleTest, ruleset: RuleSet, base: tuple[dict[Any, Any], dict[Any, Any]]) -> TestResult:
+    if case.as_of is None:  # evaluated on the day it runs, a case would pass one month and fail the next
+        return TestResult(rule.id, case.name, case.expect, "no review date (give the case an as_of, or the pack a "
+                          "test_as_of)", case.location)
     plan = build_plan(case, *base)
     doc = load_bytes(yaml.safe_dump(plan, sort_keys=False).encode(), f"{rule.id} test {case.name!r}")
     try:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from compliance.model import RuleSet
 
 
-def posture_rows(ruleset: RuleSet, as_of: date) -> list[dict]:
+def posture_rows(ruleset: RuleSet, as_of: date) -> list[dict[Any, Any]]:
     rows = []
     for source in sorted(ruleset.sources.values(), key=lambda s: (s.dated, s.id)):
         status = source.status_on(as_of)

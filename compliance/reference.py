@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from compliance.model import RuleSet
 from compliance.text import code, link_target, markdown, table_cell
 
@@ -49,7 +51,7 @@ def plan_fields_markdown() -> str:
              "its absence; any other missing field is a fact to record.", "",
              "| field | type | required | allowed values / range | meaning |", "|---|---|---|---|---|"]
 
-    def walk(prefix: str, fields: dict) -> None:
+    def walk(prefix: str, fields: dict[Any, Any]) -> None:
         for name, entry in fields.items():
             path = f"{prefix}.{name}" if prefix else name
             kind = entry["type"]

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 
 from compliance.baseline import filter_new
 from compliance.errors import InputError, NotAPlan, Problem
-from compliance.model import Report, severity_rank
+from compliance.model import Report, failing_count, severity_rank
 from compliance.report.base import OutputFormat
 
 
@@ -72,7 +72,7 @@ def run_checks(results: Iterable[Report | InputError], fmt: OutputFormat, write:
         if known is not None:
             item = filter_new([item], known)[0]
         run.seen += 1
-        run.failing += item.worst() is not None
+        run.failing += failing_count([item])
         run.fails = run.fails or fails_at([item], fail_on, fail_on_unrecorded)
         if floor:
             item = replace(item, findings=tuple(f for f in item.findings if severity_rank(f.severity) >= floor))

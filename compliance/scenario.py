@@ -20,6 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from compliance.errors import InputError, Location, Problem
 from compliance.loader import load_file
@@ -40,7 +41,7 @@ from compliance.schemas.format import Format
 from compliance.schemas.messages import problems
 
 _TEXT = {"type": "string", "empty": False}
-SCENARIO_SCHEMA: dict = {
+SCENARIO_SCHEMA: dict[str, Any] = {
     "scenario": {"type": "dict", "required": True, "schema": {
         "id": {"type": "string", "required": True, "regex": r"[a-z0-9][a-z0-9.-]{0,79}"},
         "title": {**_TEXT, "required": True},

@@ -34,7 +34,7 @@ def fill(message: str, lookup: Callable[[str], Any]) -> str:
     every value it names is recorded, so a sentence that states a fact never prints "(not recorded)" inside it."""
     message = _OPTIONAL.sub(lambda m: m.group(1) if all(lookup(p) is not None for p in placeholders(m.group(1)))
                             else "", message)
-    def value(m: re.Match) -> str:
+    def value(m: re.Match[str]) -> str:
         left = lookup(m.group(1))
         if m.group(2):
             right = lookup(m.group(2))

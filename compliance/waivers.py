@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import date
+from typing import Any
 
 from compliance.loader import Document
 from compliance.model import Finding, Waiver
@@ -11,7 +12,7 @@ from compliance.model import Finding, Waiver
 UNMATCHED_RULE_ID = "waiver-unmatched"
 
 
-def read_waivers(plan: dict, doc: Document) -> tuple[Waiver, ...]:
+def read_waivers(plan: dict[Any, Any], doc: Document) -> tuple[Waiver, ...]:
     """The validated plan's waivers, each located in its file."""
     return tuple(
         Waiver(w["rule"], w.get("fund"), " ".join(w["reason"].split()), w["approved_by"], w["approved_on"], w["expires"],

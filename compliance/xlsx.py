@@ -161,7 +161,7 @@ class _Reader:
                 rels.setdefault("type:" + attrs.get("Type", "").rpartition("/")[2], target)
         return rels
 
-    def _sheets(self, workbook: str) -> tuple[list[dict], int]:
+    def _sheets(self, workbook: str) -> tuple[list[dict[Any, Any]], int]:
         sheets, active = [], 0
         for kind, tag, attrs in self._events(workbook):
             if kind != "start":
@@ -253,7 +253,7 @@ class _Reader:
                     text = None
         return _without_hidden_columns(Worksheet(rows), hidden_columns)
 
-    def _store(self, cell: dict, row: Row, shared: list[str], formats: list[str | None]) -> None:
+    def _store(self, cell: dict[Any, Any], row: Row, shared: list[str], formats: list[str | None]) -> None:
         if cell["column"] <= MAX_COLUMNS:
             value = self._value(cell, row, shared, formats)
             row.values += [None] * (cell["column"] - len(row.values))
@@ -280,7 +280,7 @@ class _Reader:
                             "(damaged workbook)", row.number, 1)
         return column
 
-    def _value(self, cell: dict, row: Row, shared: list[str], formats: list[str | None]) -> Any:
+    def _value(self, cell: dict[Any, Any], row: Row, shared: list[str], formats: list[str | None]) -> Any:
         raw, kind = cell["v"], cell["type"]
         where = f"cell {_letters(cell['column'])}{row.number}"
         if raw is None:
@@ -359,7 +359,7 @@ def _without_hidden_columns(sheet: Worksheet, hidden: set[int]) -> Worksheet:
     return sheet
 
 
-def _hidden_columns(attrs: dict) -> set[int]:
+def _hidden_columns(attrs: dict[Any, Any]) -> set[int]:
     low, high = attrs.get("min", ""), attrs.get("max", "")
     if attrs.get("hidden") not in _HIDDEN or not (low.isdigit() and high.isdigit()):
         return set()

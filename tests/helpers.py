@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import copy
+import sys
 import textwrap
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
+from types import FrameType
+from typing import TypeVar
 
 import yaml
 
@@ -14,6 +18,7 @@ from compliance.packtest import load_base, merge
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE_PLAN = ROOT / "examples" / "acme-401k.yaml"
 TODAY = date(2026, 11, 22)
+T = TypeVar("T")
 
 
 def clean_plan() -> dict:
@@ -110,3 +115,31 @@ def xlsx_bytes(sheets: list[dict], active: int = 0, formats: tuple[str, ...] = (
         for path, body in files.items():
             book.writestr(path, body)
     return out.getvalue()
+
+
+class OverBudget(BaseException):
+    """Raised inside the code under test when it runs more steps than its budget (a BaseException, so no
+    `except Exception` in that code can take it for an input error)."""
+
+
+def steps_within(budget: int, work: Callable[[], T]) -> tuple[T, int]:
+    """Run `work`, counting the Python function calls and lines it runs, and stop it with OverBudget at the step
+    past `budget`: a measure of work that no machine's speed or load changes, and that ends a run gone quadratic
+    or exponential at once instead of waiting for it. (Work inside one built-in call is one step.)"""
+    made = 0
+
+    def step(frame: FrameType, event: str, arg: object) -> Callable[..., object] | None:
+        nonlocal made
+        if event in ("call", "line"):
+            made += 1
+            if made > budget:
+                sys.settrace(None)
+                raise OverBudget(f"more than {budget:,} steps")
+        return step
+
+    sys.settrace(step)
+    try:
+        result = work()
+    finally:
+        sys.settrace(None)
+    return result, made

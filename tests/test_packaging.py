@@ -22,6 +22,8 @@ from packaging.version import Version
 
 from tests.helpers import ROOT
 
+pytestmark = pytest.mark.packaging
+
 FLOORS = ROOT / ".ci" / "floors.txt"
 
 

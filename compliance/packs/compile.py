@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date
+from typing import Any
 
 from compliance.conditions import Context, always, compile_condition, field_paths
 from compliance.model import CHECKS_CEILING, Checks, Citation, Rule, RuleTest, Source, severity_rank
 from compliance.text import placeholders
 
 
-def compile_rule(ctx: Context, i: int, raw: dict, sources: dict[str, Source],
+def compile_rule(ctx: Context, i: int, raw: dict[Any, Any], sources: dict[str, Source],
                   disabled: str | None) -> Rule:
     doc = ctx.doc
     at = ("rules", i)
@@ -35,7 +35,7 @@ def compile_rule(ctx: Context, i: int, raw: dict, sources: dict[str, Source],
     if anchor is not None:
         compile_condition({"field": anchor, "exists": True}, at + ("at",), ctx)
     _check_message_fields(raw["message"], at + ("message",), ctx)
-    test_as_of = doc.data["pack"].get("test_as_of") or date.today()
+    test_as_of = doc.data["pack"].get("test_as_of")  # none: the case must name its date (never today's)
     tests = tuple(RuleTest(t["name"], t["expect"], t.get("as_of") or test_as_of, t.get("plan") or {},
                            tuple(t.get("funds") or ()), doc.locate(at + ("tests", k)))
                   for k, t in enumerate(raw.get("tests") or []))
@@ -56,7 +56,8 @@ def compile_rule(ctx: Context, i: int, raw: dict, sources: dict[str, Source],
     )
 
 
-def _check_doctrine(ctx: Context, at: tuple, raw: dict, cited: tuple[Source, ...], basis: tuple[Source, ...]
+def _check_doctrine(ctx: Context, at: tuple[Any, ...], raw: dict[Any, Any], cited: tuple[Source, ...],
+                    basis: tuple[Source, ...]
                     ) -> Checks:
     """Severity follows the weight of the source: refuse a rule heavier than what it checks and rests on allow.
 
@@ -106,7 +107,7 @@ def _check_doctrine(ctx: Context, at: tuple, raw: dict, cited: tuple[Source, ...
     return checks
 
 
-def _check_message_fields(message: str, at: tuple, ctx: Context) -> None:
+def _check_message_fields(message: str, at: tuple[Any, ...], ctx: Context) -> None:
     for name in placeholders(message):
         if not name.startswith("param."):
             compile_condition({"field": name, "exists": True}, at, ctx)

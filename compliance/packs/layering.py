@@ -146,7 +146,7 @@ def collect_parameters(ordered: list[Document], by_id: dict[str, Document], acks
     changes: list[Problem] = []
     origins: dict[str, tuple[Location, str]] = {}
 
-    def set_at(doc: Document, name: str, at: tuple, value: Any) -> None:
+    def set_at(doc: Document, name: str, at: tuple[Any, ...], value: Any) -> None:
         origins[name] = (doc.locate(at), format_path(at))
         for entry in value if isinstance(value, dict) else ():
             origins[f"{name}.{entry}"] = (doc.locate(at + (entry,)), format_path(at + (entry,)))
@@ -174,7 +174,7 @@ def collect_parameters(ordered: list[Document], by_id: dict[str, Document], acks
     return parameters, origins, changes
 
 
-def _federal_parameter(doc: Document, at: tuple, owner: Document, base: Any, value: Any, acks: Acknowledged,
+def _federal_parameter(doc: Document, at: tuple[Any, ...], owner: Document, base: Any, value: Any, acks: Acknowledged,
                        used: set[tuple[str, str, str]], ordered: list[Document]) -> list[Problem]:
     """A federal parameter's override: tightening is recorded; anything else needs an `overrides_federal` entry."""
     pack_id, name, owner_id = doc.data["pack"]["id"], at[-1], owner.data["pack"]["id"]
@@ -215,7 +215,7 @@ def _kind(value: Any) -> str:
     return "a list" if isinstance(value, list) else type(value).__name__
 
 
-def _check_override(doc: Document, at: tuple, base: Any, value: Any) -> None:
+def _check_override(doc: Document, at: tuple[Any, ...], base: Any, value: Any) -> None:
     """An override keeps the original's kind: a table's entries, or a list's items, keep the kinds they had."""
     where = format_path(at)
     if _kind(base) != _kind(value):

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, ClassVar
 
 from compliance.errors import Problem
-from compliance.model import Report, RuleSet
+from compliance.model import Report, RuleSet, failing_count
 
 if TYPE_CHECKING:
     from compliance.diff import PlanDiff
@@ -31,6 +31,12 @@ class OutputFormat:
     def render(self, reports: Sequence[Report], problems: Sequence[Problem] = (), *, color: bool = False,
                skipped: Sequence[Problem] = ()) -> str:
         raise NotImplementedError
+
+    def render_streamed(self, reports: Sequence[Report], *, color: bool = False,
+                        skipped: Sequence[Problem] = ()) -> str:
+        """A streaming format's whole run, the same text as the run streams: each plan, then the end."""
+        return "".join(self.render_one(r, color=color) for r in reports) + self.render_end(
+            len(reports), failing_count(reports), 0, skipped=skipped)
 
     def render_start(self, ruleset: RuleSet) -> str:
         """What a streaming format writes once, before the first plan: what the loaded packs change."""

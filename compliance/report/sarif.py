@@ -20,7 +20,7 @@ def file_uri(path: str) -> str:
 _LEVEL = {"error": "error", "warning": "warning", "info": "note", "watch": "note"}
 
 
-def _rule_descriptor(rule: Rule) -> dict:
+def _rule_descriptor(rule: Rule) -> dict[Any, Any]:
     citations = "\n".join(f"- {c.pinpoint}: {c.source.url}" for c in rule.citations)
     # code scanning renders help.markdown: pack text there is shown as text (no images, links or mentions)
     cited = "\n".join(f"- {markdown(c.pinpoint)}: {markdown(c.source.url)}" for c in rule.citations)

@@ -16,9 +16,7 @@ class SummaryFormat(OutputFormat):
 
     def render(self, reports: Sequence[Report], problems: Sequence[Problem] = (), *, color: bool = False,
                skipped: Sequence[Problem] = ()) -> str:
-        failing = sum(1 for r in reports if r.worst())
-        return "".join(self.render_one(r) for r in reports) + self.render_end(len(reports), failing, 0,
-                                                                              skipped=skipped)
+        return self.render_streamed(reports, skipped=skipped)
 
     def render_one(self, report: Report, *, color: bool = False) -> str:
         c = report.counts()

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-
-import click
+from typing import Any
 
 from compliance.diff import PlanDiff, summary
 from compliance.errors import Problem
@@ -13,8 +12,12 @@ from compliance.report.base import OutputFormat
 from compliance.schemas.plan import shown_value
 from compliance.text import batch_total, count_line, counted, lead, lead_path, printable, skipped_lines
 
-_COLORS = {"error": "red", "warning": "yellow", "info": "cyan", "waived": "green", "watch": "blue",
-           "to record": "magenta"}
+# ANSI SGR colour codes (red, yellow, cyan, green, blue, magenta); the CLI decides whether to colour at all
+_COLORS = {"error": 31, "warning": 33, "info": 36, "waived": 32, "watch": 34, "to record": 35}
+
+
+def _style(text: str, key: str) -> str:
+    return f"\x1b[{_COLORS[key]}m" + ("\x1b[1m" if key == "error" else "\x1b[22m") + f"{text}\x1b[0m"
 
 
 class TextFormat(OutputFormat):
@@ -23,9 +26,7 @@ class TextFormat(OutputFormat):
 
     def render(self, reports: Sequence[Report], problems: Sequence[Problem] = (), *, color: bool = False,
                skipped: Sequence[Problem] = ()) -> str:
-        failing = sum(1 for r in reports if r.worst())
-        return "".join(self.render_one(r, color=color) for r in reports) + self.render_end(len(reports), failing, 0,
-                                                                                          skipped=skipped)
+        return self.render_streamed(reports, color=color, skipped=skipped)
 
     def render_one(self, report: Report, *, color: bool = False) -> str:
         return "\n".join(_plan(report, color)) + "\n"
@@ -41,13 +42,13 @@ class TextFormat(OutputFormat):
 FORMAT = TextFormat()
 
 
-def _order(f: Finding) -> tuple:
+def _order(f: Finding) -> tuple[Any, ...]:
     """Failing findings first, worst first; then waived; watch items last (a stable sort keeps rule order)."""
     return ({"fail": 0, "waived": 1, "undetermined": 2, "watch": 3}.get(f.status, 4), -severity_rank(f.severity))
 
 
 def _plan(report: Report, color: bool) -> list[str]:
-    style = (lambda text, key: click.style(text, fg=_COLORS[key], bold=key == "error")) if color else (lambda t, k: t)
+    style = _style if color else (lambda text, key: text)
     lines = [f"{lead_path(report.plan_file)}: {printable(report.plan_name)} (as of {report.as_of.isoformat()})"]
     if notice := report.ruleset.currency_notice(report.as_of):
         lines.append(f"  note: {notice}")

@@ -24,7 +24,7 @@ _ANY: Check = lambda value: True  # noqa: E731
 class Format:
     """One document format: the fast check for valid documents, Cerberus (built on first need) for invalid ones."""
 
-    def __init__(self, schema: dict) -> None:
+    def __init__(self, schema: dict[Any, Any]) -> None:
         self.schema = schema
         self.accepts = compile_mapping(schema)
 
@@ -56,10 +56,10 @@ class Cut:
     def __init__(self, limit: int) -> None:
         self.left = limit
         self.omitted = 0  # failing entries left out
-        self.first: tuple | None = None  # the path of the first one left out
+        self.first: tuple[Any, ...] | None = None  # the path of the first one left out
         self._checks: dict[int, Check] = {}  # by the schema entry's id: entries live as long as their schema
 
-    def mapping(self, schema: dict, value: Any, path: tuple) -> Any:
+    def mapping(self, schema: dict[Any, Any], value: Any, path: tuple[Any, ...]) -> Any:
         if not isinstance(value, (dict, Mapping)):
             return value
         kept = {}
@@ -72,7 +72,7 @@ class Cut:
                 kept[key] = self.field(rules, item, path + (key,))
         return kept
 
-    def field(self, rules: dict, value: Any, path: tuple) -> Any:
+    def field(self, rules: dict[Any, Any], value: Any, path: tuple[Any, ...]) -> Any:
         if self._check(rules)(value):
             return value
         if "schema" in rules and rules.get("type") == "list" and isinstance(value, list):
@@ -86,7 +86,7 @@ class Cut:
                     if (fits_key(key) and fits(item)) or self._take(path + (key,))}
         return value
 
-    def _items(self, rules: dict, items: list, path: tuple) -> list:
+    def _items(self, rules: dict[Any, Any], items: list[Any], path: tuple[Any, ...]) -> list[Any]:
         fits = self._check(rules)
         kept = []
         for i, item in enumerate(items):
@@ -99,7 +99,7 @@ class Cut:
                 break
         return kept
 
-    def _take(self, path: tuple) -> bool:
+    def _take(self, path: tuple[Any, ...]) -> bool:
         """Whether one more failing entry goes to Cerberus; counted as left out when not."""
         if self.left > 0:
             self.left -= 1
@@ -108,13 +108,13 @@ class Cut:
         self.first = self.first or path
         return False
 
-    def _check(self, rules: dict) -> Check:
+    def _check(self, rules: dict[Any, Any]) -> Check:
         if id(rules) not in self._checks:
             self._checks[id(rules)] = _compile_field(rules)
         return self._checks[id(rules)]
 
 
-def leaf_errors(errors: list) -> list:
+def leaf_errors(errors: list[Any]) -> list[Any]:
     """Cerberus's errors with the group errors (one per mapping or list) flattened into their leaves."""
     out = []
     for err in errors:
@@ -157,7 +157,7 @@ _SUPPORTED = {"type", "required", "allowed", "min", "max", "regex", "empty", "mi
               "valuesrules", "nullable", "check_with", "meta"}
 
 
-def compile_mapping(schema: dict) -> Check:
+def compile_mapping(schema: dict[Any, Any]) -> Check:
     """A checker for a mapping whose fields follow `schema` (unknown keys rejected, as Cerberus does by default)."""
     fields = {name: _compile_field(rules) for name, rules in schema.items()}
     required = [name for name, rules in schema.items() if rules.get("required")]
@@ -177,7 +177,7 @@ def compile_mapping(schema: dict) -> Check:
     return check
 
 
-def _value_checks(rules: dict) -> list[Check]:
+def _value_checks(rules: dict[Any, Any]) -> list[Check]:
     """The checks on a value itself: its type, range, pattern and size."""
     checks: list[Check] = []
     if rules.get("type"):
@@ -207,7 +207,7 @@ def _value_checks(rules: dict) -> list[Check]:
     return checks
 
 
-def _nested_checks(rules: dict) -> list[Check]:
+def _nested_checks(rules: dict[Any, Any]) -> list[Check]:
     """The checks on what a list or mapping holds (`all(map(...))`: no generator per value)."""
     checks: list[Check] = []
     if "schema" in rules:
@@ -225,7 +225,7 @@ def _nested_checks(rules: dict) -> list[Check]:
     return checks
 
 
-def _compile_field(rules: dict) -> Check:
+def _compile_field(rules: dict[Any, Any]) -> Check:
     unknown = set(rules) - _SUPPORTED
     if unknown:
         raise ValueError(f"fastcheck does not support the Cerberus rules {sorted(unknown)}")

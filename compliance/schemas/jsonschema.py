@@ -7,7 +7,7 @@ from typing import Any
 from compliance.schemas.plan import PLAN_SCHEMA, SUPPORTED_SCHEMA_VERSIONS
 
 
-def json_schema() -> dict:
+def json_schema() -> dict[Any, Any]:
     """The plan format, with its descriptions, ranges and patterns, as one JSON Schema document."""
     body = _to_json_schema({"type": "dict", "schema": PLAN_SCHEMA, "meta": {"doc": "A plan-compliance plan file."}})
     body["properties"]["schema_version"]["enum"] = list(SUPPORTED_SCHEMA_VERSIONS)
@@ -16,7 +16,7 @@ def json_schema() -> dict:
             **body}
 
 
-def _to_json_schema(entry: dict) -> dict:
+def _to_json_schema(entry: dict[Any, Any]) -> dict[Any, Any]:
     kind = entry["type"]
     out: dict[str, Any] = {}
     if "meta" in entry:

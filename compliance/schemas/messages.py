@@ -30,7 +30,7 @@ def did_you_mean(word: object, choices: Iterable[object]) -> str:
 
 
 def problems(doc: Document, fmt: Format, data: Any,
-             name_path: Callable[[tuple], str] = format_path) -> list[Problem]:
+             name_path: Callable[[tuple[Any, ...]], str] = format_path) -> list[Problem]:
     """Every problem Cerberus finds in `data`, located in `doc` and sorted by position; [] when it is valid.
 
     Past MAX_FAILING problems, one last problem says how many more there are at least, and where they start.
@@ -52,9 +52,9 @@ def problems(doc: Document, fmt: Format, data: Any,
                                                  f"fix the ones above first")]
 
 
-def entry_at(schema: dict, path: tuple) -> dict:
+def entry_at(schema: dict[Any, Any], path: tuple[Any, ...]) -> dict[Any, Any]:
     """The schema entry for the value at a document path (list indices and mapping keys resolved)."""
-    entry: dict = {"type": "dict", "schema": schema}
+    entry: dict[Any, Any] = {"type": "dict", "schema": schema}
     for part in path:
         if entry.get("type") == "list" or isinstance(part, int):
             entry = entry.get("schema", {})
@@ -64,7 +64,7 @@ def entry_at(schema: dict, path: tuple) -> dict:
     return entry
 
 
-def _problem(doc: Document, schema: dict, err: Any, name_path: Callable[[tuple], str]) -> Problem:
+def _problem(doc: Document, schema: dict[Any, Any], err: Any, name_path: Callable[[tuple[Any, ...]], str]) -> Problem:
     """One Cerberus error (a cerberus.errors.ValidationError) as a located message."""
     from cerberus.errors import UNKNOWN_FIELD  # only reached for invalid input, after Cerberus has run
 
@@ -132,7 +132,7 @@ def type_message(expected: str, value: Any) -> str:
     return message + ")"
 
 
-def _raw_scalar(doc: Document, path: tuple) -> str | None:
+def _raw_scalar(doc: Document, path: tuple[Any, ...]) -> str | None:
     """The value as written in the file (`001`, not the 1 YAML made of it), for messages."""
     loc = doc.locate(path)
     lines = doc.text.decode("utf-8", "replace").splitlines()

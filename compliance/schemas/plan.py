@@ -46,7 +46,7 @@ FEE_BASES = ["per_participant", "asset_based", "revenue_sharing", "mixed"]
 REVENUE_SHARING_USES = ["credited_to_participants", "offsets_recordkeeping_fee", "retained_by_recordkeeper"]
 
 
-def _s(kind: str, doc: str, form: str | None = None, **rules: Any) -> dict:
+def _s(kind: str, doc: str, form: str | None = None, **rules: Any) -> dict[Any, Any]:
     """One schema entry: Cerberus type, a one-line description (for docs and JSON Schema), extra rules.
 
     `form` says in words what a `regex` expects, for error messages.
@@ -60,25 +60,25 @@ def _s(kind: str, doc: str, form: str | None = None, **rules: Any) -> dict:
     return entry
 
 
-def _percent(doc: str, **rules: Any) -> dict:
+def _percent(doc: str, **rules: Any) -> dict[Any, Any]:
     """A percentage written as a number 0-100 (errors say so)."""
     entry = _s("number", doc, min=0, max=100, **rules)
     entry["meta"]["unit"] = "percent"
     return entry
 
 
-def _fraction(doc: str, **rules: Any) -> dict:
+def _fraction(doc: str, **rules: Any) -> dict[Any, Any]:
     """A ratio written as a fraction (0.0045 = 0.45%; errors point out a percentage written by mistake)."""
     entry = _s("number", doc, min=0, **rules)
     entry["meta"]["unit"] = "fraction"
     return entry
 
 
-def _record(doc: str, fields: dict, **rules: Any) -> dict:
+def _record(doc: str, fields: dict[Any, Any], **rules: Any) -> dict[Any, Any]:
     return _s("dict", doc, schema=fields, **rules)
 
 
-def _evidence(entry: dict) -> dict:
+def _evidence(entry: dict[Any, Any]) -> dict[Any, Any]:
     """Mark a field (and all it holds) as the record of a fiduciary process (a review date, a determination, the
     minutes), not a fact about an option: a rule that checks a documented process may treat its absence as the
     finding ("no documented determination is recorded"); the absence of any other fact is only a fact to record."""
@@ -95,7 +95,7 @@ _DETERMINATION = _evidence(_record(
     },
 ))
 
-FUND_SCHEMA: dict = {
+FUND_SCHEMA: dict[Any, Any] = {
     "id": _s("string", "Stable identifier used by waivers and in findings.", required=True,
              regex=FUND_ID, form="lower-case letters, digits, '.', '_' or '-'"),
     "name": _s("string", "Fund name as shown to participants.", required=True, empty=False),
@@ -198,7 +198,7 @@ FUND_SCHEMA: dict = {
     ),
 }
 
-PLAN_SCHEMA: dict = {
+PLAN_SCHEMA: dict[Any, Any] = {
     "schema_version": _s("integer", "Version of this plan format; only 1 exists.", required=True),
     "plan": _record("Plan facts.", {
         "name": _s("string", "Plan name as on Form 5500 (reports fall back to the file name).", empty=False),
@@ -308,7 +308,7 @@ PLAN_SCHEMA: dict = {
 PLAN_FORMAT = Format(PLAN_SCHEMA)
 
 
-def validate_plan(doc: Document) -> dict:
+def validate_plan(doc: Document) -> dict[Any, Any]:
     """The plan's data, checked against format version 1 and normalised; one InputError lists every problem.
 
     The document is left as it was read: the returned data drops `x-` keys and states the default investment in
@@ -338,7 +338,7 @@ def validate_plan(doc: Document) -> dict:
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
-def _dates_read(value: Any, schema: dict) -> Any:
+def _dates_read(value: Any, schema: dict[Any, Any]) -> Any:
     """The data with every quoted ISO date ("2026-03-31") at a date field read as a date, as the plan's JSON
     Schema allows: a JSON plan has no other way to write one. A string that is no date stays, and is refused."""
     if not isinstance(value, dict):
@@ -374,12 +374,12 @@ def _is_placeholder(value: Any) -> bool:
     return isinstance(value, str) and (value.strip()[:4].upper() == "TODO" or value.strip() in _PLACEHOLDER_VALUES)
 
 
-def _without_placeholders(data: dict) -> dict:
+def _without_placeholders(data: dict[Any, Any]) -> dict[Any, Any]:
     """The data with every placeholder ("TODO: ...", EIN 00-0000000) left out, so no rule reads one as a fact;
     their paths are kept under `PLACEHOLDERS`, to be reported as facts to record."""
-    found: list[tuple] = []
+    found: list[tuple[Any, ...]] = []
 
-    def clean(value: Any, path: tuple) -> Any:
+    def clean(value: Any, path: tuple[Any, ...]) -> Any:
         if isinstance(value, dict):
             kept = {}
             for key, item in value.items():
@@ -400,7 +400,7 @@ def _without_placeholders(data: dict) -> dict:
     return cleaned
 
 
-def _designate_default(doc: Document, data: dict) -> tuple[dict, list[Problem]]:
+def _designate_default(doc: Document, data: dict[Any, Any]) -> tuple[dict[Any, Any], list[Problem]]:
     """One view of the default, whichever way the file states it (v1's `qdia: true` or `default_investment`).
 
     Every fund gets `qdia` (true for a designated fund, false for any other: the designation settles it) and
@@ -451,7 +451,7 @@ def _designate_default(doc: Document, data: dict) -> tuple[dict, list[Problem]]:
     return {**data, "menu": menu, "default_investment": default}, []
 
 
-def _waiver_dates(doc: Document, data: dict) -> list[Problem]:
+def _waiver_dates(doc: Document, data: dict[Any, Any]) -> list[Problem]:
     """A waiver must lapse after it was approved; one that expires first would never have been in effect."""
     problems = []
     waivers = data.get("waivers")
@@ -466,7 +466,7 @@ def _waiver_dates(doc: Document, data: dict) -> list[Problem]:
     return problems
 
 
-def _duplicate_fund_ids(doc: Document, data: dict) -> list[Problem]:
+def _duplicate_fund_ids(doc: Document, data: dict[Any, Any]) -> list[Problem]:
     seen: dict[str, int] = {}
     problems = []
     menu = data.get("menu")
@@ -480,7 +480,7 @@ def _duplicate_fund_ids(doc: Document, data: dict) -> list[Problem]:
     return problems
 
 
-def _fund_named(doc: Document, path: tuple) -> str:
+def _fund_named(doc: Document, path: tuple[Any, ...]) -> str:
     """`menu[3].expense_ratio` -> `menu[fund lc-growth].expense_ratio`: errors name the fund, not its position."""
     where = format_path(path)
     if len(path) >= 2 and path[0] == "menu" and isinstance(path[1], int):
@@ -496,7 +496,7 @@ def evidence_fields() -> frozenset[str]:
     """The catalog paths that record a process (see `_evidence`), in the catalog's spelling (`fund.x.y`)."""
     found: set[str] = set()
 
-    def walk(prefix: str, fields: dict, inherited: bool) -> None:
+    def walk(prefix: str, fields: dict[Any, Any], inherited: bool) -> None:
         for name, entry in fields.items():
             path = f"{prefix}.{name}"
             marked = inherited or entry["meta"].get("evidence", False)
@@ -517,7 +517,7 @@ def determination_fields() -> frozenset[str]:
     """The catalog paths that hold one committee determination (date, reference, conclusion): one fact to record."""
     found: set[str] = set()
 
-    def walk(prefix: str, fields: dict) -> None:
+    def walk(prefix: str, fields: dict[Any, Any]) -> None:
         for name, entry in fields.items():
             if entry is _DETERMINATION:
                 found.add(f"{prefix}.{name}")
@@ -533,9 +533,9 @@ def determination_fields() -> frozenset[str]:
 _DETERMINATION_LABELS = {"fund.monitoring.decision": "the committee's decision to keep or replace the option"}
 
 
-def _every_field() -> Iterator[tuple[str, str, dict]]:
+def _every_field() -> Iterator[tuple[str, str, dict[str, Any]]]:
     """(path, name, entry) of every field a rule may name, sections first, then the fund's."""
-    def walk(prefix: str, fields: dict) -> Iterator[tuple[str, str, dict]]:
+    def walk(prefix: str, fields: dict[str, Any]) -> Iterator[tuple[str, str, dict[str, Any]]]:
         for name, entry in fields.items():
             yield f"{prefix}.{name}", name, entry
             if entry["type"] == "dict":
@@ -579,7 +579,7 @@ def field_catalog() -> dict[str, str]:
     """Every field path a rule condition may name, with its type: `plan.name`, `fund.expense_ratio`, ..."""
     catalog: dict[str, str] = {}
 
-    def walk(prefix: str, fields: dict) -> None:
+    def walk(prefix: str, fields: dict[Any, Any]) -> None:
         for name, entry in fields.items():
             path = f"{prefix}.{name}" if prefix else name
             catalog[path] = entry["type"]

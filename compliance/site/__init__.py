@@ -130,7 +130,7 @@ class Site:
         (self.out / MARKER).write_text("written by compliance report; a later run replaces this folder\n")
 
 
-def _ordered(report: Report) -> list:
+def _ordered(report: Report) -> list[Any]:
     order = {"fail": 0, "undetermined": 1, "watch": 2, "waived": 3}
     return sorted(report.findings, key=lambda f: (order[f.status], -severity_rank(f.severity), f.rule_id,
                                                   f.fund_id or ""))

@@ -259,3 +259,37 @@ def test_posture_and_rules_list_give_the_currency_notice_too(run_cli):
     assert f"note: {notice}" in run_cli("rules", "list", *later).stdout
     on_time = api.load_rules(["bundled"]).packs[0].current_to
     assert "note:" not in run_cli("posture", "--as-of", on_time.isoformat()).stdout
+def test_posture_json_gives_each_source_its_status_on_the_date(run_cli):
+    today = json.loads(run_cli("posture", "--format", "json", "--as-of", "2026-11-22").stdout)
+    then = json.loads(run_cli("posture", "--format", "json", "--as-of", "2024-06-30").stdout)
+    assert (today["as_of"], then["as_of"]) == ("2026-11-22", "2024-06-30")
+    ids = [s["id"] for s in today["sources"]]
+    assert len(ids) == len(set(ids)) and ids == [s["id"] for s in then["sources"]]
+    car_now, car_then = (next(s for s in d["sources"] if s["id"] == "dol-car-2022-01") for d in (today, then))
+    assert (car_now["status"], car_now["status_text"]) == ("rescinded", "rescinded since 2025-05-28 by dol-car-2025-01")
+    assert (car_then["status"], car_then["status_text"]) == ("in_force", "in force since 2022-03-10")
+
+
+def test_schema_plan_markdown_and_rules_docs_are_the_committed_docs(tmp_path, run_cli):
+    """What the docs say to run to regenerate them gives the committed files, on stdout and with -o."""
+    for command, doc in ((("schema", "plan", "--format", "markdown"), "plan-fields.md"),
+                         (("rules", "docs"), "rules.md")):
+        committed = (ROOT / "docs" / doc).read_text()
+        shown = run_cli(*command)
+        assert (shown.exit_code, shown.stdout) == (0, committed)
+        written = run_cli(*command, "-o", str(tmp_path / doc))
+        assert written.exit_code == 0 and (tmp_path / doc).read_text() == committed
+
+
+def test_only_the_cli_speaks_click(run_cli):
+    """Library modules raise and return plain values; cli.py alone turns them into click output and exit codes."""
+    code = ("import importlib, pkgutil, sys, compliance\n"
+            "for m in pkgutil.walk_packages(compliance.__path__, 'compliance.'):\n"
+            "    if m.name not in ('compliance.cli', 'compliance.__main__'):\n"
+            "        importlib.import_module(m.name)\n"
+            "print(sorted(m for m in sys.modules if m.split('.')[0] == 'click'))")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert (proc.returncode, proc.stdout) == (0, "[]\n"), proc.stderr
+    refused = run_cli("check", str(EXAMPLE_PLAN), "--scheduler", "udp://127.0.0.1:8786")
+    assert refused.exit_code == 2
+    assert refused.stderr == "Error: --scheduler takes tls://HOST:PORT (or tcp://HOST:PORT), not udp://127.0.0.1:8786\n"

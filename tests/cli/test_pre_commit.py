@@ -6,7 +6,11 @@ import shutil
 import subprocess
 import sys
 
+import pytest
+
 from tests.helpers import EXAMPLE_PLAN, ROOT
+
+pytestmark = pytest.mark.packaging
 
 
 def _git(cwd, *args):

@@ -16,6 +16,8 @@ import pytest
 from tests.cluster.clusters import compliance
 from tests.helpers import EXAMPLE_PLAN
 
+pytestmark = pytest.mark.cluster
+
 
 @contextmanager
 def server(answer: bytes) -> Iterator[str]:

@@ -15,6 +15,8 @@ from distributed import Client
 from tests.cluster.clusters import certificates, compliance, local_cluster, tls_security
 from tests.helpers import EXAMPLE_PLAN
 
+pytestmark = pytest.mark.cluster
+
 FAST = {"DASK_DISTRIBUTED__COMM__TIMEOUTS__CONNECT": "5s"}
 
 

@@ -23,6 +23,8 @@ from compliance import __version__
 from tests.cluster.clusters import compliance, local_cluster
 from tests.helpers import EXAMPLE_PLAN, ROOT, write_plan
 
+pytestmark = pytest.mark.cluster
+
 POLICY = ROOT / "examples" / "sponsor-policy.yaml"
 
 

@@ -78,6 +78,7 @@ def _generated_plan(seed: int) -> dict:
     return bench.synthetic_plan(random.Random(seed), seed, funds=12)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("seed", [1, 2, 3])
 @settings(max_examples=10, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(pick=st.integers(min_value=0, max_value=10_000))
@@ -96,6 +97,7 @@ def test_removing_a_fact_from_a_generated_plan_never_creates_a_violation(seed, p
             assert severity != "error" and rule is not None and rule.checks != "express_condition", (path, key)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("plan_path", PLANS, ids=lambda p: p.stem)
 @settings(max_examples=12, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(pick=st.integers(min_value=0, max_value=10_000))

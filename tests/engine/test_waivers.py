@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from compliance import api
-from tests.helpers import write_plan
+from tests.helpers import write_pack, write_plan
 
 EXPENSIVE = {"default_investment": None, "menu": [{"id": "pricey", "name": "Pricey Fund", "vehicle": "mutual_fund",
                        "asset_class": "us_large_cap_equity", "expense_ratio": 0.0090, "diversified": True,
@@ -35,13 +35,21 @@ def test_active_waiver_waives_and_keeps_reason(tmp_path, bundled):
 
 
 def test_waived_finding_does_not_fail_the_run(tmp_path, run_cli):
-    plan = write_plan(tmp_path, EXPENSIVE | {"waivers": [waiver()]})
-    result = run_cli("check", str(plan), "--as-of", "2026-11-22", "--fail-on", "warning")
-    assert "WAIVED" in result.output
-    assert "erisa.fees.expense-ratio-screen" in result.output
-    failing = [line for line in result.output.splitlines() if line.strip().startswith(("ERROR", "WARNING"))]
-    assert result.exit_code == (1 if failing else 0)
-    assert not any("expense-ratio-screen" in line for line in failing)
+    """An error-level finding fails the run (exit 1); waived, the same run passes (exit 0) and shows it waived."""
+    from tests.packs.test_pack_errors import rule
+
+    pack = write_pack(tmp_path, rule("{field: fund.expense_ratio, le: 0.005}", scope="fund",
+                                     message="{fund.name} costs too much"))
+    runs = {}
+    for waivers in ([], [waiver(rule="test.rule")]):
+        plan = write_plan(tmp_path, EXPENSIVE | {"waivers": waivers})
+        runs[len(waivers)] = run_cli("check", str(plan), "--as-of", "2026-11-22", "--rules", "bundled", "--rules",
+                                     str(pack))
+    def statuses(result):
+        return [line.split()[0] for line in result.output.splitlines() if "[test.rule]" in line]
+
+    assert (runs[0].exit_code, statuses(runs[0])) == (1, ["ERROR"])
+    assert (runs[1].exit_code, statuses(runs[1])) == (0, ["WAIVED"])
 
 
 def test_expired_waiver_fires_again_and_says_so(tmp_path, bundled):

@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import pypdf
+import pytest
 
 from tests.helpers import EXAMPLE_PLAN, ROOT
 
@@ -54,6 +55,7 @@ def test_symlinked_output_is_replaced_not_written_through(tmp_path, run_cli):
     assert not link.is_symlink() and "Acme Manufacturing" in link.read_text()
 
 
+@pytest.mark.pdf
 def test_two_runs_writing_the_same_memo_at_once(tmp_path):
     target = tmp_path / "memo.pdf"
     cmd = [sys.executable, "-m", "compliance", "memo", str(EXAMPLE_PLAN), "-o", str(target), "--as-of", "2026-11-22"]
@@ -64,6 +66,7 @@ def test_two_runs_writing_the_same_memo_at_once(tmp_path):
     assert no_leftovers(tmp_path)
 
 
+@pytest.mark.pdf
 def test_ctrl_c_that_a_library_swallows_still_stops_the_batch(tmp_path):
     """Found by a rare failure of the test below: a KeyboardInterrupt raised inside a library that swallows it
     (a bare `except:`) let the run carry on. The memo being written is finished whole; the batch stops there."""
@@ -93,6 +96,7 @@ def test_ctrl_c_that_a_library_swallows_still_stops_the_batch(tmp_path):
     assert no_leftovers(out)
 
 
+@pytest.mark.pdf
 def test_interrupted_memo_leaves_no_partial_file(tmp_path):
     target = tmp_path / "memo.pdf"
     target.write_bytes(b"the previous memo")

@@ -144,6 +144,7 @@ def test_a_shared_strings_zip_bomb_is_refused_at_the_cap(tmp_path, run_cli):
     assert time.monotonic() - start < 10
 
 
+@pytest.mark.slow
 def test_too_many_cells_are_refused_before_they_are_read(tmp_path, run_cli):
     """Item 10: a million and one cells (4 MB of `<c/>`, under the part cap) are refused by count."""
     xml = "<worksheet><sheetData><row r='1'>" + "<c/>" * 1_000_001 + "</row></sheetData></worksheet>"

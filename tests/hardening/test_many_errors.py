@@ -10,10 +10,14 @@ from __future__ import annotations
 import re
 import time
 
+import pytest
+
 from compliance.errors import InputError
 from compliance.loader import load_bytes
 from compliance.schemas.format import MAX_FAILING, leaf_errors
 from compliance.schemas.plan import FUND_SCHEMA, PLAN_FORMAT, PLAN_SCHEMA, validate_plan
+
+pytestmark = pytest.mark.slow
 
 LOCATED = re.compile(r"[^:]+:\d+:\d+: ")
 # what an empty fund and a plan section with only a name lack: the plan format's required fields

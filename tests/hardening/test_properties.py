@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 from datetime import date
 
+import pytest
 import yaml
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
@@ -21,6 +22,8 @@ from compliance.packs import BUNDLED_RULES
 from compliance.schemas.pack import PACK_FORMAT
 from compliance.schemas.plan import PLAN_FORMAT, validate_plan
 from tests.helpers import ROOT, TODAY, clean_plan
+
+pytestmark = pytest.mark.slow
 
 RULES = api.load_rules(["bundled"])
 SETTINGS = settings(suppress_health_check=[HealthCheck.too_slow])  # example counts come from the profile (conftest)

@@ -27,10 +27,16 @@ def test_every_rule_has_a_firing_and_a_non_firing_case(rule):
 @pytest.mark.parametrize("packs", [["bundled"], ["bundled", str(EXAMPLES / "sponsor-policy.yaml")],
                                    ["bundled", str(EXAMPLES / "starter-pack.yaml")]], ids=["bundled", "sponsor", "starter"])
 def test_every_rule_case_passes(packs):
-    results = run_rule_tests(api.load_rules(packs))
+    ruleset = api.load_rules(packs)
+    results = run_rule_tests(ruleset)
     failures = [f"{r.rule_id}: {r.name}: expected {r.expected}, got {r.actual}" for r in results if not r.passed]
     assert not failures
-    assert len(results) >= 100 if packs == ["bundled"] else True
+    # every case of every loaded rule ran, the added pack's rules with them
+    assert sorted((r.rule_id, r.name) for r in results) == sorted((rule.id, case.name) for rule in ruleset.rules
+                                                                   for case in rule.tests)
+    added = {rule.id for rule in ruleset.rules} - {rule.id for rule in BUNDLED.rules}
+    assert bool(added) is (packs != ["bundled"])
+    assert added <= {r.rule_id for r in results}
 
 
 def test_a_wrong_expectation_is_reported(tmp_path, run_cli):

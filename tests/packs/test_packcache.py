@@ -192,6 +192,7 @@ documents = st.recursive(leaves, lambda inner: st.one_of(st.lists(inner, max_siz
                                                          st.dictionaries(keys, inner, max_size=3)), max_leaves=8)
 
 
+@pytest.mark.slow
 @settings(max_examples=2 * settings.default.max_examples)  # 300 per run; more under the "deep" profile
 @given(st.dictionaries(keys, documents, min_size=1, max_size=3))
 def test_any_yaml_document_reads_back_exactly(tmp_path_factory, value):

@@ -117,6 +117,7 @@ def test_every_format_is_registered_and_renders(report):
         assert get_format(name).render([report]).strip()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("fmt", sorted(FORMATS))
 def test_jobs_2_gives_the_same_output_as_jobs_1_in_every_format(tmp_path, fmt):
     """Worker processes send reports back without rules or plan data: no format may notice the difference."""
