@@ -369,44 +369,34 @@ def field_paths(node: Any) -> tuple[str, ...]:
 
 
 def _all_of(parts: tuple[Predicate, ...]) -> Predicate:
-    """Kleene conjunction as a balanced tree: false if any part is false, else unknown if any part is unknown.
-
-    A part that comes back false after an unknown one drops the facts the unknown one noted: they no longer
-    matter to the answer."""
-    if len(parts) == 1:
-        return parts[0]
-    left, right = _all_of(parts[: len(parts) // 2]), _all_of(parts[len(parts) // 2:])
-
-    def both(s: Scope) -> Truth:
-        mark = len(s.missing)
-        a = left(s)
-        if a is False:
-            return False
-        b = right(s)
-        if b is False:
-            del s.missing[mark:]
-            return False
-        return None if a is None or b is None else True
-    return both
+    """Kleene conjunction: false if any part is false, else unknown if any part is unknown, else true."""
+    return _kleene(parts, False)
 
 
 def _any_of(parts: tuple[Predicate, ...]) -> Predicate:
-    """Kleene disjunction, built as `_all_of` is: true if any part is true, else unknown if any is unknown."""
+    """Kleene disjunction: true if any part is true, else unknown if any part is unknown, else false."""
+    return _kleene(parts, True)
+
+
+def _kleene(parts: tuple[Predicate, ...], settles: bool) -> Predicate:
+    """`all` (settled by a false part) or `any` (settled by a true part) as a balanced tree of pairs, short-circuit
+    kept. A part that settles the pair after an unknown one drops the facts that one noted: they no longer matter
+    to the answer."""
     if len(parts) == 1:
         return parts[0]
-    left, right = _any_of(parts[: len(parts) // 2]), _any_of(parts[len(parts) // 2:])
+    left, right = _kleene(parts[: len(parts) // 2], settles), _kleene(parts[len(parts) // 2:], settles)
 
-    def either(s: Scope) -> Truth:
+    def pair(s: Scope) -> Truth:
         mark = len(s.missing)
         a = left(s)
-        if a is True:
-            return True
+        if a is settles:
+            return settles
         b = right(s)
-        if b is True:
+        if b is settles:
             del s.missing[mark:]
-            return True
-        return None if a is None or b is None else False
-    return either
+            return settles
+        return None if a is None or b is None else not settles
+    return pair
 
 
 def _compile_leaf(node: dict[Any, Any], at: tuple[Any, ...], ctx: Context) -> Predicate:
