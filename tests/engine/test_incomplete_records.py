@@ -32,7 +32,7 @@ def _plan_data(path: Path) -> dict:
 
 
 def _leaves(value: object, path: tuple = ()) -> list[tuple]:
-    """Every recorded value's path (mapping keys and list positions), deepest first."""
+    """Every recorded value's path (mapping keys and list positions), deepest first; a whole option is not a fact."""
     out: list[tuple] = []
     if isinstance(value, dict):
         for key, item in value.items():
@@ -40,7 +40,8 @@ def _leaves(value: object, path: tuple = ()) -> list[tuple]:
     elif isinstance(value, list) and path[:1] == ("menu",) and len(path) == 1:
         for i, item in enumerate(value):
             out += _leaves(item, path + (i,))
-    if path and path[0] not in ("schema_version", "waivers") and path[-1] != "id":
+    # a fact, not an option: removing a whole fund changes the menu, which may rightly change a verdict
+    if path and path[0] not in ("schema_version", "waivers") and path[-1] != "id" and path[:1] + path[2:] != ("menu",):
         out.append(path)
     return out
 
