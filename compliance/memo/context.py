@@ -314,7 +314,8 @@ def build_context(report: PlanReport, options: MemoOptions, since: dict | None =
     def recorded(path: str, value: Any) -> Any:
         return TO_RECORD if path in placeholders or value is None else value
 
-    plan_name = TO_RECORD if "plan.name" in placeholders or not facts.get("name") else report.plan_name
+    # The running header and the Re line name the plan; an unrecorded name says what is missing, not a bare "to record".
+    plan_name = "Plan name to record" if "plan.name" in placeholders or not facts.get("name") else report.plan_name
     overview = [
         ("Plan", plan_name), ("Plan file", repository_name(report.plan_file, options)), ("Sponsor", facts.get("sponsor")),
         ("EIN / plan number", f"{recorded('plan.ein', facts.get('ein'))} / "

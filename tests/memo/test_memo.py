@@ -197,7 +197,7 @@ def test_docs_memo_images_are_the_pages_memo_md_shows():
     from PIL import Image
 
     folder = ROOT / "docs" / "memo-images"
-    shown = re.findall(r"\(memo-images/(page-\d+\.png)\)", (ROOT / "docs" / "memo.md").read_text())
+    shown = re.findall(r"\(memo-images/((?:lineup-)?page-\d+\.png)\)", (ROOT / "docs" / "memo.md").read_text())
     assert len(shown) >= 3
     assert sorted(shown) == sorted(p.name for p in folder.glob("*"))
     images = [folder / name for name in shown]
@@ -420,3 +420,22 @@ def test_a_twenty_kilobyte_unbroken_name_is_cut_and_broken_in_the_memo_and_whole
     assert "(20,000 characters; the attached plan.yaml and findings.json hold the whole text)" in flat(text)
     attached = pypdf.PdfReader(io.BytesIO(data)).attachments
     assert attached["plan.yaml"][0] == path.read_bytes() and name in attached["plan.yaml"][0].decode()
+
+
+def test_an_imported_line_up_memo_says_what_to_record_and_states_no_violation(tmp_path, run_cli):
+    """A line-up as a recordkeeper gives it (names, classes, fees): the memo lists facts to record, no errors, and
+    never names the plan "to record" as if that were its name."""
+    plan, memo = tmp_path / "lineup.yaml", tmp_path / "lineup-memo.pdf"
+    imported = run_cli("import", str(ROOT / "examples" / "lineups" / "vanguard-index-lineup.csv"), "-o", str(plan))
+    assert imported.exit_code == 0, imported.stderr
+    result = run_cli("memo", str(plan), "-o", str(memo), "--as-of", TODAY.isoformat())
+    assert result.exit_code in (0, 1), result.stderr
+    pdf = pypdfium2.PdfDocument(str(memo))
+    first = flat(pdf[0].get_textpage().get_text_range())
+    assert "Re Fund-menu review: Plan name to record (EIN to record, plan number to record)" in first
+    assert re.search(r"0 errors and \d+ warnings? need the committee's action; \d+ facts remain to record", first)
+    text = flat(pdf_text(memo.read_bytes()))
+    assert "3. Facts to record" in text
+    assert "is not diversified" not in text and "restricts transfers out" not in text
+    image = pdf[0].render(scale=1).to_pil().convert("L")
+    assert min(image.getextrema()) < 64 and image.size == (612, 792)
