@@ -621,7 +621,7 @@ def posture(rules: tuple[str, ...], as_of: date | None, config_path: Path | None
     if notice:
         click.echo(f"  note: {notice}")
     for row in rows:
-        click.echo(f"  {row['date']}  {printable(row['id']):<26} {printable(row['status_text'])}")
+        click.echo(f"  {row['date_text']}  {printable(row['id']):<26} {printable(row['status_text'])}")
         click.echo(f"              {printable(row['title'])} ({printable(row['document'])})")
 
 

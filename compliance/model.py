@@ -50,6 +50,19 @@ STATUS_KINDS: dict[Status, str] = {
     "proposed": PENDING, "pending_review": PENDING,
     "rescinded": ENDED, "withdrawn": ENDED, "superseded": ENDED,
 }
+# How exactly the record fixes a date. A document known only by its month or year is stored on the first day (so
+# as-of arithmetic works) and shown as what is known, never as an exact day.
+DatePrecision = Literal["day", "month", "year"]
+DATE_PRECISIONS: tuple[DatePrecision, ...] = get_args(DatePrecision)
+
+
+def shown_date(day: date, precision: DatePrecision = "day") -> str:
+    """A date as people read it: exact, or only the month or year the sources record, saying so."""
+    if precision == "year":
+        return f"{day.year}, exact date not recorded"
+    if precision == "month":
+        return f"{day:%B %Y}, exact day not recorded"
+    return day.isoformat()
 
 
 def severity_rank(severity: str) -> int:
@@ -65,6 +78,7 @@ class StatusChange:
     by: str | None = None
     note: str | None = None
     new_kind: SourceKind | None = None  # the document's kind from this change on, when it changes (a final rule)
+    precision: DatePrecision = "day"
 
     @property
     def kind(self) -> str:
@@ -74,7 +88,7 @@ class StatusChange:
         words = {"in_force": "in force", "precedent": "precedent", "issued": "issued", "proposed": "proposed",
                  "pending_review": "pending review", "rescinded": "rescinded", "withdrawn": "withdrawn",
                  "superseded": "superseded"}[self.status]
-        text = f"{words} since {self.since.isoformat()}"
+        text = f"{words} since {shown_date(self.since, self.precision)}"
         return f"{text} by {self.by}" if self.by else text
 
 
@@ -91,6 +105,11 @@ class Source:
     history: tuple[StatusChange, ...]
     summary: str = ""
     kind: SourceKind = "guidance"
+    date_precision: DatePrecision = "day"
+
+    @property
+    def date_text(self) -> str:
+        return shown_date(self.dated, self.date_precision)
 
     def kinds(self) -> tuple[SourceKind, ...]:
         """Every kind the document has had: its own, and any a status change recorded."""

@@ -14,7 +14,8 @@ def posture_rows(ruleset: RuleSet, as_of: date) -> list[dict[Any, Any]]:
         status = source.status_on(as_of)
         rows.append({
             "id": source.id, "title": source.title, "document": source.document, "issuer": source.issuer,
-            "date": source.dated.isoformat(), "url": source.url,
+            "date": source.dated.isoformat(), "date_precision": source.date_precision, "date_text": source.date_text,
+            "url": source.url,
             "status": status.status if status else "not_yet_issued",
             "status_text": status.describe() if status else "not yet issued",
             "note": status.note if status and status.note else "",

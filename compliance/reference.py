@@ -34,7 +34,7 @@ def rules_markdown(ruleset: RuleSet) -> str:
     lines += ["## Sources", "", "| id | document | date | status history |", "|---|---|---|---|"]
     for s in sorted(ruleset.sources.values(), key=lambda s: (s.dated, s.id)):
         history = "; ".join(h.describe() for h in s.history)
-        lines.append(f"| {code(s.id)} | [{markdown(s.document)}]({link_target(s.url)}) | {s.dated} | "
+        lines.append(f"| {code(s.id)} | [{markdown(s.document)}]({link_target(s.url)}) | {s.date_text} | "
                      f"{markdown(history)} |")
     return "\n".join(lines) + "\n"
 

@@ -57,7 +57,8 @@ def collect_sources(ordered: list[Document]) -> dict[str, tuple[Source, str]]:
             if raw["id"] in sources:
                 raise InputError(Problem(doc.locate(at + ("id",)),
                                          f"sources[{i}].id: {raw['id']!r} is already defined by pack {sources[raw['id']][1]}"))
-            history = tuple(StatusChange(h["status"], h["since"], h.get("by"), h.get("note"), h.get("kind"))
+            history = tuple(StatusChange(h["status"], h["since"], h.get("by"), h.get("note"), h.get("kind"),
+                                         h.get("precision", "day"))
                             for h in raw["status"])
             if raw["kind"] != "policy" and not raw.get("url"):
                 raise InputError(Problem(doc.locate(at + ("id",)), f"sources[{i}].url: required for a {raw['kind']} "
@@ -65,7 +66,8 @@ def collect_sources(ordered: list[Document]) -> dict[str, tuple[Source, str]]:
             if list(history) != sorted(history, key=lambda h: h.since):
                 raise InputError(Problem(doc.locate(at + ("status",)), f"sources[{i}].status: list the changes oldest first"))
             sources[raw["id"]] = (Source(raw["id"], raw["title"], raw["issuer"], raw["document"], raw["date"],
-                                         raw.get("url") or "", history, raw.get("summary", ""), raw["kind"]),
+                                         raw.get("url") or "", history, raw.get("summary", ""), raw["kind"],
+                                         raw.get("date_precision", "day")),
                                   doc.data["pack"]["id"])
     for doc in ordered:
         for i, raw in enumerate(doc.data.get("sources") or []):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from compliance.errors import InputError
 from compliance.loader import Document
-from compliance.model import CHECKS, PACK_AUTHORITIES, SEVERITIES, SOURCE_KINDS, STATUS_KINDS
+from compliance.model import CHECKS, DATE_PRECISIONS, PACK_AUTHORITIES, SEVERITIES, SOURCE_KINDS, STATUS_KINDS
 from compliance.schemas.format import Format
 from compliance.schemas.messages import problems
 
@@ -45,6 +45,7 @@ PACK_SCHEMA = {
         "issuer": {**_TEXT, "required": True},
         "document": {**_TEXT, "required": True},
         "date": {"type": "date", "required": True},
+        "date_precision": {"type": "string", "allowed": list(DATE_PRECISIONS)},
         "kind": {"type": "string", "required": True, "allowed": list(SOURCE_KINDS)},
         "url": {"type": "string", "regex": r"https://\S+"},
         "url_note": {"type": "string"},
@@ -52,6 +53,7 @@ PACK_SCHEMA = {
         "status": {"type": "list", "required": True, "minlength": 1, "schema": {"type": "dict", "schema": {
             "status": {"type": "string", "required": True, "allowed": list(STATUS_KINDS)},
             "since": {"type": "date", "required": True},
+            "precision": {"type": "string", "allowed": list(DATE_PRECISIONS)},
             "by": {"type": "string"},
             "kind": {"type": "string", "allowed": list(SOURCE_KINDS)},
             "note": {"type": "string"}}}},
