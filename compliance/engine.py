@@ -95,8 +95,8 @@ def evaluate(ruleset: RuleSet, plan: dict[Any, Any], doc: Document, as_of: date,
                                                     f"compare by equality (fund.X eq selected.Y), which is "
                                                     f"indexed")) from None
         if not checked and not findings:
-            why = ("no fund matches its selector" if rule.scope == "fund"
-                   else "its when-condition does not hold for this plan")
+            why = ("no option on the menu is of the kind it covers" if rule.scope == "fund"
+                   else "the situation it covers does not arise in this plan")
             raw.append((rule, "not_applicable", why, 0, [], ()))
         else:
             status: OutcomeStatus = ("fail" if any(f.status != "undetermined" for f in findings)
@@ -219,7 +219,7 @@ def _run(rule: Rule, plan: dict[Any, Any], doc: Document, as_of: date, parameter
             return 1, [], _evidence(rule, scope, facts)
         anchor = rule.anchor or (rule.scope if rule.scope == "menu" else "plan",)
         return 1, [_finding(rule, decision, scope, doc.locate(anchor), None, parameters, severity, facts)], ()
-    checked, findings = 0, []
+    checked, passes, findings = 0, 0, []
     passed: list[Scope] = []
     for i, scope in enumerate(fund_scopes):
         decision = _decide(rule, scope, absence_is_finding)
@@ -227,17 +227,19 @@ def _run(rule: Rule, plan: dict[Any, Any], doc: Document, as_of: date, parameter
             continue
         checked += 1
         if decision == "pass":
-            if len(passed) <= _EVIDENCE_FUNDS:
+            passes += 1
+            if len(passed) < _EVIDENCE_FUNDS:
                 passed.append(scope)
             continue
         path = ("menu", i) + (rule.anchor[1:] if rule.anchor and rule.anchor[0] == "fund" else ())
         location = doc.locate(rule.anchor if rule.anchor and rule.anchor[0] != "fund" else path)
         findings.append(_finding(rule, decision, scope, location, plan["menu"][i]["id"], parameters, severity,
                                  facts))
-    if 0 < len(passed) <= _EVIDENCE_FUNDS:
+    if passes <= _EVIDENCE_FUNDS:
         evidence = tuple(f"{s.fund['name']}: {line}" for s in passed for line in _evidence(rule, s, facts))  # type: ignore[index]
     else:
-        evidence = (f"{len(passed)}+ options pass",) if passed else ()
+        named = ", ".join(s.fund["name"] for s in passed)  # type: ignore[index]
+        evidence = (f"{passes} options pass: {named} and {passes - len(passed)} more",)
     return checked, findings, evidence
 
 
@@ -247,11 +249,11 @@ _EVIDENCE_FUNDS = 3  # a fund rule's pass lists the facts of at most this many o
 def _evidence(rule: Rule, scope: Scope, facts: _FactNamer) -> tuple[str, ...]:
     """The recorded facts a pass rests on, in words: "last 404a-5 comparative chart sent: 2026-08-14"."""
     out = []
-    for path in rule.require_reads:
+    for path in dict.fromkeys(_one_fact(p) for p in rule.require_reads):
         value = _lookup(scope, path)
         if value is not None and not isinstance(value, list):
             out.append(f"{facts.label(path)}: {_shown(path, value)}")
-    return tuple(out)
+    return tuple(dict.fromkeys(out))
 
 
 def _shown(path: str, value: Any) -> str:
@@ -283,6 +285,7 @@ class _FactNamer:
     def __init__(self, plan: dict[Any, Any]):
         self.plan = plan
         self.seen: dict[tuple[str, int], Fact] = {}  # (path, id of the fund or None) -> its fact, for this plan
+        self.names = {f.get("id"): f.get("name") or f.get("id") for f in plan.get("menu") or () if isinstance(f, dict)}
 
     @staticmethod
     def label(path: str) -> str:
@@ -307,16 +310,29 @@ class _FactNamer:
         root, *rest = path.split(".")
         if root in ("fund", "selected"):
             root = "fund"
-        parts = [root, *rest]
-        for k in range(2, len(parts)):  # one determination (date, reference, conclusion) is one fact
-            if ".".join(parts[:k]) in DETERMINATIONS:
-                parts = parts[:k]
-                break
+        parts = _one_fact(".".join([root, *rest])).split(".")
         field = ".".join(parts)
         taken = parts[1:] if root == "fund" else parts
         fund_id = holder.get("id") if root in ("fund", "selected") and isinstance(holder, dict) else None
         where = f"menu[fund {fund_id}].{'.'.join(taken)}" if fund_id else field
         return Fact(path=where, field=field, label=self.label(field), fund_id=fund_id)
+
+
+def _one_fact(field: str) -> str:
+    """A determination (its date, reference and conclusion) is one fact: `fund.due_diligence.fees.date` is
+    `fund.due_diligence.fees`."""
+    parts = field.split(".")
+    for k in range(2, len(parts)):
+        if ".".join(parts[:k]) in DETERMINATIONS:
+            return ".".join(parts[:k])
+    return field
+
+
+def _in_sentence(title: str) -> str:
+    """A rule's title (a statement, capitalised) continuing a sentence: "Each option ..." -> "each option ...",
+    but "QDIA notice ..." keeps its capitals."""
+    first = title.split(" ", 1)[0]
+    return title if len(first) > 1 and first.isupper() else title[:1].lower() + title[1:]
 
 
 def _finding(rule: Rule, decision: Decision, scope: Scope, location: Location, fund_id: str | None,
@@ -333,23 +349,21 @@ def _finding(rule: Rule, decision: Decision, scope: Scope, location: Location, f
             remediation=rule.remediation, headline=rule.headline or rule.title,
         )
     lacking = facts.facts(scope.missing)
-    labels = _joined(_labels(lacking, fund_id))
+    labels = _joined(_labels(lacking, fund_id, facts.names))
     if decision == "unrecorded":
         return Finding(
             rule_id=rule.id, title=rule.title, severity=severity, status=status,  # type: ignore[arg-type]
-            message=(f"{subject}: the plan file holds no documented record of {labels}. {rule.title}: a dated "
-                     f"record in the file would show it."),
+            message=f"{subject}: nothing in the plan file shows that {_in_sentence(rule.title)} (to record: {labels}).",
             location=location, fund_id=fund_id, citations=rule.citations, remediation=rule.remediation,
             headline=f"No documented record: {lacking[0].label}" if lacking else rule.headline or rule.title,
             facts=lacking,
         )
     return Finding(
         rule_id=rule.id, title=rule.title, severity=severity, status="undetermined",
-        message=(f"{subject}: the file does not record {labels}, so this cannot be decided: {rule.title[:1].lower()}"
-                 f"{rule.title[1:]}."),
+        message=f"{subject}: the file does not record {labels}, so this cannot be decided: {_in_sentence(rule.title)}.",
         location=location, fund_id=fund_id, citations=rule.citations,
-        remediation=f"Record {labels}" + (f" ({', '.join(f.path for f in lacking)})." if lacking else "."),
-        headline=f"Record {_labels(lacking, fund_id)[0]}" + (f" and {len(lacking) - 1} more" if len(lacking) > 1 else "")
+        remediation=f"Record {labels} in the plan file.",  # the facts' paths travel in `facts` (JSON, SARIF)
+        headline=f"Record {_labels(lacking, fund_id, facts.names)[0]}" + (f" and {len(lacking) - 1} more" if len(lacking) > 1 else "")
         if lacking else f"Record the facts {rule.title[:1].lower()}{rule.title[1:]} needs",
         facts=lacking,
     )
@@ -375,13 +389,13 @@ def _placeholders(plan: dict[Any, Any], doc: Document, facts: _FactNamer) -> lis
     return out
 
 
-def _labels(facts: tuple[Fact, ...], own: str | None) -> list[str]:
-    """The facts' labels, once each; a fact of another option names the options: "... (options a, b)"."""
+def _labels(facts: tuple[Fact, ...], own: str | None, names: dict[Any, Any]) -> list[str]:
+    """The facts' labels, once each; a fact of other options names them: "... (options Fund A, Fund B)"."""
     others: dict[str, list[str]] = {}
     for fact in facts:
         others.setdefault(fact.label, [])
         if fact.fund_id and fact.fund_id != own:
-            others[fact.label].append(fact.fund_id)
+            others[fact.label].append(str(names.get(fact.fund_id, fact.fund_id)))
     return [f"{label} (option{'s' if len(ids) > 1 else ''} {', '.join(ids[:5])}{', ...' if len(ids) > 5 else ''})"
             if ids else label for label, ids in others.items()]
 

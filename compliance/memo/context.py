@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from compliance.canonical import finding_dict
+from compliance.engine import postures
 from compliance.model import STATUS_WORDS, Finding, Outcome, PlanReport, Rule, by_fund, severity_rank, worst_first
 from compliance.posture import posture_rows
 from compliance.schemas.plan import PLACEHOLDERS, field_labels, shown_value
@@ -239,10 +240,13 @@ def _facts(report: PlanReport, plain: Plain) -> list[dict]:
 
 
 def _satisfied(report: PlanReport, plain: Plain) -> list[dict]:
+    """Passed checks of binding law only: a check resting on a proposal is pending law, not something satisfied."""
     rules = {r.id: r for r in report.ruleset.rules}
+    states = postures(report.ruleset, report.as_of)
+    binding = {rule.id for rule, (state, _, _) in zip(report.ruleset.rules, states, strict=True) if state == "active"}
     return [{"title": plain(rules[o.rule_id].title if o.rule_id in rules else o.rule_id),
-             "evidence": [plain(e) for e in o.evidence]}
-            for o in report.outcomes if o.status == "pass" and o.evidence]
+             "evidence": list(dict.fromkeys(plain(e) for e in o.evidence))}
+            for o in report.outcomes if o.status == "pass" and o.evidence and o.rule_id in binding]
 
 
 def _posture(report: PlanReport, plain: Plain) -> list[dict]:
@@ -346,6 +350,7 @@ def build_context(report: PlanReport, options: MemoOptions, since: dict | None =
         "information": _grouped([f for f in failing if f.severity == "info"], plain),
         "pending": _pending_law(watch, plain, report), "facts": _facts(report, plain),
         "satisfied": _satisfied(report, plain), "since": since,
+        "undecided": len({f.rule_id for f in report.findings if f.status == "undetermined"}),
         "posture": _posture(report, plain),
         "currency_notice": report.ruleset.currency_notice(report.as_of),
         "glyph_notice": None,  # set for PDFs by the writer (compliance.memo.glyphs)

@@ -46,14 +46,17 @@ FEE_BASES = ["per_participant", "asset_based", "revenue_sharing", "mixed"]
 REVENUE_SHARING_USES = ["credited_to_participants", "offsets_recordkeeping_fee", "retained_by_recordkeeper"]
 
 
-def _s(kind: str, doc: str, form: str | None = None, **rules: Any) -> dict[Any, Any]:
+def _s(kind: str, doc: str, form: str | None = None, label: str | None = None, **rules: Any) -> dict[Any, Any]:
     """One schema entry: Cerberus type, a one-line description (for docs and JSON Schema), extra rules.
 
-    `form` says in words what a `regex` expects, for error messages.
+    `form` says in words what a `regex` expects, for error messages; `label` names the fact in a sentence ("whether
+    minutes are kept") where the description, a statement, would not read as one.
     """
     entry: dict[str, Any] = {"type": kind, "meta": {"doc": doc}}
     if form:
         entry["meta"]["form"] = form
+    if label:
+        entry["meta"]["label"] = label
     if kind == "number":
         entry["check_with"] = "finite"
     entry.update(rules)
@@ -123,7 +126,7 @@ FUND_SCHEMA: dict[Any, Any] = {
     "valuation_frequency": _s("string", "How often the option is valued.", allowed=FREQUENCIES),
     "liquidity": _s("string", "How often participants may redeem or exchange.", allowed=FREQUENCIES),
     "qdia": _s("boolean", "True for a fund designated as (part of) the plan's default; the same as listing it "
-                          "in default_investment.funds."),
+                          "in default_investment.funds.", label="whether the option is (part of) the plan's designated default"),
     "diversified": _s("boolean", "Whether the option is itself diversified across issuers and sectors."),
     "professionally_managed": _s("boolean", "Whether a manager sets and rebalances the asset allocation."),
     "digital_asset_pct": _percent("Exposure to digital assets, percent of the option (0-100)."),
@@ -164,7 +167,8 @@ FUND_SCHEMA: dict[Any, Any] = {
     "commodity_pct": _percent("Commodity sleeve, percent of the option (0-100)."),
     "style": _record("Investment style of an equity option.", {
         "size": _s("string", "Market capitalisation.", allowed=["large", "mid", "small", "multi"]),
-        "value_growth": _s("string", "Value, blend or growth.", allowed=["value", "blend", "growth"]),
+        "value_growth": _s("string", "Value, blend or growth.", allowed=["value", "blend", "growth"],
+                           label="value, blend or growth style"),
     }),
     "fund_of_funds": _s("boolean", "Whether the option invests through other funds."),
     "glide_path": _s("string", "A target-date option's glide path: reaching its most conservative mix at the "
@@ -235,14 +239,17 @@ PLAN_SCHEMA: dict[Any, Any] = {
         "investment_policy": _record("Investment policy statement.", {
             "adopted": _s("date", "Date first adopted."),
             "last_reviewed": _s("date", "Date last reviewed by the committee."),
-            "addresses_alternatives": _s("boolean", "Covers private-market and other alternative assets."),
-            "addresses_digital_assets": _s("boolean", "Covers digital assets."),
+            "addresses_alternatives": _s("boolean", "Covers private-market and other alternative assets.",
+                                         label="whether the policy statement covers private-market and other "
+                                               "alternative assets"),
+            "addresses_digital_assets": _s("boolean", "Covers digital assets.",
+                                           label="whether the policy statement covers digital assets"),
         }),
         "committee": _record("Investment committee.", {
-            "charter": _s("boolean", "A written charter exists."),
+            "charter": _s("boolean", "A written charter exists.", label="whether the committee has a written charter"),
             "meeting_frequency": _s("string", "Scheduled meeting frequency.", allowed=FREQUENCIES),
             "last_meeting": _s("date", "Date of the last meeting."),
-            "minutes_kept": _s("boolean", "Minutes are kept for every meeting."),
+            "minutes_kept": _s("boolean", "Minutes are kept for every meeting.", label="whether minutes are kept for every meeting"),
         }),
         "adviser": _record("Investment adviser.", {
             "name": _s("string", "Adviser firm."),
@@ -261,10 +268,12 @@ PLAN_SCHEMA: dict[Any, Any] = {
     "brokerage_window": _record("Self-directed brokerage window.", {
         "offered": _s("boolean", "Whether the plan offers a window.", required=True),
         "provider": _s("string", "Window provider."),
-        "digital_assets_allowed": _s("boolean", "Whether digital assets can be bought through it."),
+        "digital_assets_allowed": _s("boolean", "Whether digital assets can be bought through it.",
+                                      label="whether digital assets can be bought through the window"),
         "digital_asset_cap_pct": _percent("Cap on digital assets, percent of a participant's balance."),
         "balance_cap_pct": _percent("Cap on the share of a balance that may enter the window."),
-        "fees_disclosed": _s("boolean", "Window fees disclosed to participants under 404a-5."),
+        "fees_disclosed": _s("boolean", "Window fees disclosed to participants under 404a-5.",
+                              label="whether window fees are disclosed to participants under 404a-5"),
         "provider_last_reviewed": _evidence(_s("date", "Date the committee last reviewed the window provider.")),
     }),
     "default_investment": _record("The default for participants who give no investment instructions.", {
@@ -278,15 +287,21 @@ PLAN_SCHEMA: dict[Any, Any] = {
         "manager": _s("string", "Who manages the default.", allowed=DEFAULT_MANAGERS),
         "initial_notice_days": _s("integer", "How many days ahead (of the first default investment, or of "
                                              "eligibility: see initial_notice_before) the plan's procedure gives the "
-                                             "initial default notice.", min=0),
+                                             "initial default notice.", min=0,
+                                    label="how many days before the first default investment (or eligibility) the "
+                                          "initial default notice goes out"),
         "initial_notice_before": _s("string", "What initial_notice_days counts back from: the participant's first "
                                               "default investment or the date of plan eligibility.",
-                                    allowed=["first_investment", "eligibility"]),
+                                    allowed=["first_investment", "eligibility"],
+                                    label="what the initial notice's days count back from: the first default "
+                                          "investment or plan eligibility"),
         "capital_preservation_days": _s("integer", "For a capital-preservation default: the longest a participant's "
                                                    "contributions stay in it before moving to a long-term default.",
                                         min=0),
         "stable_value_grandfathered": _s("boolean", "For a stable-value default: it holds only contributions made "
-                                                    "before 2007-12-24."),
+                                                    "before 2007-12-24.",
+                                          label="whether a stable-value default holds only contributions made "
+                                                "before 2007-12-24"),
     }),
     "menu": _s("list", "Designated investment alternatives.", required=True, minlength=1,
                schema={"type": "dict", "schema": FUND_SCHEMA}),
@@ -552,9 +567,13 @@ def field_labels() -> dict[str, str]:
     thing (a fee's label does not say "as a fraction": it is shown as a percent)."""
     labels: dict[str, str] = {}
     for path, name, entry in _every_field():
-        text = (_DETERMINATION_LABELS.get(path, f"the committee's determination on {name.replace('_', ' ')}")
-                if entry is _DETERMINATION else entry["meta"].get("label") or entry["meta"]["doc"])
-        text = text.split("; ")[0].split(" (")[0].rstrip(".").replace(" as a fraction", "")
+        if entry is _DETERMINATION:
+            text = _DETERMINATION_LABELS.get(path, f"the committee's determination on {name.replace('_', ' ')}")
+        elif entry["meta"].get("label"):
+            text = entry["meta"]["label"]
+        else:  # the description's first clause, without its unit: a fee is shown as a percent
+            text = entry["meta"]["doc"].replace(", as a fraction", "").replace(" as a fraction", "")
+            text = text.split("; ")[0].split(" (")[0].rstrip(".,")
         labels[path] = text[:1].lower() + text[1:] if not text[:2].isupper() else text
     return labels
 

@@ -172,7 +172,9 @@ def test_a_process_rule_says_no_documented_record_never_that_it_was_not_done(bun
     [finding] = [f for f in report.findings if f.rule_id == "erisa.monitoring.option-reviewed"
                  and f.fund_id == fund["id"]]
     assert finding.status == "fail" and finding.severity == "warning"
-    assert "no documented record" in finding.message and "not reviewed" not in finding.message.lower()
+    assert finding.headline == "No documented record: date the committee last reviewed this option"
+    assert "nothing in the plan file shows that each option was reviewed" in finding.message
+    assert "not reviewed" not in finding.message.lower() and "was not" not in finding.message.lower()
     assert [x.path for x in finding.facts] == [f"menu[fund {fund['id']}].last_reviewed"]
 
 
@@ -238,3 +240,18 @@ def test_a_json_plan_writes_dates_as_its_published_schema_says_and_they_count(bu
     with pytest.raises(InputError) as caught:
         api.check(path, bundled, TODAY)
     assert "last_reviewed" in str(caught.value)
+
+
+def test_every_field_label_reads_inside_a_sentence():
+    """Labels continue sentences ("the file does not record {label}", "to record: {label}"): a yes/no fact reads as
+    "whether ...", and no label is cut off mid-clause or names a field path."""
+    from compliance.schemas.plan import _every_field, field_labels
+
+    labels = field_labels()
+    for path, _, entry in _every_field():
+        label = labels[path]
+        assert label and label == label.strip() and "_" not in label, (path, label)
+        assert not label.endswith((",", ":", ";")) and label.split()[-1] not in ("as", "of", "the", "a", "to"), \
+            (path, label)
+        if isinstance(entry, dict) and entry.get("type") == "boolean":
+            assert label.startswith("whether "), (path, label)
