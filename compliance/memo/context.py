@@ -340,7 +340,7 @@ def build_context(report: PlanReport, options: MemoOptions, since: dict | None =
         ("Options on the menu", len(plan["menu"])),
     ]
     large = len(menu) > LARGE_MENU
-    return {
+    context: dict[str, Any] = {
         "large": _large_plan(menu, groups) if large else None,
         "plan_name": plan_name, "ein": recorded("plan.ein", facts.get("ein")),
         "plan_number": recorded("plan.plan_number", facts.get("plan_number")),
@@ -371,3 +371,4 @@ def build_context(report: PlanReport, options: MemoOptions, since: dict | None =
                             for p in report.ruleset.packs], "command": options.command,
                   "federal_changes": [f"{c.message} ({c.location})" for c in report.ruleset.federal_changes]},
     }
+    return context

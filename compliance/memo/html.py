@@ -12,6 +12,7 @@ import jinja2.sandbox
 import markupsafe
 
 from compliance.errors import InputError
+from compliance.memo.glossary import terms_in
 from compliance.text import printable
 
 _HIDDEN = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
@@ -103,7 +104,12 @@ def render_html(context: dict, template_dir: Path | None = None, for_pdf: bool =
     large_css = markupsafe.Markup((TEMPLATES / "memo-large.css").read_text(encoding="utf-8")) \
         if context.get("large") else ""
     try:
-        return env.get_template("memo.html.j2").render(css=css, large_css=large_css, **context)
+        template = env.get_template("memo.html.j2")
+        if "terms" in context:  # a caller's own glossary
+            return template.render(css=css, large_css=large_css, **context)
+        # The glossary explains the terms the memo uses, so it is chosen from the memo as first rendered without it.
+        first = template.render(css=css, large_css=large_css, terms=[], **context)
+        return template.render(css=css, large_css=large_css, terms=terms_in(first), **context)
     except jinja2.TemplateSyntaxError as exc:
         raise InputError.at(exc.filename or "memo.html.j2", exc.lineno or 0, 0, f"template error: {exc.message}") from None
     except (jinja2.TemplateError, jinja2.sandbox.SecurityError) as exc:

@@ -439,3 +439,18 @@ def test_an_imported_line_up_memo_says_what_to_record_and_states_no_violation(tm
     assert "is not diversified" not in text and "restricts transfers out" not in text
     image = pdf[0].render(scale=1).to_pil().convert("L")
     assert min(image.getextrema()) < 64 and image.size == (612, 792)
+
+
+def test_the_memo_explains_each_term_it_uses_and_no_other(example_pdf):
+    """Every term the glossary knows and the memo uses (anywhere outside the glossary) is explained; none it does
+    not use."""
+    from compliance.memo.glossary import _glossary
+
+    _, data = example_pdf
+    text = flat(pdf_text(data))
+    start, end = text.index("Terms used in this memo"), text.index("Appendix A. Checklist")
+    body, terms = text[:start] + text[end:], text[start:end]
+    for term in ("QDIA", "404a-5", "ERISA", "bp"):
+        assert f" {term} " in terms, term
+    for term, _, pattern in _glossary():
+        assert bool(pattern.search(body)) == (f" {term} " in f" {terms} "), term
