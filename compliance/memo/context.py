@@ -203,12 +203,15 @@ def _pending_law(watch: list[Finding], plain: Plain, report: PlanReport) -> list
         funds = list(dict.fromkeys(fund for *_, fund in members if fund != "-"))
         source = f.citations[0].source if f.citations else None
         status = source.status_on(report.as_of) if source else None
-        kind = f"{source.kind.replace('_', ' ')}, {status.describe().split(' by ')[0]}" if source and status else ""
+        kind = (f"Kind: {source.kind.replace('_', ' ')}; status: {status.describe().split(' by ')[0]}."
+                if source and status else "")
         if funds and len(checks) > 1:
+            every = all(any(m[0] == c and m[-1] == fund for m in members) for c in checks for fund in funds)
             meaning = (f"It would ask for {len(checks)} documented determinations; {counted(len(funds), 'option')} "
-                       f"lack{'s' if len(funds) == 1 else ''} some of them.")
+                       f"lack{'s' if len(funds) == 1 else ''} {'all' if every else 'some'} of them.")
         elif funds:
-            meaning = f"It concerns {counted(len(funds), 'option')}: {titles[0][:1].lower()}{titles[0][1:]}."
+            meaning = (f"It concerns {counted(len(funds), 'option')} ({plain.funds(funds)}): "
+                       f"{titles[0][:1].lower()}{titles[0][1:]}.")
         else:
             meaning = f"It concerns the plan: {'; '.join(t[:1].lower() + t[1:] for t in titles)}."
         grid = [{"fund": plain.fund(fund), "cells": [any(m[0] == c and m[-1] == fund for m in members)
