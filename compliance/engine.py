@@ -354,7 +354,8 @@ def _finding(rule: Rule, decision: Decision, scope: Scope, location: Location, f
         return Finding(
             rule_id=rule.id, title=rule.title, severity=severity, status=status,  # type: ignore[arg-type]
             message=f"{subject}: nothing in the plan file shows that {_in_sentence(rule.title)} (to record: {labels}).",
-            location=location, fund_id=fund_id, citations=rule.citations, remediation=rule.remediation,
+            location=location, fund_id=fund_id, citations=rule.citations,
+            remediation=f"If the record exists, add it to the plan file; if not, {_in_sentence(rule.remediation)}",
             headline=f"No documented record: {lacking[0].label}" if lacking else rule.headline or rule.title,
             facts=lacking,
         )
