@@ -218,6 +218,18 @@ def test_a_placeholder_is_a_fact_to_record_never_a_fact(bundled, tmp_path):
     assert "TODO" not in report.plan_name
 
 
+@pytest.mark.parametrize("spelled", ['"TODO: custodian"', "todo", '"\\x54ODO: custodian"', '"\\u0074odo"'])
+def test_a_placeholder_is_found_however_the_file_spells_it(bundled, tmp_path, spelled):
+    """The placeholder walk is skipped only for a file whose bytes cannot hold one: an escape can spell one too."""
+    text = EXAMPLE_PLAN.read_text()
+    assert "TODO" not in text.upper() and "00-0000000" not in text  # so only the value below is a placeholder
+    path = tmp_path / "plan.yaml"
+    path.write_text(text.replace("  name: Acme Manufacturing 401(k) Savings Plan", f"  name: {spelled}", 1))
+    report = api.check(path, bundled, TODAY)
+    assert {x.path for f in report.findings if f.rule_id == "plan-file.placeholder" for x in f.facts} == {"plan.name"}
+    assert api.check(EXAMPLE_PLAN, bundled, TODAY).plan_name == "Acme Manufacturing 401(k) Savings Plan"
+
+
 def test_a_json_plan_writes_dates_as_its_published_schema_says_and_they_count(bundled, tmp_path, run_cli):
     import json
 
