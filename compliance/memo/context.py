@@ -191,6 +191,19 @@ def _grouped(findings: list[Finding], plain: Plain) -> list[dict]:
     return out
 
 
+def _shared(items: list[dict]) -> str:
+    """What several options' items say alike ("nothing in the plan file shows that ..."), so it is said once
+    above the list of options; empty when any item says something of its own (a note, a waiver, other words)."""
+    if len(items) < 2 or any(i.get("note") or i.get("waiver") or i["subject"] == "The plan" for i in items):
+        return ""
+    tails = {i["message"][len(i["subject"]) + 2:] if i["subject"] and i["message"].startswith(i["subject"] + ": ")
+             else None for i in items}
+    if len(tails) != 1 or None in tails:
+        return ""
+    tail = tails.pop() or ""
+    return tail[:1].upper() + tail[1:]
+
+
 def _pending_law(watch: list[Finding], plain: Plain, report: PlanReport) -> list[dict]:
     """Each watch item headed by what it means for this plan, with its options x checks table and the citation
     once (a consolidated item names its member findings as `rule|file|fund`)."""
@@ -314,7 +327,8 @@ def build_context(report: PlanReport, options: MemoOptions, since: dict | None =
             # One block per rule: headline, remediation and basis once, then one line per fund or plan item.
             groups.append({"label": label, "rules": [{**items[0], "headline": plain(items[0]["headline"]),
                                                       "remediation": plain(items[0]["remediation"]),
-                                                      "items": items} for items in by_rule.values()]})
+                                                      "items": items, "shared": _shared(items)}
+                                                     for items in by_rule.values()]})
     facts = plan["plan"]
     governance = plan.get("governance") or {}
 

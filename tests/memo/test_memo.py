@@ -437,6 +437,9 @@ def test_an_imported_line_up_memo_says_what_to_record_and_states_no_violation(tm
     text = flat(pdf_text(memo.read_bytes()))
     assert "3. Facts to record" in text
     assert "is not diversified" not in text and "restricts transfers out" not in text
+    # one sentence for what 14 options lack alike, then the options, never 14 copies of the sentence
+    assert text.count("shows that each option was reviewed within the monitoring period") == 1
+    assert re.search(r"For 14 options: Vanguard Target Retirement Income Fund \(line \d+\); ", text)
     image = pdf[0].render(scale=1).to_pil().convert("L")
     assert min(image.getextrema()) < 64 and image.size == (612, 792)
 
