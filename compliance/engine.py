@@ -21,7 +21,7 @@ from compliance.model import (
     severity_rank,
 )
 from compliance.schemas.plan import PLACEHOLDERS, determination_fields, evidence_fields, field_labels, shown_value
-from compliance.text import fill, show
+from compliance.text import fill, show, states_only_recorded
 from compliance.waivers import apply_waivers
 
 EVIDENCE = evidence_fields()
@@ -351,12 +351,17 @@ def _finding(rule: Rule, decision: Decision, scope: Scope, location: Location, f
     lacking = facts.facts(scope.missing)
     labels = _joined(_labels(lacking, fund_id, facts.names))
     if decision == "unrecorded":
+        # The pack's own sentence when it names only recorded values (it was written for a missing record: "no
+        # current decision is recorded"); otherwise a sentence that states no more than the file shows.
+        own = states_only_recorded(rule.message, lookup)
         return Finding(
             rule_id=rule.id, title=rule.title, severity=severity, status=status,  # type: ignore[arg-type]
-            message=f"{subject}: nothing in the plan file shows that {_in_sentence(rule.title)} (to record: {labels}).",
+            message=(f"{fill(rule.message, lookup).strip()} (To record: {labels}.)" if own else
+                     f"{subject}: nothing in the plan file shows that {_in_sentence(rule.title)} (to record: {labels})."),
             location=location, fund_id=fund_id, citations=rule.citations,
             remediation=f"If the record exists, add it to the plan file; if not, {_in_sentence(rule.remediation)}",
-            headline=f"No documented record: {lacking[0].label}" if lacking else rule.headline or rule.title,
+            headline=(rule.headline or rule.title) if own or not lacking else
+            f"No documented record: {lacking[0].label}" + (f" and {len(lacking) - 1} more" if len(lacking) > 1 else ""),
             facts=lacking,
         )
     return Finding(

@@ -46,6 +46,12 @@ def fill(message: str, lookup: Callable[[str], Any]) -> str:
     return _PLACEHOLDER.sub(value, message)
 
 
+def states_only_recorded(message: str, lookup: Callable[[str], Any]) -> bool:
+    """Whether every value the message names outside its `[[...]]` parts is recorded: only then can it be
+    printed as a statement of what the file shows."""
+    return all(lookup(p) is not None for p in placeholders(_OPTIONAL.sub("", message)) if not p.startswith("param."))
+
+
 def counted(n: int, noun: str, plural: str | None = None) -> str:
     """`1 error`, `2 errors`: a count with its noun agreeing."""
     return f"{n} {noun if n == 1 else plural or noun + 's'}"

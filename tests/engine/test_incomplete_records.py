@@ -267,3 +267,15 @@ def test_every_field_label_reads_inside_a_sentence():
             (path, label)
         if isinstance(entry, dict) and entry.get("type") == "boolean":
             assert label.startswith("whether "), (path, label)
+
+
+def test_a_missing_process_record_keeps_the_packs_own_sentence_when_it_names_only_recorded_values(bundled):
+    """The watch-list and screen rules were written for a missing decision: their sentences name recorded values
+    (returns, dates), so they are kept, with the fact to record after them; one that would print an unrecorded
+    value falls back to a sentence that states no more than the file shows."""
+    report = api.check(EXAMPLE_PLAN, bundled, TODAY)
+    [screen] = [f for f in report.findings if f.rule_id == "erisa.monitoring.screen-benchmark"]
+    assert screen.headline == "Behind its benchmark beyond the monitoring screen"
+    assert "trails its benchmark by more than the screen allows" in screen.message
+    assert screen.message.endswith("(To record: the committee's decision to keep or replace the option.)")
+    assert "(not recorded)" not in " ".join(f.message for f in report.findings)
