@@ -11,7 +11,7 @@ import functools
 import json
 import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import date
@@ -23,7 +23,7 @@ import click
 from compliance import __version__
 from compliance.errors import InputError, RunError
 from compliance.model import SEVERITIES
-from compliance.report import DIFF_FORMATS, FORMATS
+from compliance.report import FORMATS, diff_formats
 from compliance.schemas.config import FAIL_ON
 from compliance.text import block, json_text, lead, lead_path, printable
 
@@ -65,6 +65,23 @@ class _Date(click.ParamType):  # type: ignore[type-arg]  # generic only since cl
 
 
 DATE = _Date()
+
+
+class _LazyChoice(click.Choice):  # type: ignore[type-arg]  # generic only since click 8.4 (the floor is 8.2)
+    """A case-insensitive choice whose names are asked for when the command parses or shows its help, not when
+    the CLI is imported (`diff_formats` imports every format module: a `check` must not pay for that)."""
+
+    def __init__(self, names: Callable[[], Sequence[str]]) -> None:
+        self._names = names
+        super().__init__((), case_sensitive=False)
+
+    @property
+    def choices(self) -> tuple[str, ...]:
+        return tuple(self._names())
+
+    @choices.setter
+    def choices(self, value: object) -> None:
+        """click's constructor sets the names; these come from `_names`."""
 
 
 def _options_common(func: F) -> F:
@@ -409,7 +426,7 @@ def _memo_targets(plans: list[str], folder: Path, fmt: str) -> list[tuple[str, P
 @_options_common
 @click.option("--base", "base_ref", default=None, metavar="REF",
               help="Take the base version of the (single) plan file from this git revision.")
-@click.option("--format", "fmt", type=click.Choice(DIFF_FORMATS, case_sensitive=False), default="text", show_default=True,
+@click.option("--format", "fmt", type=_LazyChoice(diff_formats), default="text", show_default=True,
               help="Text for people, or JSON (funds and findings added, removed, changed).")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write the comparison to FILE (atomically) instead of standard output.")
