@@ -30,6 +30,7 @@ from compliance.text import lead, lead_path, printable
 if TYPE_CHECKING:
     from compliance.config import Config
     from compliance.distributed import Scheduler
+    from compliance.model import RuleSet
     from compliance.report.base import OutputFormat
 
 EXIT_OK, EXIT_FINDINGS, EXIT_INPUT = 0, 1, 2
@@ -127,6 +128,24 @@ def _scheduler_option(func: F) -> F:
     )):
         command = option(command)
     return command  # type: ignore[return-value]
+
+
+def _memo_formats() -> tuple[str, ...]:
+    from compliance.memo.output import MEMO_FORMATS
+
+    return MEMO_FORMATS
+
+
+def _impact_formats() -> tuple[str, ...]:
+    from compliance.report.impact import IMPACT_FORMATS
+
+    return IMPACT_FORMATS
+
+
+def _posture_formats() -> dict[str, Callable[[RuleSet, date], str]]:
+    from compliance.posture import POSTURE_FORMATS
+
+    return POSTURE_FORMATS
 
 
 def _refuse_jobs_on_cluster(scheduler: Scheduler | None, jobs: int) -> None:
@@ -324,7 +343,7 @@ def _emit(text: str, output: Path | None) -> None:
 @click.option("--output", "-o", type=click.Path(path_type=Path), required=True,
               help="Memo file for one plan (`-` for standard output); a folder, named as one (`memos/`), for "
                    "several. The format follows the file's extension (.pdf, .html) unless --format is given.")
-@click.option("--format", "fmt", type=click.Choice(["pdf", "html"], case_sensitive=False), default=None,
+@click.option("--format", "fmt", type=_LazyChoice(_memo_formats), default=None,
               help="PDF/A-3b with the plan and findings attached, or the HTML it is laid out from (default: the "
                    "output's extension, else pdf).")
 @click.option("--since", default=None, metavar="MEMO.pdf|REF",
@@ -429,7 +448,7 @@ def diff(paths: tuple[str, ...], rules: tuple[str, ...], as_of: date | None, con
               help="A hypothetical change in the sources (rules/scenarios/*.yaml): judge every plan without and with it "
                    "(on --as-of, by default the day the scenario takes full effect).")
 @click.option("--to", "to", type=DATE, default=None, help="Without a scenario: compare the law on --as-of with the law on this date.")
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"], case_sensitive=False), default="text",
+@click.option("--format", "fmt", type=_LazyChoice(_impact_formats), default="text",
               show_default=True, help="Output format (the HTML view: compliance report --scenario).")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write to FILE (atomically) instead of standard output.")
@@ -579,16 +598,14 @@ def init(output: Path) -> None:
 
 @cli.command(short_help="Print each source document's status on the as-of date.")
 @_options_common
-@click.option("--format", "fmt", type=click.Choice(["text", "json"], case_sensitive=False), default="text",
+@click.option("--format", "fmt", type=_LazyChoice(lambda: tuple(_posture_formats())), default="text",
               show_default=True, help="A timeline for people, or JSON.")
 def posture(rules: tuple[str, ...], as_of: date | None, config_path: Path | None, fmt: str) -> None:
     """Print each source document with its status on the as-of date, as a timeline."""
     from compliance import api
-    from compliance.posture import posture_json, posture_text
 
     _, packs, as_of = _settings(config_path, rules, as_of)
-    ruleset = api.load_rules(packs)
-    click.echo((posture_json if fmt.lower() == "json" else posture_text)(ruleset, as_of), nl=False)
+    click.echo(_posture_formats()[fmt.lower()](api.load_rules(packs), as_of), nl=False)
 
 
 @cli.group(cls=_Group)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -39,3 +40,7 @@ def posture_text(ruleset: RuleSet, as_of: date) -> str:
         lines.append(f"  {row['date_text']}  {printable(row['id']):<26} {printable(row['status_text'])}")
         lines.append(f"              {printable(row['title'])} ({printable(row['document'])})")
     return "\n".join(lines) + "\n"
+
+
+# `compliance posture --format` offers these
+POSTURE_FORMATS: dict[str, Callable[[RuleSet, date], str]] = {"text": posture_text, "json": posture_json}

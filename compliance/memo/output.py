@@ -14,6 +14,7 @@ from compliance.memo.context import MemoOptions
 from compliance.worktree import working_tree
 
 MEMO_SUFFIXES = {".pdf": "pdf", ".html": "html", ".htm": "html"}
+MEMO_FORMATS = tuple(dict.fromkeys(MEMO_SUFFIXES.values()))  # `compliance memo --format` offers these
 
 
 def names_folder(output: Path) -> bool:
