@@ -2,6 +2,10 @@
 
     ruleset = load_rules(["bundled"])
     report = check("plans/acme.yaml", ruleset, date(2026, 11, 22))
+
+Rules and packs (`load_rules`, `find_rule`, `pack_files`, `rule_tests`), one plan (`check`, or `read_plan` then `judge`), one
+plan against another version of itself (`compare`) and the plan files named on a command line
+(`expand_plan_paths`).
 """
 
 from __future__ import annotations
@@ -13,17 +17,21 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from compliance import __version__
 from compliance.engine import evaluate
 from compliance.errors import InputError, NotAPlan
 from compliance.loader import Document, load_bytes, load_file
-from compliance.model import PlanReport, RuleSet, Waiver
-from compliance.packs import load_ruleset
+from compliance.model import PlanReport, Rule, RuleSet, Waiver
+from compliance.packs import discover, load_ruleset
 from compliance.schemas.pack import PACK_FORMAT
 from compliance.schemas.plan import validate_plan
 from compliance.waivers import read_waivers
+
+if TYPE_CHECKING:
+    from compliance.diff import PlanDiff
+    from compliance.packtest import TestResult
 
 PLAN_SUFFIXES = (".yaml", ".yml")
 
@@ -32,10 +40,46 @@ def load_rules(packs: Sequence[str | Path] = ("bundled",)) -> RuleSet:
     return load_ruleset(list(packs))
 
 
+def find_rule(ruleset: RuleSet, rule_id: str) -> Rule:
+    """The loaded rule with this id; an InputError, with the nearest id, if none has it."""
+    rule = ruleset.rule(rule_id)
+    if rule is None:
+        from compliance.schemas.messages import did_you_mean
+
+        raise InputError.at(rule_id, 0, 0, f"no loaded rule has this id{did_you_mean(rule_id, (r.id for r in ruleset.rules))}")
+    return rule
+
+
+def pack_files(packs: Sequence[str | Path]) -> list[Path]:
+    """Every pack file `packs` name, including those found in folders (`bundled` names the built-in ones)."""
+    return discover(packs)
+
+
+def rule_tests(ruleset: RuleSet) -> list[TestResult]:
+    """Run every loaded rule's own test cases (docs/rule-packs.md): a fragment that must fire it, one that must not."""
+    from compliance.packtest import run_rule_tests
+
+    return run_rule_tests(ruleset)
+
+
 def check(plan_path: str | Path, ruleset: RuleSet, as_of: date, text: bytes | None = None,
           display_name: str | None = None) -> PlanReport:
     """Load, validate and evaluate one plan file (or its given bytes). Bad input raises InputError with file and line."""
     return judge(read_plan(plan_path, text, display_name), ruleset, as_of)
+
+
+def compare(base_path: str | Path, new_path: str | Path, ruleset: RuleSet, as_of: date,
+            base_ref: str | None = None) -> PlanDiff:
+    """What changed from a base version of a plan to a new one: the base is the file `base_path`, or with
+    `base_ref` the file `base_path` as that git revision holds it. The base is checked first."""
+    from compliance.diff import diff_reports, git_show  # only here: a check does not load subprocess
+
+    if base_ref:
+        base = check(base_path, ruleset, as_of, text=git_show(base_ref, Path(base_path)),
+                     display_name=f"{base_ref}:{base_path}")
+    else:
+        base = check(base_path, ruleset, as_of)
+    return diff_reports(base, check(new_path, ruleset, as_of))
 
 
 @dataclass(frozen=True)

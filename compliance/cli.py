@@ -11,7 +11,7 @@ import functools
 import json
 import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import date
@@ -23,13 +23,14 @@ import click
 from compliance import __version__
 from compliance.errors import InputError, RunError
 from compliance.model import SEVERITIES
-from compliance.report import DIFF_FORMATS, FORMATS
+from compliance.report import FORMATS, diff_formats
 from compliance.schemas.config import FAIL_ON
-from compliance.text import block, json_text, lead, lead_path, printable
+from compliance.text import lead, lead_path, printable
 
 if TYPE_CHECKING:
     from compliance.config import Config
     from compliance.distributed import Scheduler
+    from compliance.model import RuleSet
     from compliance.report.base import OutputFormat
 
 EXIT_OK, EXIT_FINDINGS, EXIT_INPUT = 0, 1, 2
@@ -65,6 +66,23 @@ class _Date(click.ParamType):  # type: ignore[type-arg]  # generic only since cl
 
 
 DATE = _Date()
+
+
+class _LazyChoice(click.Choice):  # type: ignore[type-arg]  # generic only since click 8.4 (the floor is 8.2)
+    """A case-insensitive choice whose names are asked for when the command parses or shows its help, not when
+    the CLI is imported (`diff_formats` imports every format module: a `check` must not pay for that)."""
+
+    def __init__(self, names: Callable[[], Sequence[str]]) -> None:
+        self._names = names
+        super().__init__((), case_sensitive=False)
+
+    @property
+    def choices(self) -> tuple[str, ...]:
+        return tuple(self._names())
+
+    @choices.setter
+    def choices(self, value: object) -> None:
+        """click's constructor sets the names; these come from `_names`."""
 
 
 def _options_common(func: F) -> F:
@@ -112,16 +130,28 @@ def _scheduler_option(func: F) -> F:
     return command  # type: ignore[return-value]
 
 
-def _on_cluster(scheduler: Scheduler | None, jobs: int, name: str, local: Callable[..., Any]) -> Callable[..., Any]:
-    """The local runner with --jobs, or its namesake in compliance.distributed with --scheduler (Dask is imported
-    only then)."""
-    if scheduler is None:
-        return lambda *args: local(*args, jobs)
-    if jobs != 1:
-        raise click.UsageError("--jobs is for one machine; with --scheduler the cluster's workers decide")
-    from compliance import distributed
+def _memo_formats() -> tuple[str, ...]:
+    from compliance.memo.output import MEMO_FORMATS
 
-    return lambda *args: getattr(distributed, name)(*args, scheduler)
+    return MEMO_FORMATS
+
+
+def _impact_formats() -> tuple[str, ...]:
+    from compliance.report.impact import IMPACT_FORMATS
+
+    return IMPACT_FORMATS
+
+
+def _posture_formats() -> dict[str, Callable[[RuleSet, date], str]]:
+    from compliance.posture import POSTURE_FORMATS
+
+    return POSTURE_FORMATS
+
+
+def _refuse_jobs_on_cluster(scheduler: Scheduler | None, jobs: int) -> None:
+    """--jobs and --scheduler do not go together: the cluster's workers decide how many run at once."""
+    if scheduler is not None and jobs != 1:
+        raise click.UsageError("--jobs is for one machine; with --scheduler the cluster's workers decide")
 
 
 def _settings(config_path: Path | None, rules: tuple[str, ...], as_of: date | None
@@ -191,7 +221,6 @@ def check(paths: tuple[str, ...], rules: tuple[str, ...], as_of: date | None, co
     """Check plan files (files, directories or globs) and report findings with file:line and citations."""
     from compliance import api
     from compliance.baseline import read_baseline, write_baseline_file
-    from compliance.batch import check_many
     from compliance.report import get_format
     from compliance.run import run_checks
 
@@ -212,9 +241,17 @@ def check(paths: tuple[str, ...], rules: tuple[str, ...], as_of: date | None, co
                                [*plans, baseline, *_settings_files(config, packs)])
     if color is None:  # https://no-color.org: a set, non-empty NO_COLOR turns colour off by default
         color = output is None and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+    _refuse_jobs_on_cluster(scheduler, jobs)
+    if scheduler is None:
+        from compliance.batch import check_many
+
+        results = check_many(plans, packs, ruleset, as_of, jobs)
+    else:  # Dask is imported only then
+        from compliance import distributed
+
+        results = distributed.check_many(plans, packs, ruleset, as_of, scheduler)
     with _writer(output, color) as write, _progress(plans) as bar:
-        run = run_checks(_on_cluster(scheduler, jobs, "check_many", check_many)(plans, packs, ruleset, as_of),
-                         formatter, write,
+        run = run_checks(results, formatter, write,
                          fail_on=fail_on or config.fail_on, fail_on_unrecorded=fail_on_unrecorded,
                          known=read_baseline(baseline) if baseline else None, min_severity=min_severity, keep_reports=bool(extra_outputs),
                          record_fingerprints=write_baseline is not None, color=color and formatter.colours,
@@ -286,9 +323,9 @@ def _report_broken_settings(error: InputError, outputs: list[tuple[OutputFormat,
 
 def _settings_files(config: Config, packs: list[str]) -> list[str | Path]:
     """The files a run reads besides its plans: the config and every pack file, including those found in folders."""
-    from compliance.packs import discover
+    from compliance import api
 
-    return [*([config.file] if config.file else []), *discover(packs)]
+    return [*([config.file] if config.file else []), *api.pack_files(packs)]
 
 
 def _emit(text: str, output: Path | None) -> None:
@@ -306,7 +343,7 @@ def _emit(text: str, output: Path | None) -> None:
 @click.option("--output", "-o", type=click.Path(path_type=Path), required=True,
               help="Memo file for one plan (`-` for standard output); a folder, named as one (`memos/`), for "
                    "several. The format follows the file's extension (.pdf, .html) unless --format is given.")
-@click.option("--format", "fmt", type=click.Choice(["pdf", "html"], case_sensitive=False), default=None,
+@click.option("--format", "fmt", type=_LazyChoice(_memo_formats), default=None,
               help="PDF/A-3b with the plan and findings attached, or the HTML it is laid out from (default: the "
                    "output's extension, else pdf).")
 @click.option("--since", default=None, metavar="MEMO.pdf|REF",
@@ -323,41 +360,39 @@ def memo(paths: tuple[str, ...], rules: tuple[str, ...], as_of: date | None, con
          template_dir: Path | None) -> None:
     """Write a fiduciary review memo (PDF/A-3b, or HTML) for each plan."""
     from compliance import api
-    from compliance.memo.context import MemoOptions
+    from compliance.memo.output import memo_format, memo_options, memo_targets, names_folder
     from compliance.memo.writer import memo_for, ruleset_for, write_memos
-    from compliance.worktree import refuse_leaving_tree, working_tree
+    from compliance.worktree import refuse_leaving_tree
 
     config, packs, as_of = _settings(config_path, rules, as_of)
     ruleset_for(tuple(packs))  # a broken pack is reported once, before any work; the writer reuses it
     plans = api.expand_plan_paths(list(paths))
-    as_folder = str(output).endswith(("/", os.sep)) or output.is_dir() or (not output.suffix and str(output) != "-")
-    fmt = _memo_format(output, fmt, as_folder)
+    as_folder = names_folder(output)
+    fmt = memo_format(output, fmt, as_folder)
     if len(plans) > 1 and not as_folder:
         raise InputError.at(str(output), 0, 0, f"{len(plans)} plans need an output folder, named as one "
                                                f"(`-o {output.with_suffix('')}/`), not a file")
     if since and len(plans) > 1 and Path(since).is_file():
         raise InputError.at(since, 0, 0, "a previous memo belongs to one plan: name that plan alone")
-    # What reproduces the memo's content: the date, the packs, the settings and the comparison (not --jobs or
-    # output paths, so a memo is byte-identical however it was run).
-    pack_args = "".join(f" --rules {p}" for p in packs) if list(packs) != ["bundled"] else ""
-    settings = f" (settings: {config.file})" if config.file else ""
-    folders = dict.fromkeys(os.path.dirname(os.path.abspath(p)) for p in plans)  # noqa: PTH100, PTH120
-    trees = {str(tree) for tree in map(working_tree, map(Path, folders)) if tree}
-    options = MemoOptions(prepared_by=prepared_by, committee=committee, since=since or "", cwd=str(Path.cwd()),
-                          trees=tuple(sorted(trees)),
-                          command=f"compliance memo --as-of {as_of.isoformat()}{pack_args}"
-                                  f"{f' --since {since}' if since else ''}{settings}")
+    options = memo_options(plans, as_of, packs, since=since, settings_file=config.file, prepared_by=prepared_by,
+                           committee=committee)
     if str(output) == "-":
         sys.stdout.buffer.write(memo_for(plans[0], tuple(packs), as_of, options, fmt, template_dir))
         sys.exit(EXIT_OK)
-    targets = _memo_targets(plans, output, fmt) if as_folder else [(plans[0], output)]
+    targets = memo_targets(plans, output, fmt) if as_folder else [(plans[0], output)]
     _refuse_overwriting_inputs([t for _, t in targets], [*plans, *_settings_files(config, packs)])
     for _, target in targets:
         refuse_leaving_tree(target)  # before a folder is made through a committed symlink
         target.parent.mkdir(parents=True, exist_ok=True)
+    _refuse_jobs_on_cluster(scheduler, jobs)
+    if scheduler is None:
+        written_memos = write_memos(targets, tuple(packs), as_of, options, fmt, template_dir, jobs)
+    else:  # Dask is imported only then
+        from compliance import distributed
+
+        written_memos = distributed.write_memos(targets, tuple(packs), as_of, options, fmt, template_dir, scheduler)
     failed = 0
-    writer = _on_cluster(scheduler, jobs, "write_memos", write_memos)
-    for _plan, written, error in writer(targets, tuple(packs), as_of, options, fmt, template_dir):
+    for _plan, written, error in written_memos:
         if error:
             failed += 1
             for problem in error.problems:
@@ -368,48 +403,12 @@ def memo(paths: tuple[str, ...], rules: tuple[str, ...], as_of: date | None, con
     sys.exit(EXIT_INPUT if failed else EXIT_OK)
 
 
-MEMO_SUFFIXES = {".pdf": "pdf", ".html": "html", ".htm": "html"}
-
-
-def _memo_format(output: Path, fmt: str | None, as_folder: bool) -> str:
-    """The memo's format: --format, else the file's extension, else PDF; a file whose extension says otherwise
-    is refused rather than written as something its name does not say."""
-    if as_folder or str(output) == "-":
-        return (fmt or "pdf").lower()
-    named = MEMO_SUFFIXES.get(output.suffix.lower())
-    if named is None:
-        raise InputError.at(str(output), 0, 0, f"a memo is a .pdf or an .html file, not {output.suffix}; name a "
-                                               f"folder as one (`{output.with_suffix('')}/`) for several memos")
-    if fmt and fmt.lower() != named:
-        raise InputError.at(str(output), 0, 0, f"--format {fmt.lower()} writes {fmt.lower().upper()}, but the file "
-                                               f"is named {output.suffix}: name it .{fmt.lower()} or drop --format")
-    return named
-
-
-def _memo_targets(plans: list[str], folder: Path, fmt: str) -> list[tuple[str, Path]]:
-    """One memo per plan under `folder`, mirroring the plans' folders below their common parent, so two plans
-    with the same name in different folders never share a memo; names that would still collide are refused."""
-    parents = [os.path.dirname(os.path.abspath(p)) for p in plans]  # noqa: PTH100, PTH120 (normalised strings)
-    root = os.path.commonpath(parents) if parents else ""
-    targets: list[tuple[str, Path]] = []
-    seen: dict[Path, str] = {}
-    for plan, parent in zip(plans, parents, strict=True):
-        target = folder / os.path.relpath(parent, root) / f"{Path(plan).stem}.{fmt}"
-        target = Path(os.path.normpath(target))
-        if target in seen:
-            raise InputError.at(plan, 0, 0, f"its memo would be {target}, like the memo of {seen[target]}; "
-                                            f"rename one of them")
-        seen[target] = plan
-        targets.append((plan, target))
-    return targets
-
-
 @cli.command(short_help="Compare two versions of a plan (or a plan and its git base).")
 @click.argument("paths", nargs=-1, required=True)
 @_options_common
 @click.option("--base", "base_ref", default=None, metavar="REF",
               help="Take the base version of the (single) plan file from this git revision.")
-@click.option("--format", "fmt", type=click.Choice(DIFF_FORMATS, case_sensitive=False), default="text", show_default=True,
+@click.option("--format", "fmt", type=_LazyChoice(diff_formats), default="text", show_default=True,
               help="Text for people, or JSON (funds and findings added, removed, changed).")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write the comparison to FILE (atomically) instead of standard output.")
@@ -423,7 +422,6 @@ def diff(paths: tuple[str, ...], rules: tuple[str, ...], as_of: date | None, con
          fail_on_new_waivers: bool) -> None:
     """Compare two versions of a plan: `diff BASE NEW`, or `diff --base REF PLAN` with git."""
     from compliance import api
-    from compliance.diff import diff_reports, git_show
     from compliance.report import get_format
     from compliance.run import fails_at
 
@@ -432,15 +430,11 @@ def diff(paths: tuple[str, ...], rules: tuple[str, ...], as_of: date | None, con
     if base_ref:
         if len(paths) != 1:
             raise click.UsageError("with --base, name exactly one plan file")
-        new_path = Path(paths[0])
-        base = api.check(new_path, ruleset, as_of, text=git_show(base_ref, new_path),
-                         display_name=f"{base_ref}:{new_path}")
+        result = api.compare(Path(paths[0]), Path(paths[0]), ruleset, as_of, base_ref)
     else:
         if len(paths) != 2:
             raise click.UsageError("name two plan files, BASE and NEW (or use --base REF PLAN)")
-        new_path = Path(paths[1])
-        base = api.check(paths[0], ruleset, as_of)
-    result = diff_reports(base, api.check(new_path, ruleset, as_of))
+        result = api.compare(paths[0], Path(paths[1]), ruleset, as_of)
     _emit(get_format(fmt).render_diff(result), output)
     judged = [replace(result.new, findings=result.new_findings)] if fail_on_new else [result.new]
     fails = fails_at(judged, fail_on or config.fail_on) or (fail_on_new_waivers and bool(result.newly_waived))
@@ -454,7 +448,7 @@ def diff(paths: tuple[str, ...], rules: tuple[str, ...], as_of: date | None, con
               help="A hypothetical change in the sources (rules/scenarios/*.yaml): judge every plan without and with it "
                    "(on --as-of, by default the day the scenario takes full effect).")
 @click.option("--to", "to", type=DATE, default=None, help="Without a scenario: compare the law on --as-of with the law on this date.")
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"], case_sensitive=False), default="text",
+@click.option("--format", "fmt", type=_LazyChoice(_impact_formats), default="text",
               show_default=True, help="Output format (the HTML view: compliance report --scenario).")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write to FILE (atomically) instead of standard output.")
@@ -501,6 +495,7 @@ def report(paths: tuple[str, ...], rules: tuple[str, ...], as_of: date | None, c
     """Write a self-contained static site (no server, no external requests) for a book of plans."""
     from compliance import api
     from compliance.impact import Book, compare_many, sides
+    from compliance.memo.output import memo_targets
     from compliance.scenario import load_scenario
     from compliance.site import write_site
     from compliance.worktree import refuse_leaving_tree
@@ -520,7 +515,7 @@ def report(paths: tuple[str, ...], rules: tuple[str, ...], as_of: date | None, c
     linked: dict[str, Path] = {}
     if memos is not None:
         for fmt in ("html", "pdf"):
-            linked |= {plan: memo for plan, memo in _memo_targets(plans, memos, fmt) if memo.is_file()}
+            linked |= {plan: memo for plan, memo in memo_targets(plans, memos, fmt) if memo.is_file()}
     with _progress(plans) as bar:
         site = write_site(output, plans, ruleset, as_of, linked, book, each=lambda: bar.update(1))
     for problem in site.problems:
@@ -603,26 +598,14 @@ def init(output: Path) -> None:
 
 @cli.command(short_help="Print each source document's status on the as-of date.")
 @_options_common
-@click.option("--format", "fmt", type=click.Choice(["text", "json"], case_sensitive=False), default="text",
+@click.option("--format", "fmt", type=_LazyChoice(lambda: tuple(_posture_formats())), default="text",
               show_default=True, help="A timeline for people, or JSON.")
 def posture(rules: tuple[str, ...], as_of: date | None, config_path: Path | None, fmt: str) -> None:
     """Print each source document with its status on the as-of date, as a timeline."""
     from compliance import api
-    from compliance.posture import posture_rows
 
     _, packs, as_of = _settings(config_path, rules, as_of)
-    ruleset = api.load_rules(packs)
-    rows = posture_rows(ruleset, as_of)
-    notice = ruleset.currency_notice(as_of)
-    if fmt == "json":
-        click.echo(json_text({"as_of": as_of.isoformat(), "notice": notice, "sources": rows}), nl=False)
-        return
-    click.echo(f"Regulatory posture as of {as_of.isoformat()}")
-    if notice:
-        click.echo(f"  note: {notice}")
-    for row in rows:
-        click.echo(f"  {row['date_text']}  {printable(row['id']):<26} {printable(row['status_text'])}")
-        click.echo(f"              {printable(row['title'])} ({printable(row['document'])})")
+    click.echo(_posture_formats()[fmt.lower()](api.load_rules(packs), as_of), nl=False)
 
 
 @cli.group(cls=_Group)
@@ -657,17 +640,10 @@ def rules() -> None:
 def rules_list(rules: tuple[str, ...], as_of: date | None, config_path: Path | None) -> None:
     """One line per rule: id, severity, scope, and whether it applies on the as-of date."""
     from compliance import api
-    from compliance.engine import applicability
+    from compliance.reference import rules_text
 
     _, packs, as_of = _settings(config_path, rules, as_of)
-    ruleset = api.load_rules(packs)
-    for rule in ruleset.rules:
-        state, why = applicability(rule, as_of)
-        label = {"active": "applies", "watch": "watch", "not_applicable": "off"}[state]
-        click.echo(f"{lead(rule.id):<48} {rule.severity:<8} {rule.scope:<5} {label:<8} {printable(why)}".rstrip())
-    click.echo(f"{len(ruleset.rules)} rules in {len(ruleset.packs)} packs, as of {as_of.isoformat()}")
-    if notice := ruleset.currency_notice(as_of):
-        click.echo(f"note: {notice}")
+    click.echo(rules_text(api.load_rules(packs), as_of), nl=False)
 
 
 @rules.command("show")
@@ -676,27 +652,10 @@ def rules_list(rules: tuple[str, ...], as_of: date | None, config_path: Path | N
 def rules_show(rule_id: str, rules: tuple[str, ...], as_of: date | None, config_path: Path | None) -> None:
     """A rule's text, citations with URLs, and its status on the as-of date."""
     from compliance import api
-    from compliance.engine import applicability
+    from compliance.reference import rule_text
 
     _, packs, as_of = _settings(config_path, rules, as_of)
-    ruleset = api.load_rules(packs)
-    rule = ruleset.rule(rule_id)
-    if rule is None:
-        from compliance.schemas.messages import did_you_mean
-
-        raise InputError.at(rule_id, 0, 0, f"no loaded rule has this id{did_you_mean(rule_id, (r.id for r in ruleset.rules))}")
-    state, why = applicability(rule, as_of)
-    window = f"{rule.effective_from or 'always'} .. {rule.effective_until or 'open'}"
-    click.echo(f"{lead(rule.id)}: {printable(rule.title)}\n  pack: {printable(rule.pack_id)} ({rule.location})\n"
-               f"  severity: {rule.severity}, scope: {rule.scope}, effective: {window}\n"
-               f"  on {as_of}: {state}{' (' + printable(why) + ')' if why else ''}")
-    if rule.description:
-        click.echo(f"\n{block(rule.description)}")
-    click.echo(f"\nMessage: {block(rule.message)}\nRemediation: {block(rule.remediation)}\n\nCitations:")
-    for c in rule.citations:
-        status = c.source.status_on(as_of)
-        click.echo(f"  {printable(c.pinpoint)}\n    {printable(c.source.title)}; "
-                   f"{printable(status.describe()) if status else 'not yet issued'}\n    {printable(c.source.url)}")
+    click.echo(rule_text(api.find_rule(api.load_rules(packs), rule_id), as_of), nl=False)
 
 
 @rules.command("test")
@@ -704,11 +663,10 @@ def rules_show(rule_id: str, rules: tuple[str, ...], as_of: date | None, config_
 def rules_test(rules: tuple[str, ...], as_of: date | None, config_path: Path | None) -> None:
     """Run every rule's own test cases (a plan fragment that must fire it, one that must not)."""
     from compliance import api
-    from compliance.packtest import run_rule_tests
 
     _, packs, _ = _settings(config_path, rules, as_of)
     ruleset = api.load_rules(packs)
-    results = run_rule_tests(ruleset)
+    results = api.rule_tests(ruleset)
     failures = [r for r in results if not r.passed]
     for r in failures:
         click.echo(f"{r.location}: {printable(r.rule_id)}: {printable(r.name)}: expected {r.expected}, "

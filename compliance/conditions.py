@@ -10,7 +10,7 @@ A compiled condition gives True, False or None. None is *unknown*: the plan file
 condition needs. What the file does not say is a fact to record, never a violation, so every comparison with a
 missing value is unknown, `all`/`any`/`not` follow Kleene's logic, and an aggregate over funds whose membership
 or value is unknown gives a `Span` (at least, at most) that a comparison settles only when every reading agrees.
-A leaf that gives None appends the facts it lacked to `Scope.missing`; a condition that gives True or False
+A leaf that gives None appends the facts it lacked to `EvalScope.missing`; a condition that gives True or False
 leaves that list as it found it, so after a run the list names exactly the facts that would settle the answer.
 """
 
@@ -28,8 +28,8 @@ from compliance.loader import Document
 from compliance.schemas.messages import did_you_mean
 
 Truth = bool | None  # None: unknown, because a fact the condition needs is not recorded
-Predicate = Callable[["Scope"], Truth]
-Getter = Callable[["Scope"], Any]
+Predicate = Callable[["EvalScope"], Truth]
+Getter = Callable[["EvalScope"], Any]
 
 SUBJECTS = ("field", "count", "sum", "min", "max")
 ROOTS = ("plan", "governance", "brokerage_window", "default_investment")
@@ -43,8 +43,9 @@ MAX_MONTHS = 1_200
 MAX_SCANS = 2_000_000
 
 
-class Scope:
+class EvalScope:
     """What a condition sees while it runs: the plan, the fund under test, the as-of date, and what it lacked.
+    (Not `model.Scope`, the word that says whether a rule is judged per plan, fund or menu.)
 
     `cache` is shared by every scope of one plan's evaluation: aggregates keep there what they computed over the
     menu, so a rule run for each of n funds does not rescan the n funds each time. `missing` collects the facts
@@ -68,7 +69,7 @@ class Span(NamedTuple):
     missing: list[Any]
 
 
-def always(_: Scope) -> Truth:
+def always(_: EvalScope) -> Truth:
     return True
 
 
@@ -122,7 +123,7 @@ class Operator:
     doc: str
 
 
-def _note(s: Scope, path: str) -> None:
+def _note(s: EvalScope, path: str) -> None:
     """Record that the fact at `path` (`fund.x`, `selected.x` or a plan path) was missing in this scope."""
     root = path.split(".", 1)[0]
     s.missing.append((path, s.fund if root == "fund" else s.selected if root == "selected" else None))
@@ -137,7 +138,7 @@ def _compile_exists(arg: Any, get: Getter, kind: str, name: str | None, at: tupl
         return lambda s: get(s) is not None
     path: str = name
 
-    def recorded(s: Scope) -> Truth:
+    def recorded(s: EvalScope) -> Truth:
         if get(s) is not None:
             return True
         _note(s, path)
@@ -159,7 +160,7 @@ def _compile_membership(arg: Any, get: Getter, kind: str, name: str | None, at: 
         _check_literal(item, kind, at + (i,), ctx)
     choices = frozenset(arg)
 
-    def member(s: Scope) -> Truth:
+    def member(s: EvalScope) -> Truth:
         value = get(s)
         if value is None:
             if name is None:  # an aggregate over no funds
@@ -178,7 +179,7 @@ def _compile_matches(arg: Any, get: Getter, kind: str, name: str | None, at: tup
         raise ctx.error(at, f"matches needs a text field, not {kind}")
     pattern = _compile_pattern(arg, at, ctx)
 
-    def matches(s: Scope) -> Truth:
+    def matches(s: EvalScope) -> Truth:
         value = get(s)
         if value is None:
             if name is None:
@@ -199,7 +200,7 @@ def _compile_within(unit: str) -> Callable[[Any, Getter, str, str | None, tuple[
         count = _compile_operand(arg, unit, at, ctx)
         before = _days_before if unit == "days" else _months_before
 
-        def within(s: Scope) -> Truth:
+        def within(s: EvalScope) -> Truth:
             value = get(s)
             if value is None:
                 if name is None:
@@ -228,7 +229,7 @@ def _compile_comparison(op: str) -> Callable[[Any, Getter, str, str | None, tupl
         other_path = _operand_path(arg)
         compare = _COMPARE[op]
 
-        def predicate(s: Scope) -> Truth:
+        def predicate(s: EvalScope) -> Truth:
             left, right = get(s), other(s)
             if (right is None and other_path is None) or (left is None and name is None):
                 return op == "ne"  # a table parameter with no entry for this value, or an aggregate of no funds
@@ -290,7 +291,7 @@ OPERATORS: dict[str, Operator] = {op.name: op for op in (
 )}
 
 
-def _span_compare(op: str, span: Span, right: Any, s: Scope) -> Truth:
+def _span_compare(op: str, span: Span, right: Any, s: EvalScope) -> Truth:
     """Settle a comparison of an open aggregate with a value only when every value in the span agrees."""
     low, high = span.low, span.high
     try:
@@ -314,7 +315,7 @@ def _span_compare(op: str, span: Span, right: Any, s: Scope) -> Truth:
     return None
 
 
-def _span_in(span: Span, choices: frozenset[Any], negate: bool, s: Scope) -> Truth:
+def _span_in(span: Span, choices: frozenset[Any], negate: bool, s: EvalScope) -> Truth:
     if span.low is not None and span.high is not None and isinstance(span.low, int):
         inside = {v in choices for v in range(span.low, span.high + 1)}
         if len(inside) == 1:
@@ -386,7 +387,7 @@ def _kleene(parts: tuple[Predicate, ...], settles: bool) -> Predicate:
         return parts[0]
     left, right = _kleene(parts[: len(parts) // 2], settles), _kleene(parts[len(parts) // 2:], settles)
 
-    def pair(s: Scope) -> Truth:
+    def pair(s: EvalScope) -> Truth:
         mark = len(s.missing)
         a = left(s)
         if a is settles:
@@ -448,19 +449,19 @@ def _compile_subject(node: dict[Any, Any], subject: str, at: tuple[Any, ...], ct
 
 
 # A reducer takes the scope and the funds sorted by membership: (members, maybe members, their missing facts).
-Reduce = Callable[[Scope, list[dict[Any, Any]], list[dict[Any, Any]], list[Any]], Any]
+Reduce = Callable[[EvalScope, list[dict[Any, Any]], list[dict[Any, Any]], list[Any]], Any]
 
 
-def _count(_: Scope, members: list[dict[Any, Any]], maybe: list[dict[Any, Any]], missing: list[Any]) -> Any:
+def _count(_: EvalScope, members: list[dict[Any, Any]], maybe: list[dict[Any, Any]], missing: list[Any]) -> Any:
     return len(members) if not maybe else Span(len(members), len(members) + len(maybe), missing)
 
 
 def _distinct(key: Getter, path: str) -> Reduce:
-    def distinct(s: Scope, members: list[dict[Any, Any]], maybe: list[dict[Any, Any]], missing: list[Any]) -> Any:
+    def distinct(s: EvalScope, members: list[dict[Any, Any]], maybe: list[dict[Any, Any]], missing: list[Any]) -> Any:
         values, open_ = set(), 0
         facts = list(missing)
         for fund in members:
-            value = key(Scope(s.plan, s.as_of, fund))
+            value = key(EvalScope(s.plan, s.as_of, fund))
             if value is None:
                 open_ += 1
                 facts.append((path, fund))
@@ -472,10 +473,10 @@ def _distinct(key: Getter, path: str) -> Reduce:
 
 
 def _totals(subject: str, get: Getter, path: str) -> Reduce:
-    def total(s: Scope, members: list[dict[Any, Any]], maybe: list[dict[Any, Any]], missing: list[Any]) -> Any:
+    def total(s: EvalScope, members: list[dict[Any, Any]], maybe: list[dict[Any, Any]], missing: list[Any]) -> Any:
         known, facts = [], list(missing)
         for fund in members:
-            value = get(Scope(s.plan, s.as_of, fund))
+            value = get(EvalScope(s.plan, s.as_of, fund))
             if value is None:
                 facts.append((path, fund))
             else:
@@ -493,12 +494,12 @@ def _totals(subject: str, get: Getter, path: str) -> Reduce:
     return total
 
 
-def _sort(s: Scope, funds: list[dict[Any, Any]], where: Predicate, selected: dict[Any, Any] | None = None
+def _sort(s: EvalScope, funds: list[dict[Any, Any]], where: Predicate, selected: dict[Any, Any] | None = None
           ) -> tuple[list[dict[Any, Any]], list[dict[Any, Any]], list[Any]]:
     """(funds that pass `where`, funds it cannot decide for, the facts that would decide them)."""
     members, maybe, missing = [], [], []
     for fund in funds:
-        scope = Scope(s.plan, s.as_of, fund, selected)
+        scope = EvalScope(s.plan, s.as_of, fund, selected)
         verdict = where(scope)
         if verdict is True:
             members.append(fund)
@@ -519,7 +520,7 @@ def _aggregate(node: dict[Any, Any], at: tuple[Any, ...], ctx: Context, where: P
     """
     token = object()  # this aggregate's entry in the plan's cache
     join = _equality_join(node.get("where"), at + ("where",), ctx)
-    def per_fund(s: Scope) -> Any:
+    def per_fund(s: EvalScope) -> Any:
         cache = s.cache if s.cache is not None else {}
         spent = cache.get(_SCANS, 0) + len(s.plan["menu"])
         if spent > MAX_SCANS:
@@ -531,7 +532,7 @@ def _aggregate(node: dict[Any, Any], at: tuple[Any, ...], ctx: Context, where: P
         return per_fund
 
     if join is None:
-        def per_plan(s: Scope) -> Any:
+        def per_plan(s: EvalScope) -> Any:
             cache = s.cache if s.cache is not None else {}
             if token not in cache:
                 cache[token] = reduce(s, *_sort(s, s.plan["menu"], where))
@@ -540,12 +541,12 @@ def _aggregate(node: dict[Any, Any], at: tuple[Any, ...], ctx: Context, where: P
 
     keep, fund_keys, selected_keys = join
 
-    def per_group(s: Scope) -> Any:
+    def per_group(s: EvalScope) -> Any:
         cache = s.cache if s.cache is not None else {}
         if token not in cache:
             cache[token] = _Groups(s, keep, fund_keys)
         groups: _Groups = cache[token]
-        own = Scope(s.plan, s.as_of, None, s.fund)
+        own = EvalScope(s.plan, s.as_of, None, s.fund)
         key = _group_key(own, *selected_keys)
         if groups.index is None or key is _UNHASHABLE:  # compare one by one, as written
             return per_fund(s)
@@ -577,13 +578,13 @@ class _Groups:
 
     __slots__ = ("index", "values", "open")
 
-    def __init__(self, s: Scope, keep: Predicate, keys: tuple[tuple[Getter, ...], tuple[str, ...]]):
+    def __init__(self, s: EvalScope, keep: Predicate, keys: tuple[tuple[Getter, ...], tuple[str, ...]]):
         self.values: dict[Any, Any] = {}  # group key -> the aggregate's value, filled as funds ask
         self.index: dict[tuple[Any, ...], list[tuple[dict[Any, Any], Truth, list[Any]]]] | None = {}
         # (fund, its join values with None for missing, facts)
         self.open: list[tuple[dict[Any, Any], tuple[Any, ...], list[Any]]] = []
         for fund in s.plan["menu"]:
-            scope = Scope(s.plan, s.as_of, fund)
+            scope = EvalScope(s.plan, s.as_of, fund)
             kept = keep(scope)
             if kept is False:
                 continue
@@ -629,7 +630,7 @@ class _Groups:
         return members, maybe, missing
 
 
-def _group_key(s: Scope, getters: tuple[Getter, ...], paths: tuple[str, ...]) -> Any:
+def _group_key(s: EvalScope, getters: tuple[Getter, ...], paths: tuple[str, ...]) -> Any:
     """The values an equality join compares, or None when one is missing (`eq` can neither hold nor fail against
     a missing value: the fact is noted), or _UNHASHABLE."""
     key = tuple(get(s) for get in getters)

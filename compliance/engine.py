@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any, Literal
 
-from compliance.conditions import BudgetExceeded, Scope
+from compliance.conditions import BudgetExceeded, EvalScope
 from compliance.errors import InputError, Location, Problem
 from compliance.loader import Document
 from compliance.model import (
@@ -77,7 +77,7 @@ def evaluate(ruleset: RuleSet, plan: dict[Any, Any], doc: Document, as_of: date,
     or is undetermined (its findings then name the facts to record); see `_decide`.
     """
     cache: dict[Any, Any] = {}  # aggregates over this plan's menu, computed once for all its rules and funds
-    fund_scopes = [Scope(plan, as_of, fund, cache=cache) for fund in plan["menu"]]
+    fund_scopes = [EvalScope(plan, as_of, fund, cache=cache) for fund in plan["menu"]]
     facts = _FactNamer(plan)
     raw: list[tuple[Rule, OutcomeStatus, str, int, list[Finding], tuple[str, ...]]] = []
     for rule, (state, why, severity) in zip(ruleset.rules, postures(ruleset, as_of), strict=True):
@@ -171,7 +171,7 @@ Decision = Literal["not_applicable", "pass", "fail", "unrecorded", "undetermined
 _PROCESS_CHECKS = ("prudence_process", "practice", "sponsor_policy")
 
 
-def _decide(rule: Rule, scope: Scope, absence_is_finding: bool) -> Decision:
+def _decide(rule: Rule, scope: EvalScope, absence_is_finding: bool) -> Decision:
     """A rule's verdict in one scope, with the facts it lacked left in `scope.missing`.
 
     The rule speaks of the funds its `select` is known to match (a fund whose selecting fact is not recorded is
@@ -207,11 +207,11 @@ def _is_evidence(item: Any) -> bool:
 
 def _run(rule: Rule, plan: dict[Any, Any], doc: Document, as_of: date, parameters: dict[Any, Any],
          severity: Severity, cache: dict[Any, Any],
-         fund_scopes: list[Scope], facts: _FactNamer) -> tuple[int, list[Finding], tuple[str, ...]]:
+         fund_scopes: list[EvalScope], facts: _FactNamer) -> tuple[int, list[Finding], tuple[str, ...]]:
     """(scopes checked, findings failed or undetermined, the recorded facts a pass rests on)."""
     absence_is_finding = rule.checks in _PROCESS_CHECKS and severity != "error"
     if rule.scope != "fund":
-        scope = Scope(plan, as_of, cache=cache)
+        scope = EvalScope(plan, as_of, cache=cache)
         decision = _decide(rule, scope, absence_is_finding)
         if decision == "not_applicable":
             return 0, [], ()
@@ -220,7 +220,7 @@ def _run(rule: Rule, plan: dict[Any, Any], doc: Document, as_of: date, parameter
         anchor = rule.anchor or (rule.scope if rule.scope == "menu" else "plan",)
         return 1, [_finding(rule, decision, scope, doc.locate(anchor), None, parameters, severity, facts)], ()
     checked, passes, findings = 0, 0, []
-    passed: list[Scope] = []
+    passed: list[EvalScope] = []
     for i, scope in enumerate(fund_scopes):
         decision = _decide(rule, scope, absence_is_finding)
         if decision == "not_applicable":
@@ -246,7 +246,7 @@ def _run(rule: Rule, plan: dict[Any, Any], doc: Document, as_of: date, parameter
 _EVIDENCE_FUNDS = 3  # a fund rule's pass lists the facts of at most this many options; more are counted
 
 
-def _evidence(rule: Rule, scope: Scope, facts: _FactNamer) -> tuple[str, ...]:
+def _evidence(rule: Rule, scope: EvalScope, facts: _FactNamer) -> tuple[str, ...]:
     """The recorded facts a pass rests on, in words: "last 404a-5 comparative chart sent: 2026-08-14"."""
     out = []
     for path in dict.fromkeys(_one_fact(p) for p in rule.require_reads):
@@ -268,7 +268,7 @@ def _shown(path: str, value: Any) -> str:
     return shown_value(path, value)
 
 
-def _lookup(scope: Scope, name: str) -> Any:
+def _lookup(scope: EvalScope, name: str) -> Any:
     root, *rest = name.split(".")
     value: Any = scope.fund if root == "fund" else scope.plan.get(root)
     for part in rest:
@@ -335,7 +335,7 @@ def _in_sentence(title: str) -> str:
     return title if len(first) > 1 and first.isupper() else title[:1].lower() + title[1:]
 
 
-def _finding(rule: Rule, decision: Decision, scope: Scope, location: Location, fund_id: str | None,
+def _finding(rule: Rule, decision: Decision, scope: EvalScope, location: Location, fund_id: str | None,
              parameters: dict[Any, Any], severity: Severity, facts: _FactNamer) -> Finding:
     def lookup(name: str) -> Any:
         return parameters.get(name[6:]) if name.startswith("param.") else _lookup(scope, name)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
 from compliance.model import RuleSet
+from compliance.text import json_text, printable
 
 
 def posture_rows(ruleset: RuleSet, as_of: date) -> list[dict[Any, Any]]:
@@ -21,3 +23,24 @@ def posture_rows(ruleset: RuleSet, as_of: date) -> list[dict[Any, Any]]:
             "note": status.note if status and status.note else "",
         })
     return rows
+
+
+def posture_json(ruleset: RuleSet, as_of: date) -> str:
+    """`compliance posture --format json`: the date, the currency notice and every source's row."""
+    return json_text({"as_of": as_of.isoformat(), "notice": ruleset.currency_notice(as_of),
+                      "sources": posture_rows(ruleset, as_of)})
+
+
+def posture_text(ruleset: RuleSet, as_of: date) -> str:
+    """`compliance posture`: the timeline for people, two lines per source."""
+    lines = [f"Regulatory posture as of {as_of.isoformat()}"]
+    if notice := ruleset.currency_notice(as_of):
+        lines.append(f"  note: {notice}")
+    for row in posture_rows(ruleset, as_of):
+        lines.append(f"  {row['date_text']}  {printable(row['id']):<26} {printable(row['status_text'])}")
+        lines.append(f"              {printable(row['title'])} ({printable(row['document'])})")
+    return "\n".join(lines) + "\n"
+
+
+# `compliance posture --format` offers these
+POSTURE_FORMATS: dict[str, Callable[[RuleSet, date], str]] = {"text": posture_text, "json": posture_json}

@@ -1,11 +1,47 @@
-"""Generated reference docs (docs/rules.md, docs/plan-fields.md), so they can never drift from the code and packs."""
+"""Generated reference docs (docs/rules.md, docs/plan-fields.md), so they can never drift from the code and packs,
+and the rule catalogue as text (`compliance rules list` and `rules show`)."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
-from compliance.model import RuleSet
-from compliance.text import code, link_target, markdown, table_cell
+from compliance.engine import applicability
+from compliance.model import Rule, RuleSet
+from compliance.text import block, code, lead, link_target, markdown, printable, table_cell
+
+_APPLIES = {"active": "applies", "watch": "watch", "not_applicable": "off"}
+
+
+def rules_text(ruleset: RuleSet, as_of: date) -> str:
+    """`compliance rules list`: one line per rule (id, severity, scope, whether it applies on `as_of` and why),
+    then the totals and the currency notice."""
+    lines = []
+    for rule in ruleset.rules:
+        state, why = applicability(rule, as_of)
+        lines.append(f"{lead(rule.id):<48} {rule.severity:<8} {rule.scope:<5} {_APPLIES[state]:<8} "
+                     f"{printable(why)}".rstrip())
+    lines.append(f"{len(ruleset.rules)} rules in {len(ruleset.packs)} packs, as of {as_of.isoformat()}")
+    if notice := ruleset.currency_notice(as_of):
+        lines.append(f"note: {notice}")
+    return "\n".join(lines) + "\n"
+
+
+def rule_text(rule: Rule, as_of: date) -> str:
+    """`compliance rules show`: a rule's text, its citations with URLs, and its status on `as_of`."""
+    state, why = applicability(rule, as_of)
+    window = f"{rule.effective_from or 'always'} .. {rule.effective_until or 'open'}"
+    lines = [f"{lead(rule.id)}: {printable(rule.title)}\n  pack: {printable(rule.pack_id)} ({rule.location})\n"
+             f"  severity: {rule.severity}, scope: {rule.scope}, effective: {window}\n"
+             f"  on {as_of}: {state}{' (' + printable(why) + ')' if why else ''}"]
+    if rule.description:
+        lines.append(f"\n{block(rule.description)}")
+    lines.append(f"\nMessage: {block(rule.message)}\nRemediation: {block(rule.remediation)}\n\nCitations:")
+    for c in rule.citations:
+        status = c.source.status_on(as_of)
+        lines.append(f"  {printable(c.pinpoint)}\n    {printable(c.source.title)}; "
+                     f"{printable(status.describe()) if status else 'not yet issued'}\n    {printable(c.source.url)}")
+    return "\n".join(lines) + "\n"
 
 
 def rules_markdown(ruleset: RuleSet) -> str:

@@ -13,13 +13,18 @@ if TYPE_CHECKING:
 
 
 class OutputFormat:
-    """One output format for check results.
+    """One output format for check results, and what it declares it supports.
 
     `render` writes a whole run. A format that `streams` also writes plan by plan (`render_one`, then
     `render_end` once), so a batch of thousands of plans keeps flat memory. Input problems (a broken plan
     file) are passed to the format too: one that `reports_problems` shows them among its results, as a
     code-scanning or CI view needs. Every format shows the files a folder run `skipped` as rule packs. A format
     that also `compares` renders a `diff` of two plan versions.
+
+    The flags are each format's declarations: the registry (`report.FORMATS`) derives its lists from them, such
+    as `diff_formats()`, and tests/report/test_formats.py holds every format to what it declares. A class, not
+    a Protocol: the defaults are part of the interface (a format that declares nothing supports nothing beyond
+    `render`, and its `render_one` and `render_diff` refuse).
     """
 
     name: ClassVar[str]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from compliance import __version__
@@ -10,11 +11,9 @@ from compliance.impact import Book, Move, PlanImpact, groups
 from compliance.model import STATUS_WORDS, Finding
 from compliance.text import code, counted, json_text, lead, lead_path, markdown, printable
 
-IMPACT_FORMATS = ("text", "json", "markdown")
-
 
 def render(book: Book, fmt: str) -> str:
-    return {"text": text, "json": lambda b: json_text(document(b)), "markdown": markdown_text}[fmt](book)
+    return _RENDERERS[fmt](book)
 
 
 def _state(f: Finding | None) -> str:
@@ -163,3 +162,8 @@ def markdown_text(book: Book) -> str:
         lines += ["", "### Input errors (exit 2)", "", "| file | message |", "|---|---|"]
         lines += [f"| {code(f'{p.location.file}:{p.location.line}')} | {markdown(p.message)} |" for p in book.problems]
     return "\n".join(lines) + "\n"
+
+
+_RENDERERS: dict[str, Callable[[Book], str]] = {"text": text, "json": lambda b: json_text(document(b)),
+                                                "markdown": markdown_text}
+IMPACT_FORMATS = tuple(_RENDERERS)  # `compliance impact --format` offers these

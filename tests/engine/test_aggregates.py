@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from compliance import api
-from compliance.conditions import Context, Scope, compile_condition
+from compliance.conditions import Context, EvalScope, compile_condition
 from compliance.loader import load_bytes
 from compliance.schemas.plan import field_catalog
 from tests.helpers import TODAY
@@ -105,17 +105,17 @@ def test_an_aggregate_has_the_value_a_scan_of_the_menu_gives(menu, where_name, s
         nothing = not members and not verdicts.count(None)  # min and max of no funds: no value, and nothing unknown
         if (low == high and low is not None) or (subject in ("min", "max") and nothing):
             assert compiled(condition(subject, WHERES[where_name], "eq", low))(
-                Scope(plan, TODAY, selected, cache=cache)) is True, (selected, low)
+                EvalScope(plan, TODAY, selected, cache=cache)) is True, (selected, low)
             continue
         if low is not None:
             assert compiled(condition(subject, WHERES[where_name], "ge", low))(
-                Scope(plan, TODAY, selected, cache=cache)) is True, (selected, low)
+                EvalScope(plan, TODAY, selected, cache=cache)) is True, (selected, low)
             assert compiled(condition(subject, WHERES[where_name], "lt", low))(
-                Scope(plan, TODAY, selected, cache=cache)) is False, (selected, low)
+                EvalScope(plan, TODAY, selected, cache=cache)) is False, (selected, low)
         if high is not None:
             assert compiled(condition(subject, WHERES[where_name], "le", high))(
-                Scope(plan, TODAY, selected, cache=cache)) is True, (selected, high)
-        scope = Scope(plan, TODAY, selected, cache=cache)
+                EvalScope(plan, TODAY, selected, cache=cache)) is True, (selected, high)
+        scope = EvalScope(plan, TODAY, selected, cache=cache)
         probe = (low if low is not None else high) if subject not in ("sum",) else 0.0001
         if probe is not None and low != high:  # an open span cannot settle equality with a value inside it
             inside = compiled(condition(subject, WHERES[where_name], "eq", probe))(scope)
@@ -143,7 +143,7 @@ def test_one_plan_scans_its_menu_once_per_aggregate_not_once_per_fund():
         menu = CountedMenu(funds)
         predicate = compiled({"count": "funds", "where": WHERES[name], "ge": 0})
         cache: dict = {}
-        assert all(predicate(Scope({"menu": menu}, TODAY, fund, cache=cache)) is not False for fund in funds)
+        assert all(predicate(EvalScope({"menu": menu}, TODAY, fund, cache=cache)) is not False for fund in funds)
         scans[name] = menu.scans
     # a fund that does not record its own asset class (one in four) may share any group: no scan either
     assert scans == {"join": 1, "join and filter": 1, "two keys": 1, "no selected": 1, "scanned per fund": 500}

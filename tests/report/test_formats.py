@@ -10,7 +10,7 @@ import pytest
 from lxml import etree
 
 from compliance import api
-from compliance.report import DIFF_FORMATS, FORMATS, get_format
+from compliance.report import FORMATS, diff_formats, get_format
 from tests.helpers import EXAMPLE_PLAN, TODAY, write_plan
 
 SCHEMAS = Path(__file__).resolve().parents[1] / "fixtures" / "schemas"
@@ -140,14 +140,35 @@ def test_jobs_2_gives_the_same_output_as_jobs_1_in_every_format(tmp_path, fmt):
     assert "p4-acme.yaml" in outputs[0][1] or fmt == "summary"
 
 
-def test_every_format_implements_what_it_declares():
-    """The registry is the one list: each format renders a run; streaming ones render plan by plan to the same
-    bytes; the diff formats listed are exactly those that compare."""
-    report = api.check(EXAMPLE_PLAN, api.load_rules(["bundled"]), TODAY).results()
+def test_every_format_implements_what_it_declares(run_cli):
+    """The registry is the one list and each format's flags are its declarations: each format renders a run;
+    streaming ones render plan by plan to the same bytes; those that compare render a diff and the others refuse;
+    those that report problems show an input problem; those that colour do so only when asked. The diff formats
+    are derived from the declarations, and `diff --format` offers exactly them."""
+    from compliance.diff import diff_reports
+    from compliance.errors import InputError
+
+    full = api.check(EXAMPLE_PLAN, api.load_rules(["bundled"]), TODAY)
+    report = full.results()
+    comparison = diff_reports(full, full)
+    problem = InputError.at("broken-plan.yaml", 3, 1, "a problem to show").problems
     for name in FORMATS:
         fmt = get_format(name.upper())
         assert fmt.name == name
         whole = fmt.render([report])
         if fmt.streams:
             assert fmt.render_one(report) + fmt.render_end(1, 1, 0) == whole
-    assert sorted(DIFF_FORMATS) == sorted(n for n in FORMATS if get_format(n).compares)
+        else:
+            with pytest.raises(NotImplementedError):
+                fmt.render_one(report)
+        if fmt.compares:
+            assert fmt.render_diff(comparison).strip()
+        else:
+            with pytest.raises(NotImplementedError):
+                fmt.render_diff(comparison)
+        assert ("broken-plan.yaml" in fmt.render([report], problem)) == fmt.reports_problems, name
+        assert ("\x1b[" in fmt.render([report], color=True)) == fmt.colours, name
+        assert "\x1b[" not in whole
+    assert diff_formats() == tuple(n for n in FORMATS if get_format(n).compares) and "text" in diff_formats()
+    help_text = run_cli("diff", "--help").stdout
+    assert f"[{'|'.join(diff_formats())}]" in help_text
