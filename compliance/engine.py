@@ -85,8 +85,8 @@ def evaluate(ruleset: RuleSet, plan: dict[Any, Any], doc: Document, as_of: date,
             raw.append((rule, "not_applicable", why, 0, [], ()))
             continue
         try:
-            checked, findings, evidence = _run(rule, plan, doc, as_of, ruleset.parameters, severity, cache,
-                                               fund_scopes, facts)
+            checked, findings, evidence, skipped = _run(rule, plan, doc, as_of, ruleset.parameters, severity,
+                                                        cache, fund_scopes, facts)
         except BudgetExceeded as exc:
             where, budget = exc.args
             raise InputError(Problem(rule.location, f"{rule.id}: its condition at {where} compares every fund of "
@@ -95,9 +95,7 @@ def evaluate(ruleset: RuleSet, plan: dict[Any, Any], doc: Document, as_of: date,
                                                     f"compare by equality (fund.X eq selected.Y), which is "
                                                     f"indexed")) from None
         if not checked and not findings:
-            why = ("no option on the menu is of the kind it covers" if rule.scope == "fund"
-                   else "the situation it covers does not arise in this plan")
-            raw.append((rule, "not_applicable", why, 0, [], ()))
+            raw.append((rule, "not_applicable", _why_not(rule, skipped), 0, [], ()))
         else:
             status: OutcomeStatus = ("fail" if any(f.status != "undetermined" for f in findings)
                                      else "undetermined" if findings else "pass")
@@ -167,7 +165,8 @@ def _watch_item(key: tuple[str, ...], members: list[Finding], rules: dict[str, R
     )
 
 
-Decision = Literal["not_applicable", "pass", "fail", "unrecorded", "undetermined"]
+Decision = Literal["unselected", "unknown_selection", "not_applicable", "pass", "fail", "unrecorded", "undetermined"]
+_SKIPPED: tuple[Decision, ...] = ("unselected", "unknown_selection", "not_applicable")
 _PROCESS_CHECKS = ("prudence_process", "practice", "sponsor_policy")
 
 
@@ -181,8 +180,9 @@ def _decide(rule: Rule, scope: EvalScope, absence_is_finding: bool) -> Decision:
     A requirement that holds settles the rule whatever the unknown gates say: it cannot fail.
     """
     scope.missing.clear()
-    if rule.select(scope) is not True:  # a rule speaks of the funds the file shows to match its selector
-        return "not_applicable"
+    selected = rule.select(scope)
+    if selected is not True:  # a rule speaks of the funds the file shows to match its selector
+        return "unselected" if selected is False else "unknown_selection"
     scope.missing.clear()
     applies = rule.when(scope)
     if applies is False:
@@ -207,23 +207,27 @@ def _is_evidence(item: Any) -> bool:
 
 def _run(rule: Rule, plan: dict[Any, Any], doc: Document, as_of: date, parameters: dict[Any, Any],
          severity: Severity, cache: dict[Any, Any],
-         fund_scopes: list[EvalScope], facts: _FactNamer) -> tuple[int, list[Finding], tuple[str, ...]]:
-    """(scopes checked, findings failed or undetermined, the recorded facts a pass rests on)."""
+         fund_scopes: list[EvalScope], facts: _FactNamer
+         ) -> tuple[int, list[Finding], tuple[str, ...], set[Decision]]:
+    """(scopes checked, findings failed or undetermined, the recorded facts a pass rests on, why scopes were
+    skipped)."""
     absence_is_finding = rule.checks in _PROCESS_CHECKS and severity != "error"
     if rule.scope != "fund":
         scope = EvalScope(plan, as_of, cache=cache)
         decision = _decide(rule, scope, absence_is_finding)
-        if decision == "not_applicable":
-            return 0, [], ()
+        if decision in _SKIPPED:
+            return 0, [], (), {decision}
         if decision == "pass":
-            return 1, [], _evidence(rule, scope, facts)
+            return 1, [], _evidence(rule, scope, facts), set()
         anchor = rule.anchor or (rule.scope if rule.scope == "menu" else "plan",)
-        return 1, [_finding(rule, decision, scope, doc.locate(anchor), None, parameters, severity, facts)], ()
+        return 1, [_finding(rule, decision, scope, doc.locate(anchor), None, parameters, severity, facts)], (), set()
     checked, passes, findings = 0, 0, []
     passed: list[EvalScope] = []
+    skipped: set[Decision] = set()
     for i, scope in enumerate(fund_scopes):
         decision = _decide(rule, scope, absence_is_finding)
-        if decision == "not_applicable":
+        if decision in _SKIPPED:
+            skipped.add(decision)
             continue
         checked += 1
         if decision == "pass":
@@ -240,7 +244,18 @@ def _run(rule: Rule, plan: dict[Any, Any], doc: Document, as_of: date, parameter
     else:
         named = ", ".join(s.fund["name"] for s in passed)  # type: ignore[index]
         evidence = (f"{passes} options pass: {named} and {passes - len(passed)} more",)
-    return checked, findings, evidence
+    return checked, findings, evidence, skipped
+
+
+def _why_not(rule: Rule, skipped: set[Decision]) -> str:
+    """Why a rule checked nothing in this plan, in the checklist's words."""
+    if rule.scope != "fund":
+        return "as the file records the plan, the situation it covers does not arise"
+    if "not_applicable" in skipped:
+        return "its condition does not hold for the options it covers"
+    if "unknown_selection" in skipped:
+        return "the file does not record whether any option is of the kind it covers"
+    return "as the file records the menu, no option is of the kind it covers"
 
 
 _EVIDENCE_FUNDS = 3  # a fund rule's pass lists the facts of at most this many options; more are counted

@@ -297,13 +297,13 @@ def build_context(report: PlanReport, options: MemoOptions, since: dict | None =
     menu = []
     for fund in plan["menu"]:
         exposure = [f"{label} {shown_value('fund.' + key, fund[key])}" for key, label in
-                    (("digital_asset_pct", "digital"), ("private_market_pct", "private")) if fund.get(key)]
+                    (("digital_asset_pct", "digital assets"), ("private_market_pct", "private markets")) if fund.get(key)]
         menu.append({
             "id": fund["id"], "name": fund["name"],
             "asset_class": shown_value("fund.asset_class", fund.get("asset_class") or TO_RECORD),
             "vehicle": shown_value("fund.vehicle", fund.get("vehicle") or TO_RECORD),
             "expense_ratio": _percent(fund.get("expense_ratio")),
-            "qdia": "yes" if fund.get("qdia") else "", "exposure": ", ".join(exposure) or "—",
+            "qdia": "yes" if fund.get("qdia") else "—", "exposure": ", ".join(exposure) or "—",
             "status": _fund_status(grouped.get(fund["id"], [])),
         })
     rules = {rule.id: rule for rule in report.ruleset.rules}
@@ -341,7 +341,7 @@ def build_context(report: PlanReport, options: MemoOptions, since: dict | None =
         ("Plan", plan_name), ("Plan file", repository_name(report.plan_file, options)), ("Sponsor", facts.get("sponsor")),
         ("EIN / plan number", f"{recorded('plan.ein', facts.get('ein'))} / "
                               f"{recorded('plan.plan_number', facts.get('plan_number'))}"),
-        ("Type", facts.get("type")),
+        ("Type", shown_value("plan.type", facts["type"]) if facts.get("type") else None),
         ("Participants", f"{facts['participants']:,}" if facts.get("participants") is not None else None),
         ("Assets", f"${facts['assets_usd']:,.0f}" if facts.get("assets_usd") is not None else None),
         ("Intends 404(c)", facts.get("intends_404c")),

@@ -113,7 +113,8 @@ FUND_SCHEMA: dict[Any, Any] = {
         "The cheapest share class of the same fund the plan could use.",
         {
             "share_class": _s("string", "Name of that share class.", required=True),
-            "expense_ratio": _fraction("Its expense ratio as a fraction.", required=True, max=0.2),
+            "expense_ratio": _fraction("Its expense ratio as a fraction.", required=True, max=0.2,
+                                       label="the cheapest class's expense ratio"),
             "available_to_plan": _s("boolean", "Whether the plan is eligible for it (minimums, platform)."),
             "reason_not_used": _evidence(_s("string", "The committee's documented reason for keeping the costlier class "
                                             "(e.g. revenue sharing credited back to participants), with its record.",
@@ -594,9 +595,24 @@ def shown_value(field: str, value: Any) -> str:
     unit = _units().get(field)
     if isinstance(value, (int, float)) and not isinstance(value, bool) and unit:
         return percent(value) if unit == "fraction" else f"{value:g}%"
-    if isinstance(value, str) and re.fullmatch(r"[a-z0-9]+(?:_[a-z0-9]+)+", value):
-        return value.replace("_", " ")
+    coded = isinstance(value, str) and value in _allowed().get(field, ())
+    if coded and value in _CODED_WORDS:
+        return _CODED_WORDS[value]
+    if isinstance(value, str) and (coded or re.fullmatch(r"[a-z0-9]+(?:_[a-z0-9]+)+", value)):
+        return " ".join(_ACRONYMS.get(word, word) for word in value.split("_"))
     return show(value)
+
+
+# Coded values people write otherwise: acronyms in capitals, plan types as the Code spells them.
+_ACRONYMS = {"us": "US", "cit": "CIT", "etp": "ETP", "etf": "ETF", "reit": "REIT", "tips": "TIPS", "esg": "ESG"}
+_CODED_WORDS = {"401k": "401(k)", "403b": "403(b)", "457b": "457(b)", "401a": "401(a)"}
+
+
+@lru_cache(maxsize=1)
+def _allowed() -> dict[str, frozenset[str]]:
+    """Each field's fixed list of values (`fund.vehicle`: `cit`, ...): codes, shown in words."""
+    return {path: frozenset(v for v in entry["allowed"] if isinstance(v, str)) for path, _, entry in _every_field()
+            if isinstance(entry, dict) and entry.get("allowed")}
 
 
 def field_catalog() -> dict[str, str]:

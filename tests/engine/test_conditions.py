@@ -147,8 +147,8 @@ def test_when_and_select_that_match_nothing_say_why(tmp_path):
         "    require:", "    select: {field: fund.asset_class, eq: digital_assets}\n    require:")
     report = api.check(write_plan(tmp_path), api.load_rules(["bundled", str(write_pack(tmp_path, body))]), TODAY)
     reasons = {o.rule_id: (o.status, o.reason) for o in report.outcomes}
-    assert reasons["test.rule"] == ("not_applicable", "the situation it covers does not arise in this plan")
-    assert reasons["test.fund-rule"] == ("not_applicable", "no option on the menu is of the kind it covers")
+    assert reasons["test.rule"] == ("not_applicable", "as the file records the plan, the situation it covers does not arise")
+    assert reasons["test.fund-rule"] == ("not_applicable", "as the file records the menu, no option is of the kind it covers")
 
 
 def test_within_days_near_the_first_date_there_is(tmp_path):

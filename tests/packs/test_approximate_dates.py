@@ -65,6 +65,6 @@ def test_the_memo_timeline_says_the_exact_date_is_not_recorded(tmp_path, run_cli
                      "--as-of", "2026-11-22")
     assert result.exit_code in (0, 1), result.stderr
     text = " ".join(" ".join(page.get_textpage().get_text_range().split()) for page in pypdfium2.PdfDocument(str(memo)))
-    timeline = text[text.index("Posture timeline"):text.index("Appendix A. Checklist")]
+    timeline = text[text.index("Sources of law and their status"):text.index("Appendix A. Checklist")]
     assert "2016, exact date not recorded An old case known only by its year" in timeline
     assert "precedent since June 2016, exact day not recorded" in timeline
