@@ -252,7 +252,7 @@ def _same(a: Any, b: Any) -> bool:
         return list(a) == list(b) and list(map(type, a)) == list(map(type, b)) and all(_same(a[k], b[k]) for k in a)
     if isinstance(a, (list, tuple)):
         return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
-    return a == b or (a != a and b != b)  # NaN is not equal to itself, but it is faithfully kept
+    return bool(a == b or (a != a and b != b))  # NaN is not equal to itself, but it is faithfully kept
 
 
 def _same_positions(stored: dict[Any, Any], doc: Document) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import textwrap
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -75,7 +76,7 @@ def _fund_status(findings: list[Finding]) -> str:
     return "pass"
 
 
-def _finding(f: Finding) -> dict:
+def _finding(f: Finding) -> dict[str, Any]:
     """The JSON format's finding, plus what the template shows: the location as one string, note and waiver."""
     out = finding_dict(f)
     out.setdefault("note", None)
@@ -95,7 +96,7 @@ def _blocks(lines: list[str]) -> list[list[str]]:
     return [lines[i:i + LINES_PER_BLOCK] for i in range(0, len(lines), LINES_PER_BLOCK)]
 
 
-def _large_plan(menu: list[dict], groups: list[dict]) -> dict:
+def _large_plan(menu: list[dict[str, Any]], groups: list[dict[str, Any]]) -> dict[str, Any]:
     """What the large-plan memo shows instead of one table row per option and one list item per finding."""
     classes: dict[str, dict[str, int]] = {}
     for fund in menu:
@@ -151,7 +152,7 @@ class Plain:
         self._ids = re.compile(r"(?<![\w.-])(" + "|".join(map(re.escape, ids)) + r")(?![\w-])") if ids else None
 
     def __call__(self, text: str) -> str:
-        def field(m: re.Match) -> str:
+        def field(m: re.Match[str]) -> str:
             prefix = "fund" if m.group(0).startswith(("menu[", "fund")) else m.group(0).split(".")[0]
             path = prefix + m.group(1)
             return LABELS.get(path, m.group(1).rsplit(".", 1)[-1].replace("_", " "))
@@ -173,7 +174,7 @@ class Plain:
         return shown + (f" and {len(names) - LISTED} more" if len(names) > LISTED else "")
 
 
-def _grouped(findings: list[Finding], plain: Plain) -> list[dict]:
+def _grouped(findings: list[Finding], plain: Plain) -> list[dict[str, Any]]:
     """One line per problem (a rule), with the options it concerns named: a rule failing on eight funds, or on
     eight hundred, is one line."""
     by_rule: dict[str, list[Finding]] = {}
@@ -190,7 +191,7 @@ def _grouped(findings: list[Finding], plain: Plain) -> list[dict]:
     return out
 
 
-def _pending_law(watch: list[Finding], plain: Plain, report: PlanReport) -> list[dict]:
+def _pending_law(watch: list[Finding], plain: Plain, report: PlanReport) -> list[dict[str, Any]]:
     """Each watch item headed by what it means for this plan, with its options x checks table and the citation
     once (a consolidated item names its member findings as `rule|file|fund`)."""
     out = []
@@ -220,9 +221,9 @@ def _pending_law(watch: list[Finding], plain: Plain, report: PlanReport) -> list
     return out
 
 
-def _facts(report: PlanReport, plain: Plain) -> list[dict]:
+def _facts(report: PlanReport, plain: Plain) -> list[dict[str, Any]]:
     """The facts to record, by topic (the fact), each with the options it is missing for and the checks waiting."""
-    topics: dict[str, dict] = {}
+    topics: dict[str, dict[str, Any]] = {}
     for fact, waiting in report.facts_to_record().values():
         row = topics.setdefault(fact.label, {"label": fact.label[:1].upper() + fact.label[1:], "plan": False,
                                              "funds": [], "checks": []})
@@ -238,14 +239,14 @@ def _facts(report: PlanReport, plain: Plain) -> list[dict]:
     return out
 
 
-def _satisfied(report: PlanReport, plain: Plain) -> list[dict]:
+def _satisfied(report: PlanReport, plain: Plain) -> list[dict[str, Any]]:
     rules = {r.id: r for r in report.ruleset.rules}
     return [{"title": plain(rules[o.rule_id].title if o.rule_id in rules else o.rule_id),
              "evidence": [plain(e) for e in o.evidence]}
             for o in report.outcomes if o.status == "pass" and o.evidence]
 
 
-def _posture(report: PlanReport, plain: Plain) -> list[dict]:
+def _posture(report: PlanReport, plain: Plain) -> list[dict[str, Any]]:
     rows = []
     for row in posture_rows(report.ruleset, report.as_of):
         if row["status"] != "not_yet_issued":
@@ -253,7 +254,7 @@ def _posture(report: PlanReport, plain: Plain) -> list[dict]:
     return rows
 
 
-def build_context(report: PlanReport, options: MemoOptions, since: dict | None = None) -> dict:
+def build_context(report: PlanReport, options: MemoOptions, since: dict[str, Any] | None = None) -> dict[str, Any]:
     plan = report.plan
     plain = Plain(report)
     counts = report.counts()
@@ -293,11 +294,13 @@ def build_context(report: PlanReport, options: MemoOptions, since: dict | None =
          | _rule_columns(rules.get(o.rule_id), o) for o in report.outcomes),
         key=lambda row: (_STATUS_ORDER[row["status"]], row["rule"]))
     groups = []
-    for label, test in (("Errors", lambda f: f.status == "fail" and f.severity == "error"),
-                        ("Warnings", lambda f: f.status == "fail" and f.severity == "warning"),
-                        ("Information", lambda f: f.status == "fail" and f.severity == "info"),
-                        ("Waived by the committee", lambda f: f.status == "waived")):
-        by_rule: dict[str, list[dict]] = {}
+    sections: tuple[tuple[str, Callable[[Finding], bool]], ...] = (
+        ("Errors", lambda f: f.status == "fail" and f.severity == "error"),
+        ("Warnings", lambda f: f.status == "fail" and f.severity == "warning"),
+        ("Information", lambda f: f.status == "fail" and f.severity == "info"),
+        ("Waived by the committee", lambda f: f.status == "waived"))
+    for label, test in sections:
+        by_rule: dict[str, list[dict[str, Any]]] = {}
         for f in report.findings:
             if test(f):
                 item = _finding(f) | {"message": plain(f.message), "subject": plain.fund(f.fund_id),

@@ -96,7 +96,7 @@ def _breakable(text: str) -> str:
     return _LONG_RUN.sub("\\g<0>\u200b", text) if len(text) > WORD else text
 
 
-def render_html(context: dict, template_dir: Path | None = None, for_pdf: bool = False) -> str:
+def render_html(context: dict[str, Any], template_dir: Path | None = None, for_pdf: bool = False) -> str:
     env = environment(template_dir, for_pdf)
     # The stylesheet is our own bundled file, so it is marked safe; every plan and pack value stays escaped.
     css = markupsafe.Markup((TEMPLATES / "memo.css").read_text(encoding="utf-8"))
@@ -106,6 +106,6 @@ def render_html(context: dict, template_dir: Path | None = None, for_pdf: bool =
         return env.get_template("memo.html.j2").render(css=css, large_css=large_css, **context)
     except jinja2.TemplateSyntaxError as exc:
         raise InputError.at(exc.filename or "memo.html.j2", exc.lineno or 0, 0, f"template error: {exc.message}") from None
-    except (jinja2.TemplateError, jinja2.sandbox.SecurityError) as exc:
+    except (jinja2.TemplateError, jinja2.exceptions.SecurityError) as exc:
         where = str(template_dir / "memo.html.j2") if template_dir else "memo.html.j2"
         raise InputError.at(where, 0, 0, f"template refused: {exc}") from None

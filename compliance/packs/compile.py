@@ -70,7 +70,7 @@ def _check_doctrine(ctx: Context, at: tuple[Any, ...], raw: dict[Any, Any], cite
     authority = ctx.doc.data["pack"].get("authority", "federal")
     severity = raw["severity"]
     if authority == "sponsor_policy":
-        checks = raw.get("checks", "sponsor_policy")
+        checks: Checks = raw.get("checks", "sponsor_policy")
         others = [s.id for s in cited if s.kind != "policy"]
         if checks == "sponsor_policy" and others:
             raise ctx.error(at + ("citations",), f"a sponsor-policy rule cites the sponsor's own policy as its basis, "

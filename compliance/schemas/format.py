@@ -129,7 +129,7 @@ def leaf_errors(errors: list[Any]) -> list[Any]:
 def _cerberus_class() -> type:
     import cerberus
 
-    class Validator(cerberus.Validator):
+    class Validator(cerberus.Validator):  # type: ignore[misc]  # Cerberus ships no types: its classes are Any
         # Cerberus counts True and False as integers (bool subclasses int); a plan's `participants: yes` is a
         # mistake to report, and the fast check already refuses it, so both must agree.
         # Likewise a timestamp (`2026-03-18T10:00:00+05:00`) is a datetime, which subclasses date: a date field
@@ -230,7 +230,7 @@ def _compile_field(rules: dict[Any, Any]) -> Check:
     if unknown:
         raise ValueError(f"fastcheck does not support the Cerberus rules {sorted(unknown)}")
     checks = _value_checks(rules) + _nested_checks(rules)
-    nullable = rules.get("nullable", False)
+    nullable = bool(rules.get("nullable", False))
 
     def check(value: Any) -> bool:
         if value is None:
