@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from compliance.canonical import finding_dict
-from compliance.model import STATUS_WORDS, Finding, Outcome, PlanReport, Rule, by_fund, severity_rank, worst_first
+from compliance.model import STATUS_WORDS, Finding, Outcome, PlanReport, Rule, by_fund, worst_first
 from compliance.posture import posture_rows
 from compliance.schemas.plan import PLACEHOLDERS, field_labels, shown_value
 from compliance.text import counted, percent, show
@@ -59,14 +59,14 @@ def _rule_columns(rule: Rule | None, outcome: Outcome) -> dict[str, str]:
 def _mark(o: Outcome) -> str:
     """A checklist row's badge: a failing row by its severity (an info-level item is never red), else its status."""
     if o.status == "fail" and o.findings:
-        return max((f.severity for f in o.findings), key=severity_rank)
+        return max(f.severity for f in o.findings)
     return o.status
 
 
 def _fund_status(findings: list[Finding]) -> str:
     failing = [f for f in findings if f.status == "fail"]
     if failing:
-        return max(failing, key=lambda f: severity_rank(f.severity)).severity
+        return max(f.severity for f in failing)
     if any(f.status == "undetermined" for f in findings):
         return "undetermined"
     if any(f.status == "watch" for f in findings):

@@ -7,7 +7,7 @@ from typing import Any
 
 from compliance.diff import PlanDiff, summary
 from compliance.errors import Problem
-from compliance.model import STATUS_WORDS, Finding, Report, by_fund, severity_rank
+from compliance.model import STATUS_WORDS, Finding, Report, by_fund
 from compliance.report.base import OutputFormat
 from compliance.schemas.plan import shown_value
 from compliance.text import batch_total, count_line, counted, lead, lead_path, printable, skipped_lines
@@ -44,7 +44,7 @@ FORMAT = TextFormat()
 
 def _order(f: Finding) -> tuple[Any, ...]:
     """Failing findings first, worst first; then waived; watch items last (a stable sort keeps rule order)."""
-    return ({"fail": 0, "waived": 1, "undetermined": 2, "watch": 3}.get(f.status, 4), -severity_rank(f.severity))
+    return ({"fail": 0, "waived": 1, "undetermined": 2, "watch": 3}.get(f.status, 4), -f.severity.rank)
 
 
 def _plan(report: Report, color: bool) -> list[str]:
