@@ -389,8 +389,13 @@ class Report:
         return found
 
     def worst(self) -> Severity | None:
-        failing = [f.severity for f in self.findings if f.status == "fail"]
-        return max(failing) if failing else None
+        return worst_severity(self.findings)
+
+
+def worst_severity(findings: Iterable[Finding]) -> Severity | None:
+    """The heaviest severity among the failing findings (waived, watch and undetermined ones never count); None
+    when none fails. A plan's, a fund's or a checklist row's worst, as every report shows it."""
+    return max((f.severity for f in findings if f.status == "fail"), default=None)
 
 
 def failing_count(reports: Iterable[Report]) -> int:

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from compliance.canonical import finding_dict
-from compliance.model import STATUS_WORDS, Finding, Outcome, PlanReport, Rule, by_fund, worst_first
+from compliance.model import STATUS_WORDS, Finding, Outcome, PlanReport, Rule, by_fund, worst_first, worst_severity
 from compliance.posture import posture_rows
 from compliance.schemas.plan import PLACEHOLDERS, field_labels, shown_value
 from compliance.text import counted, percent, show
@@ -58,15 +58,14 @@ def _rule_columns(rule: Rule | None, outcome: Outcome) -> dict[str, str]:
 
 def _mark(o: Outcome) -> str:
     """A checklist row's badge: a failing row by its severity (an info-level item is never red), else its status."""
-    if o.status == "fail" and o.findings:
+    if o.status == "fail" and o.findings:  # all its findings: a waived placeholder leaves an engine row failing
         return max(f.severity for f in o.findings)
     return o.status
 
 
 def _fund_status(findings: list[Finding]) -> str:
-    failing = [f for f in findings if f.status == "fail"]
-    if failing:
-        return max(f.severity for f in failing)
+    if worst := worst_severity(findings):
+        return worst
     if any(f.status == "undetermined" for f in findings):
         return "undetermined"
     if any(f.status == "watch" for f in findings):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
@@ -68,12 +69,10 @@ def _plan(report: Report, color: bool) -> list[str]:
                              f"{printable(w.reason)}")
             if f.citations:
                 lines.append("            basis: " + "; ".join(printable(c.pinpoint) for c in f.citations))
-    statuses: dict[str, int] = {}
-    for o in report.outcomes:
-        statuses[o.status] = statuses.get(o.status, 0) + 1
+    statuses: Counter[str] = Counter(o.status for o in report.outcomes)
     changed = len(report.ruleset.federal_changes)
     lines.append(f"  {count_line(report.counts())} | checklist: "
-                 + ", ".join(f"{statuses.get(s, 0)} {STATUS_WORDS[s]}" for s in STATUS_WORDS)
+                 + ", ".join(f"{statuses[s]} {STATUS_WORDS[s]}" for s in STATUS_WORDS)
                  + (f" | {counted(changed, 'federal rule change')} by packs (listed above)" if changed else ""))
     return lines
 
