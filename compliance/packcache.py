@@ -175,7 +175,7 @@ def put(doc: Document) -> None:
         again = json.loads(payload, object_hook=_decode_tags)
         if not (_same(again["data"], doc.data) and _same_positions(again, doc)):
             raise _Unfaithful(doc.file)
-        from compliance.atomic import write_atomic  # only on a miss: its tempfile import costs a hit ~5 ms
+        from compliance.atomic import write_atomic  # only on a miss: a hit need not pay for its tempfile import
 
         entry.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         write_atomic(entry, _mac(key, entry, payload) + b"\n" + payload)

@@ -31,7 +31,7 @@ _STATUS_ORDER = {"fail": 0, "undetermined": 1, "watch": 2, "waived": 3, "pass": 
 
 # Menus with more options than this get the large-plan memo (docs/memo.md): the menu summarised by asset class
 # and status, each action item once per rule, and every option and finding as lines of fixed-width text, which
-# lays out at about 1 ms a line where a table row takes about 20 ms.
+# lays out many times faster than a table row (docs/performance.md).
 LARGE_MENU = 200
 LINES_PER_BLOCK = 50  # fixed-width lines per block: a page break re-lays out one block, never the whole list
 FUND_STATUSES = ("error", "warning", "info", "undetermined", "watch", "waived", "pass")

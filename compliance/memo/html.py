@@ -19,9 +19,9 @@ _HIDDEN = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202
 TEMPLATES = Path(__file__).parent / "templates"
 
 # For a PDF: WeasyPrint lays out a paragraph in time that grows with the square of its length, and sizes a table column by
-# its longest unbroken word (a 3 KB fund name took 33 s, 10 KB 289 s). So a value is shown up to SHOWN
-# characters, and a run without a space gets a zero-width space every WORD characters: a break opportunity that
-# shows nothing and is not in the PDF's text. The attached plan.yaml and findings.json keep every text whole.
+# its longest unbroken word, so one long value can stall a memo for minutes (docs/performance.md). So a value is
+# shown up to SHOWN characters, and a run without a space gets a zero-width space every WORD characters: a break
+# opportunity that shows nothing and is not in the PDF's text. The attached plan.yaml and findings.json keep every text whole.
 SHOWN = 1_000
 WORD = 32
 _LONG_RUN = re.compile(rf"\S{{{WORD}}}(?=\S)")

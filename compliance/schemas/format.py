@@ -48,9 +48,10 @@ class Cut:
     """A failing document cut down to its first `limit` failing entries (list items, mapping values, unknown
     keys), with a count of the failing entries left out.
 
-    Cerberus's ErrorTree re-sorts a list on every error it adds, so its time grows with the square of the errors:
-    a menu of 10,000 empty funds took 9 minutes. The fast checks find the failing entries in linear time; a list
-    is cut after its last kept failing item, so every kept entry keeps its path, and a mapping only loses keys.
+    Cerberus's ErrorTree re-sorts a list on every error it adds, so its time grows with the square of the errors
+    (a menu of thousands of empty funds took minutes; docs/performance.md). The fast checks find the failing
+    entries in linear time; a list is cut after its last kept failing item, so every kept entry keeps its path,
+    and a mapping only loses keys.
     """
 
     def __init__(self, limit: int) -> None:
