@@ -13,7 +13,7 @@ from typing import Any
 
 from compliance.atomic import write_atomic
 from compliance.errors import InputError
-from compliance.model import SEVERITIES, Finding, Report, severity_rank
+from compliance.model import SEVERITIES, Finding, Report, Severity
 
 BASELINE_VERSION = 1
 
@@ -57,5 +57,5 @@ def is_known(finding: Finding, known: dict[str, str | None]) -> bool:
     its members'."""
     if finding.fingerprint in known:
         recorded = known[finding.fingerprint]
-        return recorded is None or severity_rank(finding.severity) <= severity_rank(recorded)
+        return recorded is None or finding.severity <= Severity(recorded)
     return bool(finding.members) and all(m in known for m in finding.members)

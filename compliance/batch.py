@@ -17,8 +17,7 @@ from compliance.model import NO_RULES, Report, RuleSet
 
 _worker_rules: RuleSet = NO_RULES  # set in each worker process by _init_worker
 # Plans per message to a worker. Small on purpose: a worker holds its chunk's finished reports until it sends
-# them, and every live report makes the garbage collector slower (measured: 62 per chunk cost 1.39x speed-up
-# with 2 workers; 16 gives 1.85x).
+# them, and every live report makes the garbage collector slower (docs/performance.md, "Small chunks").
 _CHUNK = 16
 
 
@@ -30,7 +29,7 @@ def check_many(plans: list[str], packs: list[str], ruleset: RuleSet, as_of: date
         for plan in plans:
             yield _check(plan, ruleset, as_of)
         return
-    from concurrent.futures import ProcessPoolExecutor  # only here: importing it costs a pre-commit hook ~15 ms
+    from concurrent.futures import ProcessPoolExecutor  # only here: a slow import for a pre-commit hook
 
     with ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker, initargs=(tuple(packs),)) as pool:
         for item in pool.map(_check_in_worker, plans, [as_of] * len(plans), chunksize=_CHUNK):

@@ -602,7 +602,10 @@ class _Groups:
         share the group, none surely does; and the facts that would decide them."""
         maybe: list[dict[Any, Any]] = []
         missing: list[Any] = []
-        fits = (lambda values: all(k is None or v is None or v == k for v, k in zip(values, known, strict=True)))
+
+        def fits(values: tuple[Any, ...]) -> bool:
+            return all(k is None or v is None or v == k for v, k in zip(values, known, strict=True))
+
         for key, entries in (self.index or {}).items():
             if fits(key):
                 for fund, _, lacking in entries:
@@ -665,8 +668,12 @@ def _equality_join(where: Any, at: tuple[Any, ...], ctx: Context) -> tuple[Predi
     another use of `selected.`."""
     if not isinstance(where, dict):
         return None
-    conjuncts = where["all"] if set(where) == {"all"} else [where]
-    at_of = (lambda i: at + ("all", i)) if set(where) == {"all"} else (lambda i: at)
+    joined = set(where) == {"all"}
+    conjuncts = where["all"] if joined else [where]
+
+    def at_of(i: int) -> tuple[Any, ...]:
+        return at + ("all", i) if joined else at
+
     plain: list[Predicate] = []
     fund_keys: list[Getter] = []
     selected_keys: list[Getter] = []

@@ -64,7 +64,10 @@ def load_config(path: Path | None) -> Config:
     if found := problems(doc, CONFIG_FORMAT, data):
         raise InputError(found)
     base = path.parent
-    resolve = lambda p: p if p == "bundled" else os.path.relpath(base / p)  # noqa: E731
+
+    def resolve(p: str) -> str:
+        return p if p == "bundled" else os.path.relpath(base / p)
+
     return Config(
         packs=tuple(resolve(p) for p in data.get("packs", ["bundled"])),
         fail_on=data.get("fail_on", "error"),

@@ -209,7 +209,7 @@ def _probe(address: str, connection: dict[str, Any], seconds: float, timeout: st
     """Asks the address who it is before Dask's client connects: Dask waits without limit for the first answer
     (a server that accepts and stays silent hung the run), and a server that answers garbage or announces a
     frame of exabytes made it raise MemoryError, OverflowError or struct.error, then hang in Client.__del__."""
-    from distributed.comm import connect
+    from distributed.comm.core import connect
 
     async def identity() -> Any:
         comm = await connect(address, timeout=seconds, **connection)
@@ -248,7 +248,8 @@ def _version() -> str:
 
 
 def _threads(client: Client) -> int:
-    return max(1, sum(client.nthreads().values()))
+    nthreads: dict[str, int] = client.nthreads()  # threads by worker address
+    return max(1, sum(nthreads.values()))
 
 
 def _in_order(client: Client, count: int, submit: Callable[[int, str], Future[Any]], label: Callable[[int], str],

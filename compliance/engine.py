@@ -18,7 +18,6 @@ from compliance.model import (
     RuleSet,
     Severity,
     Waiver,
-    severity_rank,
 )
 from compliance.schemas.plan import PLACEHOLDERS, determination_fields, evidence_fields, field_labels, shown_value
 from compliance.text import fill, show, states_only_recorded
@@ -54,8 +53,7 @@ def applicability(rule: Rule, as_of: date) -> tuple[str, str]:
 
 def effective_severity(rule: Rule, as_of: date) -> Severity:
     """The rule's severity, capped by the weight its strongest source has on `as_of`."""
-    strongest = max((s.weight_on(as_of) for s in rule.basis), key=severity_rank)
-    return min(rule.severity, strongest, key=severity_rank)
+    return min(rule.severity, max(s.weight_on(as_of) for s in rule.basis))
 
 
 def postures(ruleset: RuleSet, as_of: date) -> list[tuple[str, str, Severity]]:
@@ -157,7 +155,7 @@ def _watch_item(key: tuple[str, ...], members: list[Finding], rules: dict[str, R
     citations = tuple({c.pinpoint: c for f in members for c in f.citations}.values())
     remediation = " ".join(dict.fromkeys(f.remediation for f in members))
     return Finding(
-        rule_id=WATCH_PREFIX + "+".join(key), title=sources[0].title, severity="watch", status="watch",
+        rule_id=WATCH_PREFIX + "+".join(key), title=sources[0].title, severity=Severity.WATCH, status="watch",
         message=f"Watch item, not a finding of fault: {sources[0].title} ({status}) affects {scope}. {where}.",
         location=members[0].location, fund_id=None,
         citations=citations, remediation=remediation, headline=f"Watch: {sources[0].document}",
@@ -402,7 +400,7 @@ def _placeholders(plan: dict[Any, Any], doc: Document, facts: _FactNamer) -> lis
         fact = Fact(path=f"menu[fund {fund['id']}].{'.'.join(path[2:])}" if fund is not None else field,
                     field=field, label=facts.label(field), fund_id=fund["id"] if fund is not None else None)
         out.append(Finding(
-            rule_id=PLACEHOLDER_RULE_ID, title="A placeholder stands where a fact belongs", severity="info",
+            rule_id=PLACEHOLDER_RULE_ID, title="A placeholder stands where a fact belongs", severity=Severity.INFO,
             status="undetermined", message=f"{fact.path} holds a placeholder, not a fact: record {fact.label}.",
             location=doc.locate(path), fund_id=fact.fund_id, citations=(),
             remediation=f"Record {fact.label}, or leave the field out until it is known.",

@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 from compliance import api
 from compliance.errors import InputError, Problem
-from compliance.model import NO_RULES, Fact, Finding, Outcome, RuleSet, severity_rank, worst_first
+from compliance.model import NO_RULES, Fact, Finding, Outcome, RuleSet, Severity, worst_first
 from compliance.scenario import Scenario, apply, load_scenario
 
 Shift = Literal["appears", "changes", "resolves"]
@@ -37,7 +37,7 @@ class Move:
 
     @property
     def rank(self) -> int:
-        return severity_rank(self.finding.severity)
+        return self.finding.severity.rank
 
 
 @dataclass(frozen=True)
@@ -211,7 +211,7 @@ class Book:
         if fail_on == "never":
             return False
         return any(m.after is not None and m.shift != "resolves" and m.after.status == "fail"
-                   and severity_rank(m.after.severity) >= severity_rank(fail_on)
+                   and m.after.severity >= Severity(fail_on)
                    for p in self.plans for m in p.moves)
 
 

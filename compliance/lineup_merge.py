@@ -9,6 +9,7 @@ would delete its record). Every other byte, comments and layout included, stays 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -120,10 +121,11 @@ def _menu(doc: Any, text: str) -> tuple[list[dict[Any, Any]], list[yaml.MappingN
 def _match(sheet: list[Fund], funds: list[dict[Any, Any]]) -> dict[int, Fund]:
     """Plan fund index -> line-up fund: by ticker, then id, then name; each matched at most once."""
     matched: dict[int, Fund] = {}
-    for of_plan, of_sheet in (
-            (lambda f: str(f.get("ticker") or "").upper(), lambda f: f.values.get("ticker", "")),  # by ticker,
-            (lambda f: str(f.get("id")), lambda f: f.values["id"]),  # then id,
-            (lambda f: norm(f.get("name") or ""), lambda f: norm(f.values["name"]))):  # then name
+    keys: tuple[tuple[Callable[[dict[Any, Any]], str], Callable[[Fund], str]], ...] = (
+        (lambda f: str(f.get("ticker") or "").upper(), lambda f: f.values.get("ticker", "")),  # by ticker,
+        (lambda f: str(f.get("id")), lambda f: f.values["id"]),  # then id,
+        (lambda f: norm(f.get("name") or ""), lambda f: norm(f.values["name"])))  # then name
+    for of_plan, of_sheet in keys:
         index: dict[str, int] = {}
         for i, fund in enumerate(funds):
             if i not in matched and of_plan(fund):
@@ -229,7 +231,7 @@ def _indent(text: str, node: yaml.MappingNode) -> str:
 def _same(old: Any, new: Any) -> bool:
     if isinstance(old, float) and isinstance(new, float):
         return abs(old - new) < 1e-12
-    return old == new
+    return bool(old == new)
 
 
 def _shown(value: Any) -> str:

@@ -11,6 +11,7 @@ import contextlib
 import os
 import re
 import stat
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -172,6 +173,8 @@ def _walk_nesting(text: str, name: str) -> None:
 
 
 _RESOLVER = yaml.resolver.Resolver()  # SafeLoader's implicit types (null, bool, int, float, timestamp, merge)
+# types-PyYAML leaves Resolver.resolve unannotated; this is the type it has: (node class, value, implicit) -> tag
+_resolve_tag: Callable[[type[yaml.Node], str, tuple[bool, bool]], str] = _RESOLVER.resolve
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}\Z")  # YYYY-MM-DD: neither an int nor a float to the resolver
 _PLAIN = (True, False)  # `implicit` of a plain scalar, as the resolver takes it
 
@@ -432,14 +435,14 @@ class _Builder:
                     raise self.fail(at, f"cannot read {value!r} as !!timestamp") from None
                 self.plain[value] = result
                 return result
-            tag = _RESOLVER.resolve(yaml.ScalarNode, value, _PLAIN)
+            tag = _resolve_tag(yaml.ScalarNode, value, _PLAIN)
             if tag not in _SCALAR_TAGS:  # `<<` outside a key: PyYAML has no value for it either
                 raise self.fail(at, f"YAML tag {_short(tag)} is not allowed; plan files use plain YAML values")
             result = value if tag == _TAG + "str" else self._construct(tag, value, at)
             self.plain[value] = result
             return result
         if tag == "!":
-            tag = _RESOLVER.resolve(yaml.ScalarNode, value, event.implicit)
+            tag = _resolve_tag(yaml.ScalarNode, value, event.implicit)
         if tag not in _SCALAR_TAGS:
             raise self.fail(at, f"YAML tag {_short(tag)} is not allowed; plan files use plain YAML values")
         return self._construct(tag, value, at)

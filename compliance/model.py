@@ -9,13 +9,44 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, fields
 from datetime import date
+from enum import StrEnum
 from typing import Any, Literal, get_args
 
 from compliance.errors import Location, Problem
 
-# Weakest first. `watch` marks pending law: it is shown, never fails a check (--fail-on takes the other three).
-Severity = Literal["watch", "info", "warning", "error"]
-SEVERITIES: tuple[Severity, ...] = get_args(Severity)
+
+class Severity(StrEnum):
+    """How much a finding weighs, weakest first; members compare by that order, never alphabetically.
+
+    A str whose value is the lowercase word, so every output prints exactly that word. `watch` marks pending law:
+    it is shown, never fails a check (--fail-on takes the other three). A pack's strings become members when it
+    compiles; a plain str compared with a member is read as a severity (ValueError if it names none)."""
+
+    WATCH = "watch"
+    INFO = "info"
+    WARNING = "warning"
+    ERROR = "error"
+
+    @property
+    def rank(self) -> int:
+        """0 for watch up to 3 for error."""
+        return _SEVERITY_RANK[self]
+
+    def __lt__(self, other: str) -> bool:
+        return self.rank < Severity(other).rank
+
+    def __le__(self, other: str) -> bool:
+        return self.rank <= Severity(other).rank
+
+    def __gt__(self, other: str) -> bool:
+        return self.rank > Severity(other).rank
+
+    def __ge__(self, other: str) -> bool:
+        return self.rank >= Severity(other).rank
+
+
+_SEVERITY_RANK = {severity: rank for rank, severity in enumerate(Severity)}
+SEVERITIES: tuple[str, ...] = tuple(s.value for s in Severity)  # the words, weakest first: for schemas and option choices
 FAIL_LEVELS = SEVERITIES[1:]
 # `undetermined`: the file does not record a fact the rule needs, so it neither passes nor fails; people read it
 # as "to record". It never fails a check unless the run asks for complete records (--fail-on-unrecorded).
@@ -31,17 +62,20 @@ BINDING, PENDING, ENDED = "binding", "pending", "ended"
 SourceKind = Literal["statute", "regulation", "guidance", "case", "proposal", "executive_order", "bill", "practice",
                      "policy", "advisory_opinion", "agency_order"]
 SOURCE_KINDS: tuple[SourceKind, ...] = get_args(SourceKind)
-SOURCE_CEILING: dict[SourceKind, Severity] = {"statute": "error", "regulation": "error", "guidance": "warning", "case": "warning",
-                  "proposal": "watch", "executive_order": "watch", "bill": "watch", "practice": "info",
-                  "policy": "error",
+SOURCE_CEILING: dict[SourceKind, Severity] = {
+                  "statute": Severity.ERROR, "regulation": Severity.ERROR,
+                  "guidance": Severity.WARNING, "case": Severity.WARNING,
+                  "proposal": Severity.WATCH, "executive_order": Severity.WATCH, "bill": Severity.WATCH,
+                  "practice": Severity.INFO,
+                  "policy": Severity.ERROR,
                   # binds only its requester (ERISA Procedure 76-1): persuasive for any other plan, never a requirement
-                  "advisory_opinion": "info",
-                  "agency_order": "info"}  # e.g. an SEC approval order: market law, not an ERISA duty
+                  "advisory_opinion": Severity.INFO,
+                  "agency_order": Severity.INFO}  # e.g. an SEC approval order: market law, not an ERISA duty
 # What a rule checks, declared by its author and read by a reviewer; it caps the rule's severity too.
 Checks = Literal["express_condition", "prudence_process", "practice", "sponsor_policy"]
 CHECKS: tuple[Checks, ...] = get_args(Checks)
-CHECKS_CEILING: dict[Checks, Severity] = {"express_condition": "error", "prudence_process": "warning", "practice": "info",
-                  "sponsor_policy": "error"}
+CHECKS_CEILING: dict[Checks, Severity] = {"express_condition": Severity.ERROR, "prudence_process": Severity.WARNING,
+                                          "practice": Severity.INFO, "sponsor_policy": Severity.ERROR}
 PACK_AUTHORITIES = ("federal", "sponsor_policy")
 Status = Literal["in_force", "precedent", "issued", "proposed", "pending_review", "rescinded", "withdrawn",
                  "superseded"]
@@ -63,10 +97,6 @@ def shown_date(day: date, precision: DatePrecision = "day") -> str:
     if precision == "month":
         return f"{day:%B %Y}, exact day not recorded"
     return day.isoformat()
-
-
-def severity_rank(severity: str) -> int:
-    return SEVERITIES.index(severity)
 
 
 @dataclass(frozen=True)
@@ -126,14 +156,14 @@ class Source:
         """The most a rule resting on this document can weigh on `as_of`: pending law is only ever `watch`."""
         status = self.status_on(as_of)
         if status is not None and status.kind == PENDING:
-            return "watch"
+            return Severity.WATCH
         return SOURCE_CEILING[self.kind_on(as_of)]
 
     def ceiling(self) -> Severity:
         """The most this document can ever support, over its whole recorded history (checked at load)."""
         if all(h.kind == PENDING for h in self.history):
-            return "watch"
-        return max((SOURCE_CEILING[k] for k in self.kinds()), key=severity_rank)
+            return Severity.WATCH
+        return max(SOURCE_CEILING[k] for k in self.kinds())
 
     def status_on(self, as_of: date) -> StatusChange | None:
         """The status in effect on `as_of`, or None if the document did not exist yet."""
@@ -297,7 +327,7 @@ class Finding:
 
 def worst_first(f: Finding) -> tuple[int, str, str]:
     """Sort key: the most severe first, then by rule and fund, as every report lists action items."""
-    return -severity_rank(f.severity), f.rule_id, f.fund_id or ""
+    return -f.severity.rank, f.rule_id, f.fund_id or ""
 
 
 def by_fund(findings: Iterable[Finding]) -> dict[str | None, list[Finding]]:
@@ -358,9 +388,14 @@ class Report:
                     found.setdefault(fact.path, (fact, []))[1].append(f)
         return found
 
-    def worst(self) -> str | None:
-        failing = [f.severity for f in self.findings if f.status == "fail"]
-        return max(failing, key=severity_rank) if failing else None
+    def worst(self) -> Severity | None:
+        return worst_severity(self.findings)
+
+
+def worst_severity(findings: Iterable[Finding]) -> Severity | None:
+    """The heaviest severity among the failing findings (waived, watch and undetermined ones never count); None
+    when none fails. A plan's, a fund's or a checklist row's worst, as every report shows it."""
+    return max((f.severity for f in findings if f.status == "fail"), default=None)
 
 
 def failing_count(reports: Iterable[Report]) -> int:

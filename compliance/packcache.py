@@ -175,7 +175,7 @@ def put(doc: Document) -> None:
         again = json.loads(payload, object_hook=_decode_tags)
         if not (_same(again["data"], doc.data) and _same_positions(again, doc)):
             raise _Unfaithful(doc.file)
-        from compliance.atomic import write_atomic  # only on a miss: its tempfile import costs a hit ~5 ms
+        from compliance.atomic import write_atomic  # only on a miss: a hit need not pay for its tempfile import
 
         entry.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         write_atomic(entry, _mac(key, entry, payload) + b"\n" + payload)
@@ -252,7 +252,7 @@ def _same(a: Any, b: Any) -> bool:
         return list(a) == list(b) and list(map(type, a)) == list(map(type, b)) and all(_same(a[k], b[k]) for k in a)
     if isinstance(a, (list, tuple)):
         return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
-    return a == b or (a != a and b != b)  # NaN is not equal to itself, but it is faithfully kept
+    return bool(a == b or (a != a and b != b))  # NaN is not equal to itself, but it is faithfully kept
 
 
 def _same_positions(stored: dict[Any, Any], doc: Document) -> bool:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 
 from compliance.baseline import filter_new
 from compliance.errors import InputError, NotAPlan, Problem
-from compliance.model import Report, failing_count, severity_rank
+from compliance.model import Report, Severity, failing_count
 from compliance.report.base import OutputFormat
 
 
@@ -35,9 +35,9 @@ def fails_at(reports: Sequence[Report], fail_on: str, unrecorded: bool = False) 
     run, unless the run wants complete records (`unrecorded`): then an undetermined item at that level does."""
     if fail_on == "never":
         return False
-    threshold = severity_rank(fail_on)
+    threshold = Severity(fail_on)
     statuses = ("fail", "undetermined") if unrecorded else ("fail",)
-    return any(f.status in statuses and severity_rank(f.severity) >= threshold for r in reports for f in r.findings)
+    return any(f.status in statuses and f.severity >= threshold for r in reports for f in r.findings)
 
 
 def run_checks(results: Iterable[Report | InputError], fmt: OutputFormat, write: Callable[[str], object], *,
@@ -54,7 +54,7 @@ def run_checks(results: Iterable[Report | InputError], fmt: OutputFormat, write:
     skipped, and every format says so; a file `named` on its own is never skipped, so a pack there is bad input.
     """
     run = RunResult()
-    floor = severity_rank(min_severity)
+    floor = Severity(min_severity)
     keep = keep_reports or not fmt.streams
     for item in results:
         each()
@@ -75,7 +75,7 @@ def run_checks(results: Iterable[Report | InputError], fmt: OutputFormat, write:
         run.failing += failing_count([item])
         run.fails = run.fails or fails_at([item], fail_on, fail_on_unrecorded)
         if floor:
-            item = replace(item, findings=tuple(f for f in item.findings if severity_rank(f.severity) >= floor))
+            item = replace(item, findings=tuple(f for f in item.findings if f.severity >= floor))
         if fmt.streams:
             if run.seen == 1:
                 write(fmt.render_start(item.ruleset))

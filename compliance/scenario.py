@@ -35,7 +35,6 @@ from compliance.model import (
     Severity,
     Source,
     StatusChange,
-    severity_rank,
 )
 from compliance.schemas.format import Format
 from compliance.schemas.messages import problems
@@ -181,6 +180,5 @@ def _reweighed(rule: Rule, sources: dict[str, Source]) -> Rule:
 
 
 def _allowed(rule: Rule, basis: tuple[Source, ...]) -> Severity:
-    strongest = max((s.ceiling() for s in basis), key=severity_rank)
-    return min(CHECKS_CEILING[rule.checks], strongest, key=severity_rank)
+    return min(CHECKS_CEILING[rule.checks], max(s.ceiling() for s in basis))
 

@@ -7,7 +7,7 @@ from datetime import date
 from typing import Any
 
 from compliance.loader import Document
-from compliance.model import Finding, Waiver
+from compliance.model import Finding, Severity, Waiver
 
 UNMATCHED_RULE_ID = "waiver-unmatched"
 
@@ -52,7 +52,7 @@ def apply_waivers(findings: list[Finding], waivers: tuple[Waiver, ...], as_of: d
         why = ("no loaded rule has this id" if waiver.rule not in known_rules
                else "that rule raised no finding here as of " + as_of.isoformat())
         out.append(Finding(
-            rule_id=UNMATCHED_RULE_ID, title="Waiver matches no finding", severity="warning", status="fail",
+            rule_id=UNMATCHED_RULE_ID, title="Waiver matches no finding", severity=Severity.WARNING, status="fail",
             message=f"The waiver of {target} matches nothing: {why}.", location=waiver.location,
             fund_id=waiver.fund, citations=(),
             remediation="Remove the waiver, or correct its rule or fund id, so the file records only live determinations.",

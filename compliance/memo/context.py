@@ -5,13 +5,14 @@ from __future__ import annotations
 import os
 import re
 import textwrap
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from compliance.canonical import finding_dict
 from compliance.engine import postures
-from compliance.model import STATUS_WORDS, Finding, Outcome, PlanReport, Rule, by_fund, severity_rank, worst_first
+from compliance.model import STATUS_WORDS, Finding, Outcome, PlanReport, Rule, by_fund, worst_first, worst_severity
 from compliance.posture import posture_rows
 from compliance.schemas.plan import PLACEHOLDERS, field_labels, shown_value
 from compliance.text import counted, percent, show
@@ -31,7 +32,7 @@ _STATUS_ORDER = {"fail": 0, "undetermined": 1, "watch": 2, "waived": 3, "pass": 
 
 # Menus with more options than this get the large-plan memo (docs/memo.md): the menu summarised by asset class
 # and status, each action item once per rule, and every option and finding as lines of fixed-width text, which
-# lays out at about 1 ms a line where a table row takes about 20 ms.
+# lays out many times faster than a table row (docs/performance.md).
 LARGE_MENU = 200
 LINES_PER_BLOCK = 50  # fixed-width lines per block: a page break re-lays out one block, never the whole list
 FUND_STATUSES = ("error", "warning", "info", "undetermined", "watch", "waived", "pass")
@@ -58,15 +59,14 @@ def _rule_columns(rule: Rule | None, outcome: Outcome) -> dict[str, str]:
 
 def _mark(o: Outcome) -> str:
     """A checklist row's badge: a failing row by its severity (an info-level item is never red), else its status."""
-    if o.status == "fail" and o.findings:
-        return max((f.severity for f in o.findings), key=severity_rank)
+    if o.status == "fail" and o.findings:  # all its findings: a waived placeholder leaves an engine row failing
+        return max(f.severity for f in o.findings)
     return o.status
 
 
 def _fund_status(findings: list[Finding]) -> str:
-    failing = [f for f in findings if f.status == "fail"]
-    if failing:
-        return max(failing, key=lambda f: severity_rank(f.severity)).severity
+    if worst := worst_severity(findings):
+        return worst
     if any(f.status == "undetermined" for f in findings):
         return "undetermined"
     if any(f.status == "watch" for f in findings):
@@ -76,7 +76,7 @@ def _fund_status(findings: list[Finding]) -> str:
     return "pass"
 
 
-def _finding(f: Finding) -> dict:
+def _finding(f: Finding) -> dict[str, Any]:
     """The JSON format's finding, plus what the template shows: the location as one string, note and waiver."""
     out = finding_dict(f)
     out.setdefault("note", None)
@@ -96,7 +96,7 @@ def _blocks(lines: list[str]) -> list[list[str]]:
     return [lines[i:i + LINES_PER_BLOCK] for i in range(0, len(lines), LINES_PER_BLOCK)]
 
 
-def _large_plan(menu: list[dict], groups: list[dict]) -> dict:
+def _large_plan(menu: list[dict[str, Any]], groups: list[dict[str, Any]]) -> dict[str, Any]:
     """What the large-plan memo shows instead of one table row per option and one list item per finding."""
     classes: dict[str, dict[str, int]] = {}
     for fund in menu:
@@ -152,7 +152,7 @@ class Plain:
         self._ids = re.compile(r"(?<![\w.-])(" + "|".join(map(re.escape, ids)) + r")(?![\w-])") if ids else None
 
     def __call__(self, text: str) -> str:
-        def field(m: re.Match) -> str:
+        def field(m: re.Match[str]) -> str:
             prefix = "fund" if m.group(0).startswith(("menu[", "fund")) else m.group(0).split(".")[0]
             path = prefix + m.group(1)
             return LABELS.get(path, m.group(1).rsplit(".", 1)[-1].replace("_", " "))
@@ -174,7 +174,7 @@ class Plain:
         return shown + (f" and {len(names) - LISTED} more" if len(names) > LISTED else "")
 
 
-def _grouped(findings: list[Finding], plain: Plain) -> list[dict]:
+def _grouped(findings: list[Finding], plain: Plain) -> list[dict[str, Any]]:
     """One line per problem (a rule), with the options it concerns named: a rule failing on eight funds, or on
     eight hundred, is one line."""
     by_rule: dict[str, list[Finding]] = {}
@@ -191,7 +191,7 @@ def _grouped(findings: list[Finding], plain: Plain) -> list[dict]:
     return out
 
 
-def _shared(items: list[dict]) -> str:
+def _shared(items: list[dict[str, Any]]) -> str:
     """What several options' items say alike ("nothing in the plan file shows that ..."), so it is said once
     above the list of options; empty when any item says something of its own (a note, a waiver, other words)."""
     if len(items) < 2 or any(i.get("note") or i.get("waiver") or i["subject"] == "The plan" for i in items):
@@ -204,7 +204,7 @@ def _shared(items: list[dict]) -> str:
     return tail[:1].upper() + tail[1:]
 
 
-def _pending_law(watch: list[Finding], plain: Plain, report: PlanReport) -> list[dict]:
+def _pending_law(watch: list[Finding], plain: Plain, report: PlanReport) -> list[dict[str, Any]]:
     """Each watch item headed by what it means for this plan, with its options x checks table and the citation
     once (a consolidated item names its member findings as `rule|file|fund`)."""
     out = []
@@ -237,9 +237,9 @@ def _pending_law(watch: list[Finding], plain: Plain, report: PlanReport) -> list
     return out
 
 
-def _facts(report: PlanReport, plain: Plain) -> list[dict]:
+def _facts(report: PlanReport, plain: Plain) -> list[dict[str, Any]]:
     """The facts to record, by topic (the fact), each with the options it is missing for and the checks waiting."""
-    topics: dict[str, dict] = {}
+    topics: dict[str, dict[str, Any]] = {}
     for fact, waiting in report.facts_to_record().values():
         row = topics.setdefault(fact.label, {"label": fact.label[:1].upper() + fact.label[1:], "plan": False,
                                              "funds": [], "checks": []})
@@ -255,7 +255,7 @@ def _facts(report: PlanReport, plain: Plain) -> list[dict]:
     return out
 
 
-def _satisfied(report: PlanReport, plain: Plain) -> list[dict]:
+def _satisfied(report: PlanReport, plain: Plain) -> list[dict[str, Any]]:
     """Passed checks of binding law only: a check resting on a proposal is pending law, not something satisfied."""
     rules = {r.id: r for r in report.ruleset.rules}
     states = postures(report.ruleset, report.as_of)
@@ -265,7 +265,7 @@ def _satisfied(report: PlanReport, plain: Plain) -> list[dict]:
             for o in report.outcomes if o.status == "pass" and o.evidence and o.rule_id in binding]
 
 
-def _posture(report: PlanReport, plain: Plain) -> list[dict]:
+def _posture(report: PlanReport, plain: Plain) -> list[dict[str, Any]]:
     rows = []
     for row in posture_rows(report.ruleset, report.as_of):
         if row["status"] != "not_yet_issued":
@@ -273,7 +273,7 @@ def _posture(report: PlanReport, plain: Plain) -> list[dict]:
     return rows
 
 
-def build_context(report: PlanReport, options: MemoOptions, since: dict | None = None) -> dict:
+def build_context(report: PlanReport, options: MemoOptions, since: dict[str, Any] | None = None) -> dict[str, Any]:
     plan = report.plan
     plain = Plain(report)
     counts = report.counts()
@@ -313,11 +313,13 @@ def build_context(report: PlanReport, options: MemoOptions, since: dict | None =
          | _rule_columns(rules.get(o.rule_id), o) for o in report.outcomes),
         key=lambda row: (_STATUS_ORDER[row["status"]], row["rule"]))
     groups = []
-    for label, test in (("Errors", lambda f: f.status == "fail" and f.severity == "error"),
-                        ("Warnings", lambda f: f.status == "fail" and f.severity == "warning"),
-                        ("Information", lambda f: f.status == "fail" and f.severity == "info"),
-                        ("Waived by the committee", lambda f: f.status == "waived")):
-        by_rule: dict[str, list[dict]] = {}
+    sections: tuple[tuple[str, Callable[[Finding], bool]], ...] = (
+        ("Errors", lambda f: f.status == "fail" and f.severity == "error"),
+        ("Warnings", lambda f: f.status == "fail" and f.severity == "warning"),
+        ("Information", lambda f: f.status == "fail" and f.severity == "info"),
+        ("Waived by the committee", lambda f: f.status == "waived"))
+    for label, test in sections:
+        by_rule: dict[str, list[dict[str, Any]]] = {}
         for f in report.findings:
             if test(f):
                 item = _finding(f) | {"message": plain(f.message), "subject": plain.fund(f.fund_id),

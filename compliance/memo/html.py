@@ -20,9 +20,9 @@ _HIDDEN = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202
 TEMPLATES = Path(__file__).parent / "templates"
 
 # For a PDF: WeasyPrint lays out a paragraph in time that grows with the square of its length, and sizes a table column by
-# its longest unbroken word (a 3 KB fund name took 33 s, 10 KB 289 s). So a value is shown up to SHOWN
-# characters, and a run without a space gets a zero-width space every WORD characters: a break opportunity that
-# shows nothing and is not in the PDF's text. The attached plan.yaml and findings.json keep every text whole.
+# its longest unbroken word, so one long value can stall a memo for minutes (docs/performance.md). So a value is
+# shown up to SHOWN characters, and a run without a space gets a zero-width space every WORD characters: a break
+# opportunity that shows nothing and is not in the PDF's text. The attached plan.yaml and findings.json keep every text whole.
 SHOWN = 1_000
 WORD = 32
 _LONG_RUN = re.compile(rf"\S{{{WORD}}}(?=\S)")
@@ -97,7 +97,7 @@ def _breakable(text: str) -> str:
     return _LONG_RUN.sub("\\g<0>\u200b", text) if len(text) > WORD else text
 
 
-def render_html(context: dict, template_dir: Path | None = None, for_pdf: bool = False) -> str:
+def render_html(context: dict[str, Any], template_dir: Path | None = None, for_pdf: bool = False) -> str:
     env = environment(template_dir, for_pdf)
     # The stylesheet is our own bundled file, so it is marked safe; every plan and pack value stays escaped.
     css = markupsafe.Markup((TEMPLATES / "memo.css").read_text(encoding="utf-8"))
@@ -112,6 +112,6 @@ def render_html(context: dict, template_dir: Path | None = None, for_pdf: bool =
         return template.render(css=css, large_css=large_css, terms=terms_in(first), **context)
     except jinja2.TemplateSyntaxError as exc:
         raise InputError.at(exc.filename or "memo.html.j2", exc.lineno or 0, 0, f"template error: {exc.message}") from None
-    except (jinja2.TemplateError, jinja2.sandbox.SecurityError) as exc:
+    except (jinja2.TemplateError, jinja2.exceptions.SecurityError) as exc:
         where = str(template_dir / "memo.html.j2") if template_dir else "memo.html.j2"
         raise InputError.at(where, 0, 0, f"template refused: {exc}") from None

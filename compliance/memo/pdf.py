@@ -19,13 +19,13 @@ from compliance.collector import collector_paused
 from compliance.memo.html import TEMPLATES
 
 
-class BundledOnlyFetcher(URLFetcher):
+class BundledOnlyFetcher(URLFetcher):  # type: ignore[misc]  # WeasyPrint ships no types: URLFetcher is Any
     """Refuses every URL except files inside the memo's bundled template folder (WeasyPrint logs each refusal)."""
 
     def __init__(self) -> None:
         super().__init__(allowed_protocols=("file",))
 
-    def fetch(self, url: str, headers: dict | None = None) -> URLFetcherResponse:
+    def fetch(self, url: str, headers: dict[str, str] | None = None) -> URLFetcherResponse:
         if url.startswith("file://"):
             path = Path(url[len("file://"):].split("?")[0]).resolve()
             if path.is_relative_to(TEMPLATES.resolve()) and path.is_file():
@@ -57,5 +57,6 @@ def render_pdf(html: str, memo_date: date, attachments: dict[str, str]) -> bytes
     identifier = hashlib.sha256("\0".join([html, *attachments.values()]).encode()).hexdigest()[:32].encode()
     with _fixed_clock(memo_date), collector_paused():  # the layout's boxes live until the PDF is written
         document = weasyprint.HTML(string=html, base_url=TEMPLATES.as_uri() + "/", url_fetcher=fetcher)
-        return document.write_pdf(pdf_variant="pdf/a-3b", pdf_tags=True, attachments=files,
-                                  pdf_identifier=identifier, custom_metadata=True)
+        pdf: bytes = document.write_pdf(pdf_variant="pdf/a-3b", pdf_tags=True, attachments=files,
+                                        pdf_identifier=identifier, custom_metadata=True)
+        return pdf

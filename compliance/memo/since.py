@@ -8,6 +8,7 @@ import hashlib
 import json
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from compliance import api
 from compliance.canonical import FORMAT_VERSION, report_dict
@@ -19,7 +20,7 @@ from compliance.schemas.plan import shown_value
 from compliance.text import counted
 
 
-def since_section(report: PlanReport, since: str, ruleset: RuleSet) -> dict:
+def since_section(report: PlanReport, since: str, ruleset: RuleSet) -> dict[str, Any]:
     """The "What changed since the last review" section for the memo context."""
     if Path(since).is_file():
         base, previous, label = _from_memo(Path(since), ruleset)
@@ -30,7 +31,7 @@ def since_section(report: PlanReport, since: str, ruleset: RuleSet) -> dict:
     return _compare(base, previous, report, label)
 
 
-def _from_memo(path: Path, ruleset: RuleSet) -> tuple[PlanReport, dict, str]:
+def _from_memo(path: Path, ruleset: RuleSet) -> tuple[PlanReport, dict[str, Any], str]:
     import pypdf
 
     where = str(path)
@@ -70,11 +71,11 @@ def _date(text: str, where: str) -> date:
         raise InputError.at(where, 0, 0, f"its findings give no review date ({text!r}): the memo was altered") from None
 
 
-def _waiver_key(w: Waiver) -> tuple:
+def _waiver_key(w: Waiver) -> tuple[str, str | None, date]:
     return w.rule, w.fund, w.approved_on
 
 
-def _compare(base: PlanReport, previous: dict, report: PlanReport, label: str) -> dict:
+def _compare(base: PlanReport, previous: dict[str, Any], report: PlanReport, label: str) -> dict[str, Any]:
     plain = Plain(report)
     funds = diff_reports(base, report)
     fund_rows = [f"Added: {c.name}" for c in funds.added] + [f"Removed: {c.name}" for c in funds.removed]
@@ -83,12 +84,12 @@ def _compare(base: PlanReport, previous: dict, report: PlanReport, label: str) -
                          f"{shown_value('fund.' + k, b)}" for k, a, b in c.fields)
         fund_rows.append(f"Changed: {c.name}: {what}")
 
-    def active(findings: list[dict]) -> dict[tuple, dict]:
+    def active(findings: list[dict[str, Any]]) -> dict[tuple[str, str | None], dict[str, Any]]:
         return {(f["rule"], f["fund"]): f for f in findings if f["status"] == "fail"}
 
     before, now = active(previous["findings"]), active(report_dict(report)["findings"])
 
-    def lines(findings: list[dict]) -> list[str]:
+    def lines(findings: list[dict[str, Any]]) -> list[str]:
         """One line per problem, its options named (a check resolved on twenty options is one line)."""
         by_check: dict[tuple[str, str], list[str | None]] = {}
         for f in findings:

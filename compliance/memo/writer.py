@@ -73,8 +73,6 @@ def write_memos(jobs: Sequence[tuple[str | Path, Path]], packs: tuple[str, ...],
 
 def _memo_or_error(plan: str | Path, output: Path, packs: tuple[str, ...], as_of: date, options: MemoOptions, fmt: str,
                    template_dir: Path | None) -> tuple[str | Path, Path, InputError | None]:
-    from compliance.errors import InputError
-
     try:
         return plan, write_memo(plan, output, packs, as_of, options, fmt, template_dir), None
     except InputError as exc:

@@ -6,7 +6,7 @@ from dataclasses import replace
 from typing import Any
 
 from compliance.conditions import Context, always, compile_condition, field_paths
-from compliance.model import CHECKS_CEILING, Checks, Citation, Rule, RuleTest, Source, severity_rank
+from compliance.model import CHECKS_CEILING, Checks, Citation, Rule, RuleTest, Severity, Source
 from compliance.text import placeholders
 
 
@@ -40,7 +40,7 @@ def compile_rule(ctx: Context, i: int, raw: dict[Any, Any], sources: dict[str, S
                            tuple(t.get("funds") or ()), doc.locate(at + ("tests", k)))
                   for k, t in enumerate(raw.get("tests") or []))
     return Rule(
-        id=raw["id"], title=raw["title"], severity=raw["severity"], scope=raw["scope"],
+        id=raw["id"], title=raw["title"], severity=Severity(raw["severity"]), scope=raw["scope"],
         message=raw["message"].strip(), remediation=raw["remediation"].strip(), citations=tuple(citations),
         basis=basis, effective_from=window.get("from"),
         effective_until=window.get("until"), pack_id=doc.data["pack"]["id"], location=doc.locate(at),
@@ -68,9 +68,9 @@ def _check_doctrine(ctx: Context, at: tuple[Any, ...], raw: dict[Any, Any], cite
     but then its rules rest on the sponsor's own policy, never on a statute. Returns what the rule checks.
     """
     authority = ctx.doc.data["pack"].get("authority", "federal")
-    severity = raw["severity"]
+    severity = Severity(raw["severity"])
     if authority == "sponsor_policy":
-        checks = raw.get("checks", "sponsor_policy")
+        checks: Checks = raw.get("checks", "sponsor_policy")
         others = [s.id for s in cited if s.kind != "policy"]
         if checks == "sponsor_policy" and others:
             raise ctx.error(at + ("citations",), f"a sponsor-policy rule cites the sponsor's own policy as its basis, "
@@ -91,12 +91,12 @@ def _check_doctrine(ctx: Context, at: tuple[Any, ...], raw: dict[Any, Any], cite
         if any(s.kind == "policy" for s in basis):
             raise ctx.error(at + ("citations",), "a federal rule cannot rest on a sponsor's policy")
     ceiling = CHECKS_CEILING[checks]
-    if severity_rank(severity) > severity_rank(ceiling):
+    if severity > ceiling:
         raise ctx.error(at + ("severity",), f"{severity} is above the ceiling for a rule that checks a "
                                             f"{checks.replace('_', ' ')} ({ceiling}); see 'Severity follows the "
                                             f"weight of the source' in docs/rule-packs.md")
-    strongest = max((s.ceiling() for s in basis), key=severity_rank)
-    if severity_rank(severity) > severity_rank(strongest):
+    strongest = max(s.ceiling() for s in basis)
+    if severity > strongest:
         kinds = ", ".join(f"{s.id} ({s.kind if s.ceiling() != 'watch' or s.kind != 'case' else 'pending case'})"
                           for s in basis)
         raise ctx.error(at + ("severity",), f"{severity} is above what its sources can support ({strongest}): "

@@ -114,7 +114,8 @@ def refuse_unused(ordered: list[Document], acks: Acknowledged, used: set[tuple[s
 
 
 def _federal(doc: Document) -> bool:
-    return doc.data["pack"].get("authority", "federal") == "federal"
+    authority: str = doc.data["pack"].get("authority", "federal")
+    return authority == "federal"
 
 
 def _users(ordered: list[Document], name: str) -> list[str]:

@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from compliance.errors import Problem
-from compliance.model import Report
+from compliance.model import Report, Severity
 from compliance.report.base import OutputFormat
 from compliance.text import batch_total, count_line, printable, skipped_lines
+
+_STATUS: dict[Severity | None, str] = {Severity.ERROR: "FAIL", Severity.WARNING: "WARN"}  # by the plan's worst
 
 
 class SummaryFormat(OutputFormat):
@@ -19,9 +21,8 @@ class SummaryFormat(OutputFormat):
         return self.render_streamed(reports, skipped=skipped)
 
     def render_one(self, report: Report, *, color: bool = False) -> str:
-        c = report.counts()
-        status = "FAIL" if c["error"] else ("WARN" if c["warning"] else "ok")
-        return f"{status:<4} {printable(report.plan_file)}: {count_line(c)}\n"
+        status = _STATUS.get(report.worst(), "ok")
+        return f"{status:<4} {printable(report.plan_file)}: {count_line(report.counts())}\n"
 
     def render_end(self, seen: int, failing: int, broken: int, problems: Sequence[Problem] = (),
                    skipped: Sequence[Problem] = ()) -> str:

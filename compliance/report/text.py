@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
 from compliance.diff import PlanDiff, summary
 from compliance.errors import Problem
-from compliance.model import STATUS_WORDS, Finding, Report, by_fund, severity_rank
+from compliance.model import STATUS_WORDS, Finding, Report, by_fund
 from compliance.report.base import OutputFormat
 from compliance.schemas.plan import shown_value
 from compliance.text import batch_total, count_line, counted, lead, lead_path, printable, skipped_lines
@@ -44,7 +45,7 @@ FORMAT = TextFormat()
 
 def _order(f: Finding) -> tuple[Any, ...]:
     """Failing findings first, worst first; then waived; watch items last (a stable sort keeps rule order)."""
-    return ({"fail": 0, "waived": 1, "undetermined": 2, "watch": 3}.get(f.status, 4), -severity_rank(f.severity))
+    return ({"fail": 0, "waived": 1, "undetermined": 2, "watch": 3}.get(f.status, 4), -f.severity.rank)
 
 
 def _plan(report: Report, color: bool) -> list[str]:
@@ -68,12 +69,10 @@ def _plan(report: Report, color: bool) -> list[str]:
                              f"{printable(w.reason)}")
             if f.citations:
                 lines.append("            basis: " + "; ".join(printable(c.pinpoint) for c in f.citations))
-    statuses: dict[str, int] = {}
-    for o in report.outcomes:
-        statuses[o.status] = statuses.get(o.status, 0) + 1
+    statuses: Counter[str] = Counter(o.status for o in report.outcomes)
     changed = len(report.ruleset.federal_changes)
     lines.append(f"  {count_line(report.counts())} | checklist: "
-                 + ", ".join(f"{statuses.get(s, 0)} {STATUS_WORDS[s]}" for s in STATUS_WORDS)
+                 + ", ".join(f"{statuses[s]} {STATUS_WORDS[s]}" for s in STATUS_WORDS)
                  + (f" | {counted(changed, 'federal rule change')} by packs (listed above)" if changed else ""))
     return lines
 

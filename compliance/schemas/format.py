@@ -48,9 +48,10 @@ class Cut:
     """A failing document cut down to its first `limit` failing entries (list items, mapping values, unknown
     keys), with a count of the failing entries left out.
 
-    Cerberus's ErrorTree re-sorts a list on every error it adds, so its time grows with the square of the errors:
-    a menu of 10,000 empty funds took 9 minutes. The fast checks find the failing entries in linear time; a list
-    is cut after its last kept failing item, so every kept entry keeps its path, and a mapping only loses keys.
+    Cerberus's ErrorTree re-sorts a list on every error it adds, so its time grows with the square of the errors
+    (a menu of thousands of empty funds took minutes; docs/performance.md). The fast checks find the failing
+    entries in linear time; a list is cut after its last kept failing item, so every kept entry keeps its path,
+    and a mapping only loses keys.
     """
 
     def __init__(self, limit: int) -> None:
@@ -129,7 +130,7 @@ def leaf_errors(errors: list[Any]) -> list[Any]:
 def _cerberus_class() -> type:
     import cerberus
 
-    class Validator(cerberus.Validator):
+    class Validator(cerberus.Validator):  # type: ignore[misc]  # Cerberus ships no types: its classes are Any
         # Cerberus counts True and False as integers (bool subclasses int); a plan's `participants: yes` is a
         # mistake to report, and the fast check already refuses it, so both must agree.
         # Likewise a timestamp (`2026-03-18T10:00:00+05:00`) is a datetime, which subclasses date: a date field
@@ -230,7 +231,7 @@ def _compile_field(rules: dict[Any, Any]) -> Check:
     if unknown:
         raise ValueError(f"fastcheck does not support the Cerberus rules {sorted(unknown)}")
     checks = _value_checks(rules) + _nested_checks(rules)
-    nullable = rules.get("nullable", False)
+    nullable = bool(rules.get("nullable", False))
 
     def check(value: Any) -> bool:
         if value is None:

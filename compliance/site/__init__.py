@@ -25,7 +25,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from compliance import __version__, api
 from compliance.errors import InputError, Problem
 from compliance.impact import Book
-from compliance.model import FAIL_LEVELS, STATUS_WORDS, Report, RuleSet, severity_rank
+from compliance.model import FAIL_LEVELS, STATUS_WORDS, Report, RuleSet
 from compliance.site import charts
 
 HERE = Path(__file__).parent
@@ -132,7 +132,7 @@ class Site:
 
 def _ordered(report: Report) -> list[Any]:
     order = {"fail": 0, "undetermined": 1, "watch": 2, "waived": 3}
-    return sorted(report.findings, key=lambda f: (order[f.status], -severity_rank(f.severity), f.rule_id,
+    return sorted(report.findings, key=lambda f: (order[f.status], -f.severity.rank, f.rule_id,
                                                   f.fund_id or ""))
 
 
