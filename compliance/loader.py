@@ -206,8 +206,11 @@ class _Builder:
     """Builds plain data straight from libyaml's event stream, recording positions and enforcing limits.
 
     No node tree is composed: the composer resolves each scalar's type through a Python call and would recurse
-    on deep flow nesting; here one loop reads each event once, caches the type of repeated plain scalars (field
-    names above all), and refuses a document past the nesting or expansion limit at the event that crosses it.
+    on deep flow nesting; here one loop reads each event once and hands it to the handler for its type
+    (`_handlers`), caches the type of repeated plain scalars (field names above all), and refuses a document past
+    the nesting or expansion limit at the event that crosses it. The builder's state (the stack of collections
+    being built, the innermost one, the root) lives on the builder, so that each handler stays small; the common
+    scalar is handled in one call, key or value, because a call per event is the price of the split.
     """
 
     def __init__(self, doc: Document):
@@ -221,6 +224,10 @@ class _Builder:
         self.repeated = 0  # characters of text added by aliases so far
         self.open: dict[str, _Frame] = {}  # anchored collections not yet ended
         self.heights: dict[str, int] = {}  # anchored collection -> how many levels it reaches below itself
+        self.stack: list[_Frame] = []  # the collections being built, outermost first
+        self.top: _Frame | None = None  # the innermost of them
+        self.root: Any = _NO_KEY  # the document's value, once it is complete
+        self.documents = 0
 
     def fail(self, at: tuple[int, int], message: str) -> InputError:
         return InputError.at(self.doc.file, at[0], at[1], message)
@@ -232,141 +239,188 @@ class _Builder:
         finally:
             parser.dispose()
 
-    def _run(self, parser: Any) -> Any:  # noqa: C901 - one dispatch on the event's type, kept in one loop for speed
+    def _run(self, parser: Any) -> Any:
+        """Read the events one by one, each to the handler for its type, until the stream ends."""
         get = parser.get_event
-        positions, key_positions = self.doc.positions, self.doc.key_positions
-        stack: list[_Frame] = []
-        top: _Frame | None = None
-        root: Any = _NO_KEY
-        scalar_event, alias_event = yaml.ScalarEvent, yaml.AliasEvent
-        sequence_start, mapping_start = yaml.SequenceStartEvent, yaml.MappingStartEvent
-        sequence_end, mapping_end = yaml.SequenceEndEvent, yaml.MappingEndEvent
-        documents = 0
-        plain = self.plain
+        handlers = self._handlers()
         while True:
             event = get()
-            kind = event.__class__
-            mark = event.start_mark
-            at = (mark.line + 1, mark.column + 1)
-            if (kind is scalar_event and top is not None and event.tag is None and event.anchor is None
-                    and top.depth < MAX_DEPTH and top.merge_list is None and self.nodes < MAX_NODES):
-                # the common case, in short: an untagged, unanchored scalar inside a collection
-                self.nodes += 1
-                if top.is_map and top.key is _NO_KEY and event.value == "<<" and event.implicit[0]:
-                    self._take_key(top, event, kind, at)
-                    continue
-                if event.implicit[0]:
-                    value = plain.get(event.value, _NO_KEY)
-                    if value is _NO_KEY:
-                        value = self._scalar(event, at)
-                else:
-                    value = event.value
-                if not top.is_map:
-                    top.positions[top.path + (len(top.value),)] = at
-                    top.value.append(value)
-                    continue
-                key = top.key
-                if key is _MERGE_KEY:
-                    raise self.fail(at, "a merge key (<<) must name a mapping or a list of mappings")
-                if key is not _NO_KEY:
-                    top.positions[top.path + (key,)] = at
-                    top.value[key] = value
-                    top.key = _NO_KEY
-                    continue
-                if value.__class__ is not str and value.__class__ is not int:
-                    value = event.value  # a key YAML reads as a bool, a date or a float keeps its text
-                if value in top.value:
-                    self._take_key(top, event, kind, at)  # refuses the duplicate, naming the first
-                    continue
-                top.key_positions[top.path + (value,)] = at
-                top.key = value
-                continue
-            if kind is scalar_event or kind is alias_event or kind is sequence_start or kind is mapping_start:
-                self.nodes += 1
-                if self.nodes > MAX_NODES:
-                    raise self.fail(at, f"document expands to more than {MAX_NODES:,} values (alias bomb?); refused")
-                depth = top.depth + 1 if top is not None else 0
-                if depth > MAX_DEPTH:
-                    raise self.fail(at, f"nesting deeper than {MAX_DEPTH} levels; refused")
-                if top is not None and top.is_map and top.key is _NO_KEY:
-                    self._take_key(top, event, kind, at)
-                    continue
-                if top is None:
-                    path: Path_ = ()
-                    where, key_where = positions, key_positions
-                elif top.is_map:
-                    path = top.path + (top.key,) if top.key is not _MERGE_KEY else top.path + (_MERGED,)
-                    where, key_where = top.positions, top.key_positions
-                else:
-                    path = top.path + (len(top.value),)
-                    where, key_where = top.positions, top.key_positions
-                if top is not None and (top.key is _MERGE_KEY or top.merge_list is not None):
-                    where, key_where = {}, {}  # a mapping merged in: its own positions serve the mapping using it
-                where[path] = at
-                if kind is scalar_event:
-                    value = self._scalar(event, at)
-                    if event.anchor is not None:
-                        self._anchor(event.anchor, at, (value, 0, None, None, at, event.value, len(event.value)))
-                elif kind is alias_event:
-                    value, size, anchor_path, anchor_positions, _, _, _ = self._alias(event.anchor, at)
-                    self.nodes += size
-                    if self.nodes > MAX_NODES:
-                        raise self.fail(at, f"document expands to more than {MAX_NODES:,} values (alias bomb?); refused")
-                    if anchor_path is not None:  # a collection: a merge reads the positions it was built with
-                        path, where = anchor_path, anchor_positions
-                        reach = depth + self.heights[event.anchor]
-                        if reach > MAX_DEPTH:  # each anchor within the limit, each aliasing the one before
-                            raise self.fail(at, f"nesting deeper than {MAX_DEPTH} levels (through an alias); refused")
-                        if top is not None and reach > top.reach:
-                            top.reach = reach
-                else:
-                    tag = event.tag
-                    is_map = kind is mapping_start
-                    if tag is not None and tag != "!" and tag != (_MAP if is_map else _SEQ):
-                        raise self.fail(at, f"YAML tag {_short(tag)} is not allowed; plan files use plain YAML values")
-                    frame = _Frame({} if is_map else [], path, depth, at, self.nodes, event.anchor, where, key_where)
-                    if event.anchor is not None:  # what its text will cost at each use: see the end event
-                        frame.text_from = (mark.index, self.repeated)
-                    if top is not None and top.is_map and top.key is _MERGE_KEY and not is_map:
-                        frame.merge_list = top
-                    if event.anchor is not None:
-                        self._anchor(event.anchor, at, None)
-                        self.open[event.anchor] = frame
-                    stack.append(frame)
-                    top = frame
-                    continue
-                if top is None:
-                    root = value
-                else:
-                    self._attach(top, value, at, path, where)
-            elif kind is mapping_end or kind is sequence_end:
-                frame = stack.pop()
-                value = self._merged(frame) if frame.merges else frame.value
-                reach = frame.reach if frame.reach > frame.depth or not value else frame.depth + 1
-                if frame.anchor is not None:
-                    del self.open[frame.anchor]
-                    self.heights[frame.anchor] = reach - frame.depth
-                    # its text is at most what it spans in the file, plus what aliases inside it repeated
-                    index, repeated = frame.text_from
-                    text = event.end_mark.index - index + self.repeated - repeated
-                    self.anchors[frame.anchor] = (value, self.nodes - frame.counted, frame.path, frame.positions,
-                                                  frame.start, "", text)
-                top = stack[-1] if stack else None
-                if top is None:
-                    root = value
-                else:
-                    if reach > top.reach:
-                        top.reach = reach
-                    self._attach(top, value, frame.start, frame.path, frame.positions, frame.merge_list is not None)
-            elif kind is yaml.DocumentStartEvent:
-                documents += 1
-                if documents > 1:
-                    raise self.fail(at, "a plan file holds one YAML document; this is a second one (after ---)")
-            elif kind is yaml.StreamEndEvent:
+            if handlers[event.__class__](event):
                 break
-        if root is _NO_KEY:
+        if self.root is _NO_KEY:
             raise self.fail((1, 1), "file is empty")
-        return root
+        return self.root
+
+    def _handlers(self) -> dict[type, Callable[[Any], bool | None]]:
+        """Event type -> its handler; a handler returns True at the end of the stream."""
+        return {yaml.ScalarEvent: self._on_scalar, yaml.AliasEvent: self._on_value,
+                yaml.MappingStartEvent: self._on_start, yaml.SequenceStartEvent: self._on_start,
+                yaml.MappingEndEvent: self._on_end, yaml.SequenceEndEvent: self._on_end,
+                yaml.DocumentStartEvent: self._on_document, yaml.DocumentEndEvent: _ignore,
+                yaml.StreamStartEvent: _ignore, yaml.StreamEndEvent: _stream_end}
+
+    def _on_scalar(self, event: Any) -> None:
+        """The common case, in short: an untagged, unanchored scalar inside a collection, as a key or a value."""
+        top = self.top
+        if (top is None or event.tag is not None or event.anchor is not None or top.depth >= MAX_DEPTH
+                or top.merge_list is not None or self.nodes >= MAX_NODES):
+            self._on_value(event)
+            return
+        self.nodes += 1
+        mark = event.start_mark
+        at = (mark.line + 1, mark.column + 1)
+        key = top.key
+        if key is _NO_KEY and top.is_map:  # a key: `<<` and a duplicate go the long way, to _take_key
+            text = event.value
+            if not event.implicit[0]:
+                key = text
+            elif text == "<<":
+                self._take_key(top, event, yaml.ScalarEvent, at)
+                return
+            else:
+                key = self.plain.get(text, _NO_KEY)
+                if key is _NO_KEY:
+                    key = self._scalar(event, at)
+                if key.__class__ is not str and key.__class__ is not int:
+                    key = text  # a key YAML reads as a bool, a date or a float keeps its text
+            if key in top.value:
+                self._take_key(top, event, yaml.ScalarEvent, at)  # refuses the duplicate, naming the first
+                return
+            top.key_positions[top.path + (key,)] = at
+            top.key = key
+            return
+        value = self.plain.get(event.value, _NO_KEY) if event.implicit[0] else event.value
+        if value is _NO_KEY:
+            value = self._scalar(event, at)
+        if not top.is_map:
+            top.positions[top.path + (len(top.value),)] = at
+            top.value.append(value)
+        elif key is _MERGE_KEY:
+            raise self.fail(at, "a merge key (<<) must name a mapping or a list of mappings")
+        else:
+            top.positions[top.path + (key,)] = at
+            top.value[key] = value
+            top.key = _NO_KEY
+
+    def _on_value(self, event: Any) -> None:
+        """Any other scalar, or an alias: counted and held to the limits, then placed as a key or a value."""
+        mark = event.start_mark
+        at = (mark.line + 1, mark.column + 1)
+        self.nodes += 1
+        if self.nodes > MAX_NODES:
+            raise self.fail(at, f"document expands to more than {MAX_NODES:,} values (alias bomb?); refused")
+        top = self.top
+        depth = top.depth + 1 if top is not None else 0
+        if depth > MAX_DEPTH:
+            raise self.fail(at, f"nesting deeper than {MAX_DEPTH} levels; refused")
+        kind = event.__class__
+        if top is not None and top.is_map and top.key is _NO_KEY:
+            self._take_key(top, event, kind, at)
+            return
+        path, where, _ = self._place(top)
+        where[path] = at
+        if kind is yaml.ScalarEvent:
+            value = self._scalar(event, at)
+            if event.anchor is not None:
+                self._anchor(event.anchor, at, (value, 0, None, None, at, event.value, len(event.value)))
+        else:
+            value, path, where = self._aliased(event, at, top, depth, path, where)
+        if top is None:
+            self.root = value
+        else:
+            self._attach(top, value, at, path, where)
+
+    def _place(self, top: _Frame | None) -> tuple[Path_, dict[Any, Any], dict[Any, Any]]:
+        """The path of the next value in `top`, and where its position and its keys' positions are recorded."""
+        if top is None:
+            return (), self.doc.positions, self.doc.key_positions
+        if not top.is_map:
+            path: Path_ = top.path + (len(top.value),)
+        elif top.key is _MERGE_KEY:
+            path = top.path + (_MERGED,)
+        else:
+            path = top.path + (top.key,)
+        if top.key is _MERGE_KEY or top.merge_list is not None:
+            return path, {}, {}  # a mapping merged in: its own positions serve the mapping using it
+        return path, top.positions, top.key_positions
+
+    def _aliased(self, event: Any, at: tuple[int, int], top: _Frame | None, depth: int, path: Path_,
+                 where: dict[Any, Any]) -> tuple[Any, Path_, dict[Any, Any]]:
+        """An alias as a value: what it names, counted at its full size and held to the nesting limit."""
+        value, size, anchor_path, anchor_positions, _, _, _ = self._alias(event.anchor, at)
+        self.nodes += size
+        if self.nodes > MAX_NODES:
+            raise self.fail(at, f"document expands to more than {MAX_NODES:,} values (alias bomb?); refused")
+        if anchor_path is None:
+            return value, path, where
+        # a collection: a merge reads the positions it was built with
+        reach = depth + self.heights[event.anchor]
+        if reach > MAX_DEPTH:  # each anchor within the limit, each aliasing the one before
+            raise self.fail(at, f"nesting deeper than {MAX_DEPTH} levels (through an alias); refused")
+        if top is not None and reach > top.reach:
+            top.reach = reach
+        return value, anchor_path, anchor_positions
+
+    def _on_start(self, event: Any) -> None:
+        """A mapping or a list begins: counted and held to the limits, then a new frame on the stack."""
+        mark = event.start_mark
+        at = (mark.line + 1, mark.column + 1)
+        self.nodes += 1
+        if self.nodes > MAX_NODES:
+            raise self.fail(at, f"document expands to more than {MAX_NODES:,} values (alias bomb?); refused")
+        top = self.top
+        depth = top.depth + 1 if top is not None else 0
+        if depth > MAX_DEPTH:
+            raise self.fail(at, f"nesting deeper than {MAX_DEPTH} levels; refused")
+        if top is not None and top.is_map and top.key is _NO_KEY:
+            raise self.fail(at, "mapping keys must be plain scalars")
+        path, where, key_where = self._place(top)
+        where[path] = at
+        tag = event.tag
+        is_map = event.__class__ is yaml.MappingStartEvent
+        if tag is not None and tag != "!" and tag != (_MAP if is_map else _SEQ):
+            raise self.fail(at, f"YAML tag {_short(tag)} is not allowed; plan files use plain YAML values")
+        frame = _Frame({} if is_map else [], path, depth, at, self.nodes, event.anchor, where, key_where)
+        if top is not None and top.key is _MERGE_KEY and not is_map:  # a list of mappings to merge
+            frame.merge_list = top
+        if event.anchor is not None:
+            frame.text_from = (mark.index, self.repeated)  # what its text will cost at each use: see _on_end
+            self._anchor(event.anchor, at, None)
+            self.open[event.anchor] = frame
+        self.stack.append(frame)
+        self.top = frame
+
+    def _on_end(self, event: Any) -> None:
+        """A mapping or a list ends: merged, measured, remembered if anchored, and put where it belongs."""
+        stack = self.stack
+        frame = stack.pop()
+        value = self._merged(frame) if frame.merges else frame.value
+        reach = frame.reach if frame.reach > frame.depth or not value else frame.depth + 1
+        if frame.anchor is not None:
+            self._close_anchor(frame.anchor, frame, value, reach, event.end_mark.index)
+        top = self.top = stack[-1] if stack else None
+        if top is None:
+            self.root = value
+            return
+        if reach > top.reach:
+            top.reach = reach
+        self._attach(top, value, frame.start, frame.path, frame.positions, frame.merge_list is not None)
+
+    def _close_anchor(self, name: str, frame: _Frame, value: Any, reach: int, end: int) -> None:
+        """An anchored collection has ended: what an alias of it will give, cost and reach."""
+        del self.open[name]
+        self.heights[name] = reach - frame.depth
+        # its text is at most what it spans in the file, plus what aliases inside it repeated
+        index, repeated = frame.text_from
+        text = end - index + self.repeated - repeated
+        self.anchors[name] = (value, self.nodes - frame.counted, frame.path, frame.positions, frame.start, "", text)
+
+    def _on_document(self, event: Any) -> None:
+        self.documents += 1
+        if self.documents > 1:
+            mark = event.start_mark
+            raise self.fail((mark.line + 1, mark.column + 1),
+                            "a plan file holds one YAML document; this is a second one (after ---)")
 
     def _attach(self, top: _Frame, value: Any, at: tuple[int, int], path: Path_, positions: dict[Any, Any],
                 taken: bool = False) -> None:
@@ -513,6 +567,14 @@ class _Builder:
 
 
 _MERGED = "<<"
+
+
+def _ignore(event: Any) -> None:
+    """The stream's start and a document's end: nothing to do."""
+
+
+def _stream_end(event: Any) -> bool:
+    return True
 
 
 def _short(tag: str) -> str:
