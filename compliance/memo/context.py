@@ -218,8 +218,9 @@ def _pending_law(watch: list[Finding], plain: Plain, report: PlanReport) -> list
         status = source.status_on(report.as_of) if source else None
         kind = (f"Kind: {source.kind.replace('_', ' ')}; status: {status.describe().split(' by ')[0]}."
                 if source and status else "")
+        lacking = {(m[0], m[-1]) for m in members}  # (check, option) pairs: one lookup per cell, at any menu size
         if funds and len(checks) > 1:
-            every = all(any(m[0] == c and m[-1] == fund for m in members) for c in checks for fund in funds)
+            every = all((c, fund) in lacking for c in checks for fund in funds)
             meaning = (f"It would ask for {len(checks)} documented determinations; {counted(len(funds), 'option')} "
                        f"lack{'s' if len(funds) == 1 else ''} {'all' if every else 'some'} of them.")
         elif funds:
@@ -227,8 +228,7 @@ def _pending_law(watch: list[Finding], plain: Plain, report: PlanReport) -> list
                        f"{titles[0][:1].lower()}{titles[0][1:]}.")
         else:
             meaning = f"It concerns the plan: {'; '.join(t[:1].lower() + t[1:] for t in titles)}."
-        grid = [{"fund": plain.fund(fund), "cells": [any(m[0] == c and m[-1] == fund for m in members)
-                                                      for c in checks]} for fund in funds] \
+        grid = [{"fund": plain.fund(fund), "cells": [(c, fund) in lacking for c in checks]} for fund in funds] \
             if funds and len(checks) > 1 else []
         basis = list(dict.fromkeys(f"{c.source.title} ({c.source.document}), {c.source.url}" for c in f.citations))
         out.append({"title": plain(f.title), "kind": kind, "meaning": meaning, "checks": titles, "grid": grid,

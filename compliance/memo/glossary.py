@@ -23,7 +23,14 @@ def _glossary() -> list[tuple[str, str, re.Pattern[str]]]:
                   key=lambda e: e[0].lower())
 
 
+@lru_cache(maxsize=1)
+def _any_term() -> re.Pattern[str]:
+    """Every term in one pattern, longest first, so a page is read once however long it is."""
+    terms = sorted((term for term, _, _ in _glossary()), key=len, reverse=True)
+    return re.compile(r"(?<!\w)(?:" + "|".join(map(re.escape, terms)) + r")(?!\w)")
+
+
 def terms_in(page: str) -> list[dict[str, str]]:
     """The glossary entries whose term the rendered memo (HTML) uses, alphabetically."""
-    text = html.unescape(_TAGS.sub(" ", page))
-    return [{"term": term, "meaning": meaning} for term, meaning, pattern in _glossary() if pattern.search(text)]
+    used = set(_any_term().findall(html.unescape(_TAGS.sub(" ", page))))
+    return [{"term": term, "meaning": meaning} for term, meaning, _ in _glossary() if term in used]
