@@ -204,6 +204,9 @@ def _shared(items: list[dict[str, Any]]) -> str:
     return tail[:1].upper() + tail[1:]
 
 
+GRID_ROWS = 60  # options a pending-law item's options x checks table shows one by one; more are counted per check
+
+
 def _pending_law(watch: list[Finding], plain: Plain, report: PlanReport) -> list[dict[str, Any]]:
     """Each watch item headed by what it means for this plan, with its options x checks table and the citation
     once (a consolidated item names its member findings as `rule|file|fund`)."""
@@ -229,9 +232,15 @@ def _pending_law(watch: list[Finding], plain: Plain, report: PlanReport) -> list
         else:
             meaning = f"It concerns the plan: {'; '.join(t[:1].lower() + t[1:] for t in titles)}."
         grid = [{"fund": plain.fund(fund), "cells": [(c, fund) in lacking for c in checks]} for fund in funds] \
-            if funds and len(checks) > 1 else []
+            if funds and len(checks) > 1 and len(funds) <= GRID_ROWS else []
+        # past GRID_ROWS options, one row per check with the options it lacks counted (a table row per option
+        # is what makes a large memo slow to lay out, and no committee reads thousands of rows)
+        tally = [{"check": title, "options": sum((c, fund) in lacking for fund in funds)}
+                 for c, title in zip(checks, titles, strict=True)] \
+            if funds and len(checks) > 1 and len(funds) > GRID_ROWS else []
         basis = list(dict.fromkeys(f"{c.source.title} ({c.source.document}), {c.source.url}" for c in f.citations))
         out.append({"title": plain(f.title), "kind": kind, "meaning": meaning, "checks": titles, "grid": grid,
+                    "tally": tally,
                     "remediation": plain(f.remediation), "basis": basis,
                     "line": f"{plain(f.title)}: {meaning}"})
     return out

@@ -149,3 +149,22 @@ def test_output_rules(tmp_path, run_cli):
     result = memo_cli(run_cli, str(EXAMPLE_PLAN), str(second), "-o", str(tmp_path / "memos") + "/", "--format", "html")
     assert result.exit_code == 0, result.stderr
     assert sorted(p.suffix for p in (tmp_path / "memos").rglob("*.html")) == [".html", ".html"]
+
+
+@pytest.mark.parametrize("options", [60, 61])
+def test_a_pending_item_lists_options_one_by_one_up_to_grid_rows_then_counts_them(tmp_path, bundled, options):
+    """A table row per option is what a committee cannot read past a page or two, and what makes a large memo
+    slow to lay out: past GRID_ROWS options, each determination's missing options are counted instead."""
+    from compliance.memo.context import GRID_ROWS, build_context
+
+    base_fund = {k: v for k, v in load_base()[1].items() if k != "due_diligence"}  # no determination recorded
+    funds = [base_fund | {"id": f"fund-{i:03d}", "name": f"Fund Number {i:03d}", "qdia": False,
+                          "asset_class": "global_equity"} for i in range(options)]
+    report = api.check(write_plan(tmp_path, {"default_investment": None, "menu": funds}), bundled, TODAY)
+    [dia] = [w for w in build_context(report, MemoOptions())["pending"] if len(w["checks"]) > 1]
+    if options <= GRID_ROWS:
+        assert len(dia["grid"]) == options and not dia["tally"]
+        assert all(all(row["cells"]) for row in dia["grid"])
+    else:
+        assert not dia["grid"] and [t["options"] for t in dia["tally"]] == [options] * len(dia["checks"])
+    assert f"{options} options lack all of them" in dia["meaning"]
