@@ -1,5 +1,5 @@
 """Regenerate docs/memo-images/: the example memo's summary, the first page of its findings, pending law, fund
-menu and checklist, and its closing page, and the first two pages of an imported line-up's memo, rendered with pypdfium2 at 72 dpi (a test extra). Look at them after.
+menu, terms and checklist, and its closing page, and the first two pages of an imported line-up's memo, rendered with pypdfium2 at 72 dpi (a test extra). Look at them after.
 
     .venv/bin/python scripts/memo-images.py
 """
@@ -15,7 +15,7 @@ import pypdfium2
 
 ROOT = Path(__file__).resolve().parents[1]
 IMAGES = ROOT / "docs" / "memo-images"
-SECTIONS = ("MEMORANDUM", "2. Findings", "5. Pending law", "6. Fund menu", "Appendix A. Checklist",
+SECTIONS = ("MEMORANDUM", "2. Findings", "5. Pending law", "6. Fund menu", "Terms used in this memo", "Appendix A. Checklist",
             "Review and signature")
 
 
