@@ -129,6 +129,15 @@ def _note(s: EvalScope, path: str) -> None:
     s.missing.append((path, s.fund if root == "fund" else s.selected if root == "selected" else None))
 
 
+def _unknown(s: EvalScope, name: str | None, otherwise: Truth = False) -> Truth:
+    """The result on a missing value: unknown, noted, for a field the file can record; `otherwise` for a computed
+    operand (an aggregate over no funds), which no fact settles."""
+    if name is None:
+        return otherwise
+    _note(s, name)
+    return None
+
+
 def _compile_exists(arg: Any, get: Getter, kind: str, name: str | None, at: tuple[Any, ...], ctx: Context) -> Predicate:
     if not isinstance(arg, bool):
         raise ctx.error(at, "exists takes true or false")
@@ -163,10 +172,7 @@ def _compile_membership(arg: Any, get: Getter, kind: str, name: str | None, at: 
     def member(s: EvalScope) -> Truth:
         value = get(s)
         if value is None:
-            if name is None:  # an aggregate over no funds
-                return negate
-            _note(s, name)
-            return None
+            return _unknown(s, name, negate)
         if isinstance(value, Span):
             return _span_in(value, choices, negate, s)
         return (value not in choices) if negate else (value in choices)
@@ -182,10 +188,7 @@ def _compile_matches(arg: Any, get: Getter, kind: str, name: str | None, at: tup
     def matches(s: EvalScope) -> Truth:
         value = get(s)
         if value is None:
-            if name is None:
-                return False
-            _note(s, name)
-            return None
+            return _unknown(s, name)
         return isinstance(value, str) and pattern.search(value[:MAX_MATCH_TEXT]) is not None
     return matches
 
@@ -203,10 +206,7 @@ def _compile_within(unit: str) -> Callable[[Any, Getter, str, str | None, tuple[
         def within(s: EvalScope) -> Truth:
             value = get(s)
             if value is None:
-                if name is None:
-                    return False
-                _note(s, name)
-                return None
+                return _unknown(s, name)
             n = count(s)  # a table parameter looked up `by` a field may have no entry: then nothing is within
             return isinstance(value, date) and n is not None and before(s.as_of, n) <= value <= s.as_of
         return within

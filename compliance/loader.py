@@ -302,8 +302,9 @@ class _Builder:
             top.value[key] = value
             top.key = _NO_KEY
 
-    def _on_value(self, event: Any) -> None:
-        """Any other scalar, or an alias: counted and held to the limits, then placed as a key or a value."""
+    def _counted(self, event: Any) -> tuple[tuple[int, int], _Frame | None, int]:
+        """Where a value or collection begins, counted and held to the size and nesting limits: (line and
+        column, the frame it goes into, its depth)."""
         mark = event.start_mark
         at = (mark.line + 1, mark.column + 1)
         self.nodes += 1
@@ -313,6 +314,11 @@ class _Builder:
         depth = top.depth + 1 if top is not None else 0
         if depth > MAX_DEPTH:
             raise self.fail(at, f"nesting deeper than {MAX_DEPTH} levels; refused")
+        return at, top, depth
+
+    def _on_value(self, event: Any) -> None:
+        """Any other scalar, or an alias: counted and held to the limits, then placed as a key or a value."""
+        at, top, depth = self._counted(event)
         kind = event.__class__
         if top is not None and top.is_map and top.key is _NO_KEY:
             self._take_key(top, event, kind, at)
@@ -363,15 +369,7 @@ class _Builder:
 
     def _on_start(self, event: Any) -> None:
         """A mapping or a list begins: counted and held to the limits, then a new frame on the stack."""
-        mark = event.start_mark
-        at = (mark.line + 1, mark.column + 1)
-        self.nodes += 1
-        if self.nodes > MAX_NODES:
-            raise self.fail(at, f"document expands to more than {MAX_NODES:,} values (alias bomb?); refused")
-        top = self.top
-        depth = top.depth + 1 if top is not None else 0
-        if depth > MAX_DEPTH:
-            raise self.fail(at, f"nesting deeper than {MAX_DEPTH} levels; refused")
+        at, top, depth = self._counted(event)
         if top is not None and top.is_map and top.key is _NO_KEY:
             raise self.fail(at, "mapping keys must be plain scalars")
         path, where, key_where = self._place(top)
@@ -384,7 +382,7 @@ class _Builder:
         if top is not None and top.key is _MERGE_KEY and not is_map:  # a list of mappings to merge
             frame.merge_list = top
         if event.anchor is not None:
-            frame.text_from = (mark.index, self.repeated)  # what its text will cost at each use: see _on_end
+            frame.text_from = (event.start_mark.index, self.repeated)  # what its text will cost at each use: see _on_end
             self._anchor(event.anchor, at, None)
             self.open[event.anchor] = frame
         self.stack.append(frame)
