@@ -372,7 +372,8 @@ def _finding(rule: Rule, decision: Decision, scope: EvalScope, location: Locatio
             message=(f"{fill(rule.message, lookup).strip()} (To record: {labels}.)" if own else
                      f"{subject}: nothing in the plan file shows that {_in_sentence(rule.title)} (to record: {labels})."),
             location=location, fund_id=fund_id, citations=rule.citations,
-            remediation=f"If the record exists, add it to the plan file; if not, {_in_sentence(rule.remediation)}",
+            remediation=(rule.remediation if status == "watch" else  # pending law asks for a record to come
+                         f"If the record exists, add it to the plan file; if not, {_in_sentence(rule.remediation)}"),
             headline=(rule.headline or rule.title) if own or not lacking else
             f"No documented record: {lacking[0].label}" + (f" and {len(lacking) - 1} more" if len(lacking) > 1 else ""),
             facts=lacking,

@@ -184,7 +184,8 @@ def _grouped(findings: list[Finding], plain: Plain) -> list[dict[str, Any]]:
     for items in by_rule.values():
         funds = [f.fund_id for f in items if f.fund_id]
         plan = any(f.fund_id is None for f in items)
-        who = ", ".join(filter(None, ["the plan" if plan else "", plain.funds(funds) if funds else ""]))
+        # a problem of the plan as a whole needs no "for whom"; one of options names them
+        who = ", ".join(filter(None, ["the plan" if plan and funds else "", plain.funds(funds) if funds else ""]))
         out.append({"severity": items[0].severity, "status": items[0].status,
                     "headline": plain(items[0].headline or items[0].title), "who": who,
                     "options": len(set(funds))})
