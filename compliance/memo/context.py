@@ -317,9 +317,14 @@ def build_context(report: PlanReport, options: MemoOptions, since: dict[str, Any
             "status": _fund_status(grouped.get(fund["id"], [])),
         })
     rules = {rule.id: rule for rule in report.ruleset.rules}
+    pending = {rule.id for rule, (state, _, _) in zip(report.ruleset.rules, postures(report.ruleset, report.as_of),
+                                                       strict=True) if state == "watch"}
     checklist = sorted(
+        # a check of pending law that the plan would meet is pending law too, never a plain "pass"
         ({"rule": o.rule_id, "status": o.status, "reason": plain(o.reason),
-          "mark": _mark(o), "status_word": _mark(o) if o.status == "fail" else STATUS_WORDS[o.status]}
+          "mark": "watch" if o.rule_id in pending and o.status == "pass" else _mark(o),
+          "status_word": ("pending law, met" if o.rule_id in pending and o.status == "pass" else
+                          _mark(o) if o.status == "fail" else STATUS_WORDS[o.status])}
          | _rule_columns(rules.get(o.rule_id), o) for o in report.outcomes),
         key=lambda row: (_STATUS_ORDER[row["status"]], row["rule"]))
     groups = []
