@@ -205,6 +205,14 @@ def _shared(items: list[dict[str, Any]]) -> str:
     return tail[:1].upper() + tail[1:]
 
 
+def _a_kind(kind: str) -> str:
+    """A source's kind as a sentence begins it: "A bill", "An executive order", "Guidance"."""
+    words = kind.replace("_", " ")
+    if words in ("guidance", "policy"):
+        return words.capitalize()
+    return f"{'An' if words[0] in 'aeiou' else 'A'} {words}"
+
+
 GRID_ROWS = 60  # options a pending-law item's options x checks table shows one by one; more are counted per check
 
 
@@ -220,8 +228,7 @@ def _pending_law(watch: list[Finding], plain: Plain, report: PlanReport) -> list
         funds = list(dict.fromkeys(fund for *_, fund in members if fund != "-"))
         source = f.citations[0].source if f.citations else None
         status = source.status_on(report.as_of) if source else None
-        kind = (f"Kind: {source.kind.replace('_', ' ')}; status: {status.describe().split(' by ')[0]}."
-                if source and status else "")
+        kind = f"{_a_kind(source.kind)}, {status.describe().split(' by ')[0]}." if source and status else ""
         lacking = {(m[0], m[-1]) for m in members}  # (check, option) pairs: one lookup per cell, at any menu size
         if funds and len(checks) > 1:
             every = all((c, fund) in lacking for c in checks for fund in funds)
