@@ -272,11 +272,16 @@ def _facts(report: PlanReport, plain: Plain) -> list[dict[str, Any]]:
     return out
 
 
+def _rules_in_state(report: PlanReport, wanted: str) -> set[str]:
+    """The ids of the rules in one posture state on the review date: "active" (binding law) or "watch" (pending)."""
+    states = postures(report.ruleset, report.as_of)
+    return {rule.id for rule, (state, _, _) in zip(report.ruleset.rules, states, strict=True) if state == wanted}
+
+
 def _satisfied(report: PlanReport, plain: Plain) -> list[dict[str, Any]]:
     """Passed checks of binding law only: a check resting on a proposal is pending law, not something satisfied."""
     rules = {r.id: r for r in report.ruleset.rules}
-    states = postures(report.ruleset, report.as_of)
-    binding = {rule.id for rule, (state, _, _) in zip(report.ruleset.rules, states, strict=True) if state == "active"}
+    binding = _rules_in_state(report, "active")
     return [{"title": plain(rules[o.rule_id].title if o.rule_id in rules else o.rule_id),
              "evidence": list(dict.fromkeys(plain(e) for e in o.evidence))}
             for o in report.outcomes if o.status == "pass" and o.evidence and o.rule_id in binding]
@@ -324,8 +329,7 @@ def build_context(report: PlanReport, options: MemoOptions, since: dict[str, Any
             "status": _fund_status(grouped.get(fund["id"], [])),
         })
     rules = {rule.id: rule for rule in report.ruleset.rules}
-    pending = {rule.id for rule, (state, _, _) in zip(report.ruleset.rules, postures(report.ruleset, report.as_of),
-                                                       strict=True) if state == "watch"}
+    pending = _rules_in_state(report, "watch")
     checklist = sorted(
         # a check of pending law that the plan would meet is pending law too, never a plain "pass"
         ({"rule": o.rule_id, "status": o.status, "reason": plain(o.reason),
