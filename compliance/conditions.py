@@ -228,6 +228,8 @@ def _compile_comparison(op: str) -> Callable[[Any, Getter, str, str | None, tupl
         other = _compile_operand(arg, kind, at, ctx)
         other_path = _operand_path(arg)
         compare = _COMPARE[op]
+        if not isinstance(arg, dict):  # a literal: the common case, one lookup and one comparison
+            return _compared_to_literal(op, compare, get, name, arg)
 
         def predicate(s: EvalScope) -> Truth:
             left, right = get(s), other(s)
@@ -247,6 +249,24 @@ def _compile_comparison(op: str) -> Callable[[Any, Getter, str, str | None, tupl
                 return False
         return predicate
     return compile_comparison
+
+
+def _compared_to_literal(op: str, compare: Callable[[Any, Any], bool], get: Getter, name: str | None, right: Any
+                         ) -> Predicate:
+    def literal(s: EvalScope) -> Truth:
+        left = get(s)
+        if left is None:
+            if name is None:
+                return op == "ne"  # an aggregate of no funds
+            _note(s, name)
+            return None
+        if left.__class__ is Span:
+            return _span_compare(op, left, right, s)
+        try:
+            return compare(left, right)
+        except TypeError:
+            return False
+    return literal
 
 
 def _compile_value_op(op: str) -> Callable[[Any, Getter, str, str | None, tuple[Any, ...], Context], Predicate]:
@@ -380,24 +400,30 @@ def _any_of(parts: tuple[Predicate, ...]) -> Predicate:
 
 
 def _kleene(parts: tuple[Predicate, ...], settles: bool) -> Predicate:
-    """`all` (settled by a false part) or `any` (settled by a true part) as a balanced tree of pairs, short-circuit
-    kept. A part that settles the pair after an unknown one drops the facts that one noted: they no longer matter
-    to the answer."""
+    """`all` (settled by a false part) or `any` (settled by a true part), short-circuit kept, in one call however
+    many parts. A part that settles the answer after others drops the facts they noted: they no longer matter to
+    it (the first part's own notes stay, as it settled alone)."""
     if len(parts) == 1:
         return parts[0]
-    left, right = _kleene(parts[: len(parts) // 2], settles), _kleene(parts[len(parts) // 2:], settles)
+    first, rest = parts[0], parts[1:]
+    open_answer = not settles
 
-    def pair(s: EvalScope) -> Truth:
-        mark = len(s.missing)
-        a = left(s)
+    def kleene(s: EvalScope) -> Truth:
+        missing = s.missing
+        mark = len(missing)
+        a = first(s)
         if a is settles:
             return settles
-        b = right(s)
-        if b is settles:
-            del s.missing[mark:]
-            return settles
-        return None if a is None or b is None else not settles
-    return pair
+        unknown = a is None
+        for part in rest:
+            b = part(s)
+            if b is settles:
+                del missing[mark:]
+                return settles
+            if b is None:
+                unknown = True
+        return None if unknown else open_answer
+    return kleene
 
 
 def _compile_leaf(node: dict[Any, Any], at: tuple[Any, ...], ctx: Context) -> Predicate:

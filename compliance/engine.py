@@ -76,6 +76,9 @@ def evaluate(ruleset: RuleSet, plan: dict[Any, Any], doc: Document, as_of: date,
     """
     cache: dict[Any, Any] = {}  # aggregates over this plan's menu, computed once for all its rules and funds
     fund_scopes = [EvalScope(plan, as_of, fund, cache=cache) for fund in plan["menu"]]
+    lacked: list[Any] = []  # one list for every fund's scope: a rule judges one fund at a time and reads it at once
+    for scope in fund_scopes:
+        scope.missing = lacked
     facts = _FactNamer(plan)
     raw: list[tuple[Rule, OutcomeStatus, str, int, list[Finding], tuple[str, ...]]] = []
     for rule, (state, why, severity) in zip(ruleset.rules, postures(ruleset, as_of), strict=True):
@@ -168,7 +171,7 @@ _SKIPPED: tuple[Decision, ...] = ("unselected", "unknown_selection", "not_applic
 _PROCESS_CHECKS = ("prudence_process", "practice", "sponsor_policy")
 
 
-def _decide(rule: Rule, scope: EvalScope, absence_is_finding: bool) -> Decision:
+def _decide(rule: Rule, scope: EvalScope, absence_is_finding: bool, selected: bool = False) -> Decision:
     """A rule's verdict in one scope, with the facts it lacked left in `scope.missing`.
 
     The rule speaks of the funds its `select` is known to match (a fund whose selecting fact is not recorded is
@@ -177,10 +180,11 @@ def _decide(rule: Rule, scope: EvalScope, absence_is_finding: bool) -> Decision:
     record of that process (fields the plan format marks as evidence), and says so ("unrecorded").
     A requirement that holds settles the rule whatever the unknown gates say: it cannot fail.
     """
-    scope.missing.clear()
-    selected = rule.select(scope)
-    if selected is not True:  # a rule speaks of the funds the file shows to match its selector
-        return "unselected" if selected is False else "unknown_selection"
+    if not selected:  # `selected`: the caller found the fund among those the rule speaks of
+        scope.missing.clear()
+        found = rule.select(scope)
+        if found is not True:  # a rule speaks of the funds the file shows to match its selector
+            return "unselected" if found is False else "unknown_selection"
     scope.missing.clear()
     applies = rule.when(scope)
     if applies is False:
@@ -222,8 +226,16 @@ def _run(rule: Rule, plan: dict[Any, Any], doc: Document, as_of: date, parameter
     checked, passes, findings = 0, 0, []
     passed: list[EvalScope] = []
     skipped: set[Decision] = set()
-    for i, scope in enumerate(fund_scopes):
-        decision = _decide(rule, scope, absence_is_finding)
+    selection = list(map(rule.select, fund_scopes))  # most rules select few of a menu's options: settle the rest here
+    if fund_scopes:
+        fund_scopes[0].missing.clear()  # what the selector lacked: a fund it may not cover has no fact to record
+    if False in selection:
+        skipped.add("unselected")
+    if None in selection:
+        skipped.add("unknown_selection")
+    for i in [i for i, chosen in enumerate(selection) if chosen is True]:
+        scope = fund_scopes[i]
+        decision = _decide(rule, scope, absence_is_finding, selected=True)
         if decision in _SKIPPED:
             skipped.add(decision)
             continue

@@ -55,6 +55,9 @@ class Document:
     # values a mapping took through a merge key (`<<: *core`): the line of the value in the anchored mapping;
     # such a value's own position is the merge key's line in the mapping that uses it
     origins: dict[Path_, int] = field(default_factory=dict)
+    # whether a string value (quoted, block or tagged text) has the shape of an ISO date, which a plan's JSON
+    # form uses for dates (`schemas.plan` reads them as dates); True when not known
+    date_shaped_text: bool = True
 
     def locate(self, path: Path_, key: bool = False) -> Location:
         """Location of the value (or its key) at `path`, else of its nearest located ancestor."""
@@ -121,7 +124,7 @@ def load_bytes(raw: bytes, name: str) -> Document:
 
 
 def _compose_and_build(text: str, raw: bytes, name: str) -> Document:
-    doc = Document(file=name, data=None, text=raw)
+    doc = Document(file=name, data=None, text=raw, date_shaped_text=False)
     try:
         doc.data = _Builder(doc).build(text)
     except yaml.MarkedYAMLError as exc:
@@ -289,7 +292,12 @@ class _Builder:
             top.key_positions[top.path + (key,)] = at
             top.key = key
             return
-        value = self.plain.get(event.value, _NO_KEY) if event.implicit[0] else event.value
+        if event.implicit[0]:
+            value = self.plain.get(event.value, _NO_KEY)
+        else:
+            value = event.value
+            if len(value) == 10 and value[4] == "-":
+                self.doc.date_shaped_text = True
         if value is _NO_KEY:
             value = self._scalar(event, at)
         if not top.is_map:
@@ -476,6 +484,8 @@ class _Builder:
         tag = event.tag
         if tag is None:
             if not event.implicit[0]:
+                if len(value) == 10 and value[4] == "-":
+                    self.doc.date_shaped_text = True
                 return value  # quoted or block text: a string
             known = self.plain.get(value, _NO_KEY)
             if known is not _NO_KEY:
@@ -497,6 +507,7 @@ class _Builder:
             tag = _resolve_tag(yaml.ScalarNode, value, event.implicit)
         if tag not in _SCALAR_TAGS:
             raise self.fail(at, f"YAML tag {_short(tag)} is not allowed; plan files use plain YAML values")
+        self.doc.date_shaped_text = True  # tagged text (`!!str 2026-03-31`) may be one: not worth a test
         return self._construct(tag, value, at)
 
     def _construct(self, tag: str, value: str, at: tuple[int, int]) -> Any:

@@ -339,7 +339,8 @@ def validate_plan(doc: Document) -> dict[Any, Any]:
         raise InputError(Problem(doc.locate(("schema_version",)),
                                  f"schema_version: {version!r} is not supported (this version of the tool reads {supported})"))
     data = {k: v for k, v in data.items() if not (isinstance(k, str) and k.startswith(EXTENSION_PREFIX))}
-    data = _dates_read(data, PLAN_SCHEMA)
+    if doc.date_shaped_text:
+        data = _dates_read(data, PLAN_SCHEMA)
     found = problems(doc, PLAN_FORMAT, data, lambda path: _fund_named(doc, path))
     found += _duplicate_fund_ids(doc, data)
     found += _waiver_dates(doc, data)

@@ -279,3 +279,25 @@ def test_a_missing_process_record_keeps_the_packs_own_sentence_when_it_names_onl
     assert "trails its benchmark by more than the screen allows" in screen.message
     assert screen.message.endswith("(To record: the committee's decision to keep or replace the option.)")
     assert "(not recorded)" not in " ".join(f.message for f in report.findings)
+
+
+@pytest.mark.parametrize("written", ['"2026-09-01"', "'2026-09-01'", "!!str 2026-09-01", ">-\n    2026-09-01",
+                                     '"2026-\\x309-01"'])
+def test_a_date_written_as_text_in_yaml_counts_as_a_date_however_it_is_quoted(bundled, tmp_path, written):
+    """The loader notes whether any text value has a date's shape, so plans without one skip the walk that reads
+    them as dates; every way YAML writes text must be noted (quotes, a tag, a folded block, an escape)."""
+    from compliance.loader import load_bytes
+
+    text = ("schema_version: 1\nplan: {name: P, type: 401k}\nmenu:\n- id: a\n  name: A\n"
+            "  asset_class: us_large_cap_equity\n  expense_ratio: 0.0004\n  last_reviewed: " + written + "\n")
+    assert load_bytes(text.encode(), "p.yaml").date_shaped_text
+    path = tmp_path / "plan.yaml"
+    path.write_text(text)
+    status = {o.rule_id: o.status for o in api.check(path, bundled, TODAY).outcomes}
+    assert status["erisa.monitoring.option-reviewed"] == "pass"
+
+
+def test_a_plan_with_no_date_shaped_text_is_noted_so():
+    from compliance.loader import load_file
+
+    assert not load_file(EXAMPLE_PLAN).date_shaped_text  # its dates are plain YAML dates, read as dates already
