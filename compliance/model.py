@@ -55,6 +55,7 @@ OutcomeStatus = Literal["pass", "fail", "waived", "watch", "undetermined", "not_
 STATUS_WORDS: dict[str, str] = {"pass": "pass", "fail": "fail", "waived": "waived", "watch": "watch",
                                 "undetermined": "to record", "not_applicable": "not applicable"}
 Scope = Literal["plan", "fund", "menu"]
+SCOPES: tuple[Scope, ...] = get_args(Scope)  # for the pack schema
 BINDING, PENDING, ENDED = "binding", "pending", "ended"
 
 # What a source document is. Its kind caps the severity of a rule resting on it (docs/rule-packs.md, "The

@@ -10,10 +10,10 @@ a federal rule is recorded, so every output can say which pack made it.
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from compliance.errors import InputError, Location, Problem, format_path
+from compliance.kinds import KINDS, kind_of
 from compliance.loader import Document
 from compliance.model import Source, StatusChange
 from compliance.text import show
@@ -204,18 +204,12 @@ def _federal_parameter(doc: Document, at: tuple[Any, ...], owner: Document, base
 
 
 def _kind(value: Any) -> str:
-    """A parameter value's kind, as far as overriding is concerned (1 and 0.5 are both numbers)."""
-    if isinstance(value, bool):
-        return "true or false"
-    if isinstance(value, (int, float)):
-        return "a number"
-    if isinstance(value, str):
-        return "text"
-    if isinstance(value, date):
-        return "a date"
-    if isinstance(value, dict):
-        return "a table"
-    return "a list" if isinstance(value, list) else type(value).__name__
+    """A parameter value's kind in words, as far as overriding is concerned (1 and 0.5 are both numbers; a
+    parameter's mapping is a table)."""
+    name = kind_of(value)
+    if name is None:
+        return type(value).__name__
+    return "a table" if name == "dict" else KINDS[name].word
 
 
 def _check_override(doc: Document, at: tuple[Any, ...], base: Any, value: Any) -> None:
