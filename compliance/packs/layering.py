@@ -144,7 +144,11 @@ def collect_parameters(ordered: list[Document], by_id: dict[str, Document], acks
                        ) -> tuple[dict[str, tuple[Any, str]], dict[str, tuple[Location, str]], list[Problem]]:
     """Parameter values after every layer's overrides, each with the pack that declared it; where each value
     (or table entry, as "name.entry") was last set, so a value unfit for a rule is reported where it was written;
-    and each change to a federal parameter, refused when it loosens one and the pack does not say so."""
+    and each change to a federal parameter, refused when it loosens one and the pack does not say so.
+
+    An override is an RFC 7396 merge patch one level deep: a table's override replaces the entries it names and
+    keeps the others, and any other value is replaced whole. (A null entry, which RFC 7396 reads as "delete",
+    is refused by `_check_override`: an entry keeps its kind.)"""
     parameters: dict[str, tuple[Any, str]] = {}
     changes: list[Problem] = []
     origins: dict[str, tuple[Location, str]] = {}
