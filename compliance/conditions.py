@@ -24,15 +24,17 @@ from functools import partial
 from typing import Any, Literal, NamedTuple
 
 from compliance.errors import InputError, Location, Problem, format_path
+from compliance.kinds import KINDS, TESTS, is_integer
 from compliance.loader import Document
 from compliance.schemas.messages import did_you_mean
+from compliance.schemas.plan import SECTIONS
 
 Truth = bool | None  # None: unknown, because a fact the condition needs is not recorded
 Predicate = Callable[["EvalScope"], Truth]
 Getter = Callable[["EvalScope"], Any]
 
 SUBJECTS = ("field", "count", "sum", "min", "max")
-ROOTS = ("plan", "governance", "brokerage_window", "default_investment")
+ROOTS = SECTIONS  # the plan's sections; `fund.` and `selected.` paths start from a fund
 MAX_PATTERN = 200
 MAX_MATCH_TEXT = 2_000
 MAX_DAYS = 36_600  # a century: longer windows are typos, and dates before year 1 do not exist
@@ -833,21 +835,23 @@ def _days_before(day: date, days: int) -> date:
     return day - timedelta(days=days) if day.toordinal() > days else date.min
 
 
-def _number(v: Any) -> bool:
-    return isinstance(v, (int, float)) and not isinstance(v, bool)
+def _operand(name: str) -> tuple[Callable[[Any], bool], str, str]:
+    kind = KINDS[name]
+    return TESTS[name], kind.word, kind.plural
 
 
-# kind -> (test, "must be ..." words, plural words)
+# kind -> (test, "must be ..." words, plural words): the plan's value kinds (compliance/kinds.py) that a condition
+# compares, and the counts of days and months a `within_` operator takes
 _KINDS: dict[str, tuple[Callable[[Any], bool], str, str]] = {
-    "number": (_number, "a number", "numbers"),
-    "integer": (_number, "a number", "numbers"),  # 1 < 1.5
-    "days": (lambda v: isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= MAX_DAYS,
+    "number": _operand("number"),
+    "integer": _operand("number"),  # an integer field compares with any number: 1 < 1.5
+    "days": (lambda v: is_integer(v) and 0 <= v <= MAX_DAYS,
              f"a whole number of days from 0 to {MAX_DAYS}", "numbers of days"),
-    "months": (lambda v: isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= MAX_MONTHS,
+    "months": (lambda v: is_integer(v) and 0 <= v <= MAX_MONTHS,
                f"a whole number of months from 0 to {MAX_MONTHS}", "numbers of months"),
-    "string": (lambda v: isinstance(v, str), "text", "texts"),
-    "boolean": (lambda v: isinstance(v, bool), "true or false", "true or false values"),
-    "date": (lambda v: isinstance(v, date), "a date", "dates"),
+    "string": _operand("string"),
+    "boolean": _operand("boolean"),
+    "date": _operand("date"),  # a timestamp equals no date and cannot be ordered against one
 }
 
 

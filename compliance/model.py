@@ -55,6 +55,8 @@ OutcomeStatus = Literal["pass", "fail", "waived", "watch", "undetermined", "not_
 STATUS_WORDS: dict[str, str] = {"pass": "pass", "fail": "fail", "waived": "waived", "watch": "watch",
                                 "undetermined": "to record", "not_applicable": "not applicable"}
 Scope = Literal["plan", "fund", "menu"]
+SCOPES: tuple[Scope, ...] = get_args(Scope)  # for the pack schema
+WaiverState = Literal["in effect", "expired", "not yet in effect"]
 BINDING, PENDING, ENDED = "binding", "pending", "ended"
 
 # What a source document is. Its kind caps the severity of a rule resting on it (docs/rule-packs.md, "The
@@ -286,6 +288,12 @@ class Waiver:
 
     def in_effect(self, as_of: date) -> bool:
         return self.approved_on <= as_of < self.expires
+
+    def state(self, as_of: date) -> WaiverState:
+        """Where the waiver stands on `as_of`, in the words every output uses."""
+        if self.in_effect(as_of):
+            return "in effect"
+        return "expired" if as_of >= self.expires else "not yet in effect"
 
 
 @dataclass(frozen=True)

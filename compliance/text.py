@@ -16,6 +16,8 @@ from datetime import date
 from typing import Any
 from urllib.parse import quote
 
+from compliance.kinds import is_number
+
 # {path}, {path|bp}, {path|pct}, {path - path|bp}: a value, optionally a difference, optionally as a fee
 _PATH = r"[a-z_][a-z0-9_.]*"
 _PLACEHOLDER = re.compile(rf"\{{({_PATH})(?: - ({_PATH}))?(?:\|(bp|pct))?\}}")
@@ -38,8 +40,8 @@ def fill(message: str, lookup: Callable[[str], Any]) -> str:
         left = lookup(m.group(1))
         if m.group(2):
             right = lookup(m.group(2))
-            left = left - right if _is_number(left) and _is_number(right) else None
-        if m.group(3) and _is_number(left):
+            left = left - right if is_number(left) and is_number(right) else None
+        if m.group(3) and is_number(left):
             return basis_points(left) if m.group(3) == "bp" else percent(left)
         return show(left)
 
@@ -74,10 +76,6 @@ def batch_total(checked: int, failing: int, broken: int) -> str:
 def skipped_lines(skipped: Sequence[Any]) -> str:
     """One line per file a folder run skipped as a rule pack (each a located note), for the text formats."""
     return "".join(f"skipped {note}\n" for note in skipped)
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def percent(fraction: float) -> str:

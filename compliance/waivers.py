@@ -41,7 +41,7 @@ def apply_waivers(findings: list[Finding], waivers: tuple[Waiver, ...], as_of: d
             if waiver.in_effect(as_of):
                 finding = replace(finding, status="waived", waiver=waiver)
                 break
-            when = (f"expired on {waiver.expires.isoformat()}" if as_of >= waiver.expires
+            when = (f"expired on {waiver.expires.isoformat()}" if waiver.state(as_of) == "expired"
                     else f"takes effect only on {waiver.approved_on.isoformat()}")
             finding = replace(finding, note=f"waiver by {waiver.approved_by} {when}; the finding applies again")
         out.append(finding)

@@ -408,8 +408,7 @@ def build_context(report: PlanReport, options: MemoOptions, since: dict[str, Any
                      "approved_by": w.approved_by,
                      "approved_on": w.approved_on.isoformat(), "expires": w.expires.isoformat(),
                      "reference": w.reference or "—",
-                     "state": "in effect" if w.in_effect(report.as_of) else
-                              ("expired" if report.as_of >= w.expires else "not yet in effect")}
+                     "state": w.state(report.as_of)}
                     for w in report.waivers],
         "audit": {"tool_version": report.tool_version, "plan_file": repository_name(report.plan_file, options),
                   "plan_sha256": report.plan_sha256,

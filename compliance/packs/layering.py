@@ -10,10 +10,10 @@ a federal rule is recorded, so every output can say which pack made it.
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from compliance.errors import InputError, Location, Problem, format_path
+from compliance.kinds import KINDS, kind_of
 from compliance.loader import Document
 from compliance.model import Source, StatusChange
 from compliance.text import show
@@ -144,7 +144,11 @@ def collect_parameters(ordered: list[Document], by_id: dict[str, Document], acks
                        ) -> tuple[dict[str, tuple[Any, str]], dict[str, tuple[Location, str]], list[Problem]]:
     """Parameter values after every layer's overrides, each with the pack that declared it; where each value
     (or table entry, as "name.entry") was last set, so a value unfit for a rule is reported where it was written;
-    and each change to a federal parameter, refused when it loosens one and the pack does not say so."""
+    and each change to a federal parameter, refused when it loosens one and the pack does not say so.
+
+    An override is an RFC 7396 merge patch one level deep: a table's override replaces the entries it names and
+    keeps the others, and any other value is replaced whole. (A null entry, which RFC 7396 reads as "delete",
+    is refused by `_check_override`: an entry keeps its kind.)"""
     parameters: dict[str, tuple[Any, str]] = {}
     changes: list[Problem] = []
     origins: dict[str, tuple[Location, str]] = {}
@@ -204,18 +208,12 @@ def _federal_parameter(doc: Document, at: tuple[Any, ...], owner: Document, base
 
 
 def _kind(value: Any) -> str:
-    """A parameter value's kind, as far as overriding is concerned (1 and 0.5 are both numbers)."""
-    if isinstance(value, bool):
-        return "true or false"
-    if isinstance(value, (int, float)):
-        return "a number"
-    if isinstance(value, str):
-        return "text"
-    if isinstance(value, date):
-        return "a date"
-    if isinstance(value, dict):
-        return "a table"
-    return "a list" if isinstance(value, list) else type(value).__name__
+    """A parameter value's kind in words, as far as overriding is concerned (1 and 0.5 are both numbers; a
+    parameter's mapping is a table)."""
+    name = kind_of(value)
+    if name is None:
+        return type(value).__name__
+    return "a table" if name == "dict" else KINDS[name].word
 
 
 def _check_override(doc: Document, at: tuple[Any, ...], base: Any, value: Any) -> None:

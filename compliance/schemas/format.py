@@ -13,8 +13,9 @@ import functools
 import math
 import re
 from collections.abc import Callable, Mapping, Sequence
-from datetime import date, datetime
 from typing import Any
+
+from compliance.kinds import KINDS, TESTS
 
 Check = Callable[[Any], bool]
 MAX_FAILING = 100  # failing entries (and problems) of one document Cerberus explains; the rest are counted
@@ -131,13 +132,11 @@ def _cerberus_class() -> type:
     import cerberus
 
     class Validator(cerberus.Validator):  # type: ignore[misc]  # Cerberus ships no types: its classes are Any
-        # Cerberus counts True and False as integers (bool subclasses int); a plan's `participants: yes` is a
-        # mistake to report, and the fast check already refuses it, so both must agree.
-        # Likewise a timestamp (`2026-03-18T10:00:00+05:00`) is a datetime, which subclasses date: a date field
-        # takes a calendar date only.
+        # Cerberus counts True and False as integers (bool subclasses int), and a timestamp as a date (datetime
+        # subclasses date): both types come from the same table as the fast check's, so the two always agree.
         types_mapping = {**cerberus.Validator.types_mapping,
-                         "integer": cerberus.TypeDefinition("integer", (int,), (bool,)),
-                         "date": cerberus.TypeDefinition("date", (date,), (datetime,))}
+                         **{name: cerberus.TypeDefinition(name, kind.takes, kind.refuses)
+                            for name, kind in KINDS.items()}}
 
         def _check_with_finite(self, field: str, value: Any) -> None:
             if isinstance(value, float) and not math.isfinite(value):
@@ -145,15 +144,7 @@ def _cerberus_class() -> type:
 
     return Validator
 
-_TYPES: dict[str, Check] = {
-    "string": lambda v: isinstance(v, str),
-    "integer": lambda v: isinstance(v, int) and not isinstance(v, bool),
-    "number": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
-    "boolean": lambda v: isinstance(v, bool),
-    "date": lambda v: isinstance(v, date) and not isinstance(v, datetime),  # a timestamp is not a date
-    "dict": lambda v: isinstance(v, (dict, Mapping)),  # dict first: the ABC's check is the slow path
-    "list": lambda v: isinstance(v, list) or (isinstance(v, Sequence) and not isinstance(v, str)),
-}
+_TYPES: dict[str, Check] = TESTS  # compliance/kinds.py: the one table of value kinds
 _SUPPORTED = {"type", "required", "allowed", "min", "max", "regex", "empty", "minlength", "schema", "keysrules",
               "valuesrules", "nullable", "check_with", "meta"}
 

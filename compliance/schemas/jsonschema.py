@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from compliance.kinds import KINDS
 from compliance.schemas.plan import PLAN_SCHEMA, SUPPORTED_SCHEMA_VERSIONS
 
 
@@ -21,21 +22,17 @@ def _to_json_schema(entry: dict[Any, Any]) -> dict[Any, Any]:
     out: dict[str, Any] = {}
     if "meta" in entry:
         out["description"] = entry["meta"]["doc"]
+    out.update(KINDS[kind].json)  # compliance/kinds.py
     if kind == "dict":
         fields = entry.get("schema", {})
-        out.update(type="object", additionalProperties=False,
-                   properties={k: _to_json_schema(v) for k, v in fields.items()})
+        out.update(additionalProperties=False, properties={k: _to_json_schema(v) for k, v in fields.items()})
         required = [k for k, v in fields.items() if v.get("required")]
         if required:
             out["required"] = required
     elif kind == "list":
-        out.update(type="array", items=_to_json_schema(entry["schema"]))
+        out.update(items=_to_json_schema(entry["schema"]))
         if "minlength" in entry:
             out["minItems"] = entry["minlength"]
-    elif kind == "date":
-        out.update(type="string", format="date")
-    else:
-        out["type"] = {"string": "string", "integer": "integer", "number": "number", "boolean": "boolean"}[kind]
     if "allowed" in entry:
         out["enum"] = list(entry["allowed"])
     if "min" in entry:

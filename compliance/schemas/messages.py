@@ -1,6 +1,6 @@
 """The one translator from Cerberus's errors to located messages in our words, for every file format.
 
-Plan files, rule packs and `.compliance.yaml` all speak through `problems()`: one table of type words, one
+Plan files, rule packs and `.compliance.yaml` all speak through `problems()`: one table of type words (from compliance/kinds.py), one
 "did you mean", and field hints read from the schema entry itself (`meta.form`, `meta.unit`), never keyed by
 the last name in a path.
 """
@@ -15,11 +15,11 @@ from datetime import datetime
 from typing import Any
 
 from compliance.errors import Problem, format_path
+from compliance.kinds import KINDS, is_number
 from compliance.loader import Document
 from compliance.schemas.format import MAX_FAILING, Format, leaf_errors
 
-TYPE_WORDS = {"number": "a number", "integer": "a whole number", "string": "text", "boolean": "true or false",
-              "date": "a date", "dict": "a mapping of fields", "list": "a list"}
+TYPE_WORDS = {name: kind.word for name, kind in KINDS.items()}  # "must be a number": compliance/kinds.py
 SUGGESTION_CUTOFF = 0.6
 
 
@@ -72,8 +72,7 @@ def _problem(doc: Document, schema: dict[Any, Any], err: Any, name_path: Callabl
     where = name_path(path)
     value = err.value
     meta = entry_at(schema, path).get("meta", {}) if path else {}
-    if err.rule == "type" and err.constraint == "string" and isinstance(value, (int, float)) \
-            and not isinstance(value, bool):
+    if err.rule == "type" and err.constraint == "string" and is_number(value):
         raw = _raw_scalar(doc, path) or str(value)
         return Problem(doc.locate(path), f"{where}: must be text (got the number {raw}, which YAML reads as "
                                          f"{value!r}); quote it: \"{raw}\"")

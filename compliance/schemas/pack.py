@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from compliance.errors import InputError
 from compliance.loader import Document
-from compliance.model import CHECKS, DATE_PRECISIONS, PACK_AUTHORITIES, SEVERITIES, SOURCE_KINDS, STATUS_KINDS
+from compliance.model import CHECKS, DATE_PRECISIONS, PACK_AUTHORITIES, SCOPES, SEVERITIES, SOURCE_KINDS, STATUS_KINDS
 from compliance.schemas.format import Format
 from compliance.schemas.messages import problems
 
@@ -66,7 +66,7 @@ PACK_SCHEMA = {
         "severity": {"type": "string", "required": True, "allowed": list(SEVERITIES)},
         "checks": {"type": "string", "allowed": list(CHECKS)},
         "relies_on": {**_TEXT},
-        "scope": {"type": "string", "required": True, "allowed": ["plan", "fund", "menu"]},
+        "scope": {"type": "string", "required": True, "allowed": list(SCOPES)},
         "select": {"type": "dict"},
         "when": {"type": "dict"},
         "require": {"type": "dict", "required": True},

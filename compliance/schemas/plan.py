@@ -13,6 +13,7 @@ from functools import lru_cache
 from typing import Any
 
 from compliance.errors import InputError, Problem, format_path
+from compliance.kinds import is_number
 from compliance.loader import Document
 from compliance.schemas.format import Format
 from compliance.schemas.messages import did_you_mean, problems
@@ -322,6 +323,9 @@ PLAN_SCHEMA: dict[Any, Any] = {
 
 
 PLAN_FORMAT = Format(PLAN_SCHEMA)
+# The plan's sections: its top-level mappings of fields (the roots a rule's field path may start from, besides
+# `fund.`), in the order the schema declares them.
+SECTIONS: tuple[str, ...] = tuple(key for key, entry in PLAN_SCHEMA.items() if entry["type"] == "dict")
 
 
 def validate_plan(doc: Document) -> dict[Any, Any]:
@@ -414,8 +418,7 @@ def _without_placeholders(data: dict[Any, Any]) -> dict[Any, Any]:
             return [clean(item, path + (i,)) for i, item in enumerate(value)]
         return value
 
-    cleaned = {key: clean(value, (key,)) if key in ("plan", "governance", "brokerage_window", "default_investment",
-                                                    "menu") else value for key, value in data.items()}
+    cleaned = {key: clean(value, (key,)) if key in SECTIONS or key == "menu" else value for key, value in data.items()}
     if not found:
         return data
     cleaned[PLACEHOLDERS] = tuple(found)
@@ -527,7 +530,7 @@ def evidence_fields() -> frozenset[str]:
             if entry["type"] == "dict":
                 walk(path, entry.get("schema", {}), marked)
 
-    for section in ("plan", "governance", "brokerage_window", "default_investment"):
+    for section in SECTIONS:
         walk(section, PLAN_SCHEMA[section]["schema"], PLAN_SCHEMA[section]["meta"].get("evidence", False))
         if PLAN_SCHEMA[section]["meta"].get("evidence"):
             found.add(section)
@@ -547,7 +550,7 @@ def determination_fields() -> frozenset[str]:
                 walk(f"{prefix}.{name}", entry.get("schema", {}))
 
     walk("fund", FUND_SCHEMA)
-    for section in ("plan", "governance", "brokerage_window", "default_investment"):
+    for section in SECTIONS:
         walk(section, PLAN_SCHEMA[section]["schema"])
     return frozenset(found)
 
@@ -563,7 +566,7 @@ def _every_field() -> Iterator[tuple[str, str, dict[str, Any]]]:
             if entry["type"] == "dict":
                 yield from walk(f"{prefix}.{name}", entry.get("schema", {}))
 
-    for section in ("plan", "governance", "brokerage_window", "default_investment"):
+    for section in SECTIONS:
         yield from walk(section, PLAN_SCHEMA[section]["schema"])
     yield from walk("fund", FUND_SCHEMA)
 
@@ -594,7 +597,7 @@ def shown_value(field: str, value: Any) -> str:
     """A recorded value as people read it, the one way every output shows it: a fee (a fraction) as a percent
     (`compliance.text.percent`), a percentage with its sign, a coded word (`offsets_recordkeeping_fee`) in words."""
     unit = _units().get(field)
-    if isinstance(value, (int, float)) and not isinstance(value, bool) and unit:
+    if is_number(value) and unit:
         return percent(value) if unit == "fraction" else f"{value:g}%"
     coded = isinstance(value, str) and value in _allowed().get(field, ())
     if coded and value in _CODED_WORDS:
@@ -627,7 +630,7 @@ def field_catalog() -> dict[str, str]:
             if entry["type"] == "dict":
                 walk(path, entry.get("schema", {}))
 
-    for section in ("plan", "governance", "brokerage_window", "default_investment"):
+    for section in SECTIONS:
         catalog[section] = "dict"
         walk(section, PLAN_SCHEMA[section]["schema"])
     catalog["fund"] = "dict"

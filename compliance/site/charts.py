@@ -6,6 +6,7 @@ it stands for, and each colour is also named in a legend and in text, so colour 
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from datetime import date
 from typing import TYPE_CHECKING
@@ -70,10 +71,7 @@ def findings_by_rule(rows: Sequence[PlanRow]) -> Markup:
 def matrix(rows: Sequence[PlanRow]) -> Markup:
     """Rules down, plans across (the overview's first plans, worst first): where each rule has a finding."""
     plans = list(rows[:LIMIT])
-    counts: dict[str, int] = {}
-    for row in plans:
-        for rule in row.rules:
-            counts[rule] = counts.get(rule, 0) + 1
+    counts = Counter(rule for row in plans for rule in row.rules)
     rules = sorted(counts, key=lambda r: (-counts[r], r))[:30]
     left, cell = 330, 16
     width = max(left + cell * len(plans) + 20, 900)

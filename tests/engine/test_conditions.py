@@ -216,3 +216,19 @@ def test_the_operator_table_in_the_docs_is_the_registry():
     from tests.helpers import ROOT
 
     assert operator_table() in (ROOT / "docs" / "rule-packs.md").read_text()
+
+
+@pytest.mark.parametrize("condition", [
+    "{field: governance.committee.last_meeting, ge: 2025-01-01T09:00:00}",
+    "{field: governance.committee.last_meeting, in: [2025-01-01T09:00:00]}",
+])
+def test_a_timestamp_is_not_a_date_to_compare_with(condition):
+    """A date field compared with a timestamp could never hold (Python cannot order a date against a datetime, and
+    they are never equal), so the rule failed every plan; it is refused where it is written, as the plan format
+    refuses a timestamp in a date field."""
+    doc = load_bytes(condition.encode() + b"\n", "condition.yaml")
+    ctx = Context(doc, field_catalog(), {}, fund_scope=False)
+    with pytest.raises(InputError) as caught:
+        compile_condition(doc.data, (), ctx)
+    [problem] = caught.value.problems
+    assert "must be a date here (got datetime.datetime(2025, 1, 1, 9, 0))" in problem.message
