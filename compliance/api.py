@@ -19,12 +19,12 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from compliance import __version__
+from compliance import __version__, rulesets
 from compliance.engine import evaluate
 from compliance.errors import InputError, NotAPlan
 from compliance.loader import Document, load_bytes, load_file
 from compliance.model import PlanReport, Rule, RuleSet, Waiver
-from compliance.packs import discover, load_ruleset
+from compliance.packs import discover
 from compliance.schemas.pack import PACK_FORMAT
 from compliance.schemas.plan import validate_plan
 from compliance.waivers import read_waivers
@@ -36,8 +36,9 @@ if TYPE_CHECKING:
 PLAN_SUFFIXES = (".yaml", ".yml")
 
 
-def load_rules(packs: Sequence[str | Path] = ("bundled",)) -> RuleSet:
-    return load_ruleset(list(packs))
+def load_rules(packs: Sequence[str | Path] = ("bundled",), settings_file: str | None = None) -> RuleSet:
+    """The packs named (files, folders, `bundled`), compiled once per process (`compliance.rulesets`)."""
+    return rulesets.load(list(packs), settings_file)
 
 
 def find_rule(ruleset: RuleSet, rule_id: str) -> Rule:

@@ -228,7 +228,7 @@ def check(paths: tuple[str, ...], rules: tuple[str, ...], as_of: date | None, co
     formatter = get_format(fmt)
     try:
         config, packs, as_of = _settings(config_path, rules, as_of)
-        ruleset = replace(api.load_rules(packs), settings_file=config.file)
+        ruleset = api.load_rules(packs, config.file)
     except InputError as exc:  # a broken config or pack: shown where annotations and code scanning look, too
         _report_broken_settings(exc, [(formatter, output), *((get_format(f), p) for f, p in extra_outputs)],
                                 [*paths, config_path, *rules])
@@ -245,11 +245,11 @@ def check(paths: tuple[str, ...], rules: tuple[str, ...], as_of: date | None, co
     if scheduler is None:
         from compliance.batch import check_many
 
-        results = check_many(plans, packs, ruleset, as_of, jobs)
+        results = check_many(plans, ruleset, as_of, jobs)
     else:  # Dask is imported only then
         from compliance import distributed
 
-        results = distributed.check_many(plans, packs, ruleset, as_of, scheduler)
+        results = distributed.check_many(plans, ruleset, as_of, scheduler)
     with _writer(output, color) as write, _progress(plans) as bar:
         run = run_checks(results, formatter, write,
                          fail_on=fail_on or config.fail_on, fail_on_unrecorded=fail_on_unrecorded,
@@ -361,11 +361,11 @@ def memo(paths: tuple[str, ...], rules: tuple[str, ...], as_of: date | None, con
     """Write a fiduciary review memo (PDF/A-3b, or HTML) for each plan."""
     from compliance import api
     from compliance.memo.output import memo_format, memo_options, memo_targets, names_folder
-    from compliance.memo.writer import memo_for, ruleset_for, write_memos
+    from compliance.memo.writer import memo_for, write_memos
     from compliance.worktree import refuse_leaving_tree
 
     config, packs, as_of = _settings(config_path, rules, as_of)
-    ruleset_for(tuple(packs))  # a broken pack is reported once, before any work; the writer reuses it
+    ruleset = api.load_rules(packs)  # a broken pack is reported once, before any work
     plans = api.expand_plan_paths(list(paths))
     as_folder = names_folder(output)
     fmt = memo_format(output, fmt, as_folder)
@@ -377,7 +377,7 @@ def memo(paths: tuple[str, ...], rules: tuple[str, ...], as_of: date | None, con
     options = memo_options(plans, as_of, packs, since=since, settings_file=config.file, prepared_by=prepared_by,
                            committee=committee)
     if str(output) == "-":
-        sys.stdout.buffer.write(memo_for(plans[0], tuple(packs), as_of, options, fmt, template_dir))
+        sys.stdout.buffer.write(memo_for(plans[0], ruleset, as_of, options, fmt, template_dir))
         sys.exit(EXIT_OK)
     targets = memo_targets(plans, output, fmt) if as_folder else [(plans[0], output)]
     _refuse_overwriting_inputs([t for _, t in targets], [*plans, *_settings_files(config, packs)])
@@ -386,11 +386,11 @@ def memo(paths: tuple[str, ...], rules: tuple[str, ...], as_of: date | None, con
         target.parent.mkdir(parents=True, exist_ok=True)
     _refuse_jobs_on_cluster(scheduler, jobs)
     if scheduler is None:
-        written_memos = write_memos(targets, tuple(packs), as_of, options, fmt, template_dir, jobs)
+        written_memos = write_memos(targets, ruleset, as_of, options, fmt, template_dir, jobs)
     else:  # Dask is imported only then
         from compliance import distributed
 
-        written_memos = distributed.write_memos(targets, tuple(packs), as_of, options, fmt, template_dir, scheduler)
+        written_memos = distributed.write_memos(targets, ruleset, as_of, options, fmt, template_dir, scheduler)
     failed = 0
     for _plan, written, error in written_memos:
         if error:
@@ -474,7 +474,7 @@ def impact(paths: tuple[str, ...], rules: tuple[str, ...], as_of: date | None, c
         raise click.UsageError("name at least one plan file or directory (or list plans in .compliance.yaml)")
     plans = api.expand_plan_paths(targets)
     _refuse_overwriting_inputs([output], [*plans, scenario, *_settings_files(config, packs)])
-    book = Book.collect(both, compare_many(plans, packs, both, jobs))
+    book = Book.collect(both, compare_many(plans, both, jobs))
     _emit(render(book, fmt.lower()), output)
     for problem in book.problems:
         click.echo(str(problem), err=True)
@@ -511,7 +511,7 @@ def report(paths: tuple[str, ...], rules: tuple[str, ...], as_of: date | None, c
     if scenario is not None:
         loaded = load_scenario(scenario)
         both = sides(ruleset, loaded.effective, loaded)
-        book = Book.collect(both, compare_many(plans, packs, both))
+        book = Book.collect(both, compare_many(plans, both))
     linked: dict[str, Path] = {}
     if memos is not None:
         for fmt in ("html", "pdf"):

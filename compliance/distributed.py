@@ -23,16 +23,17 @@ import tempfile
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from compliance import __version__, api
+from compliance import __version__, api, rulesets
 from compliance.errors import InputError, Location, Problem, RunError
 from compliance.loader import read_file
-from compliance.model import NO_RULES, PackInfo, Report, RuleSet
+from compliance.model import Report, RuleSet
+from compliance.rulesets import Recipe
 from compliance.text import printable
 
 if TYPE_CHECKING:
@@ -106,21 +107,21 @@ def _loopback(host: str) -> bool:
 
 @dataclass(frozen=True)
 class _Setup:
-    """What every task needs besides its plans: the client's packs and memo template folder, as bytes."""
+    """What every task needs besides its plans: the client's ruleset (its recipe: the packs as bytes, under the
+    client's names) and memo template folder, as bytes."""
 
-    packs: tuple[bytes, ...]  # in the order the client loaded them
-    info: tuple[PackInfo, ...]  # the client's names for them, which every output shows
+    recipe: Recipe
     template: tuple[tuple[str, bytes], ...]  # (path inside the folder, bytes); empty for the bundled template
     template_dir: str  # the client's name for that folder, which template errors show
     version: str
     digest: str
 
 
-def check_many(plans: list[str], packs: list[str], ruleset: RuleSet, as_of: date,
+def check_many(plans: list[str], ruleset: RuleSet, as_of: date,
                scheduler: Scheduler) -> Iterator[Report | InputError]:
     """Like batch.check_many: reports (without plan data) or errors, in the plans' order."""
     with _client(scheduler) as client:
-        setup = client.submit(_identity, _setup(packs, ruleset), pure=True)
+        setup = client.submit(_identity, _setup(ruleset), pure=True)
         size = max(1, min(_CHECK_CHUNK, len(plans) // (4 * _threads(client))))
         chunks = [plans[i:i + size] for i in range(0, len(plans), size)]
 
@@ -128,20 +129,18 @@ def check_many(plans: list[str], packs: list[str], ruleset: RuleSet, as_of: date
             return client.submit(_check_chunk, setup, tag, [(p, _read(p)) for p in chunks[index]], as_of, pure=False)
 
         for result in _in_order(client, len(chunks), submit, lambda i: _label(chunks[i])):
-            for item in result:
-                yield item if isinstance(item, InputError) else replace(item, ruleset=ruleset)
+            yield from result
 
 
-def write_memos(jobs: Sequence[tuple[str | Path, Path]], packs: tuple[str, ...], as_of: date, options: MemoOptions,
+def write_memos(jobs: Sequence[tuple[str | Path, Path]], ruleset: RuleSet, as_of: date, options: MemoOptions,
                 fmt: str, template_dir: Path | None, scheduler: Scheduler
                 ) -> Iterator[tuple[str | Path, Path, InputError | None]]:
     """Like memo.writer.write_memos: (plan, output, error) in order; each memo is written by this process,
     atomically, as soon as its bytes arrive."""
     from compliance.atomic import write_atomic
-    from compliance.memo.writer import ruleset_for
 
     with _client(scheduler) as client:
-        setup = client.submit(_identity, _setup(list(packs), ruleset_for(packs), template_dir), pure=True)
+        setup = client.submit(_identity, _setup(ruleset, template_dir), pure=True)
 
         def submit(index: int, tag: str) -> Future[Any]:
             plan = str(jobs[index][0])
@@ -325,16 +324,13 @@ def _read(plan: str) -> bytes | InputError:
         return exc
 
 
-def _setup(packs: list[str], ruleset: RuleSet, template_dir: Path | None = None) -> _Setup:
-    from compliance.packs import discover
-
-    files = tuple(path.read_bytes() for path in discover(packs))
+def _setup(ruleset: RuleSet, template_dir: Path | None = None) -> _Setup:
     template: tuple[tuple[str, bytes], ...] = ()
     if template_dir is not None:
         template = tuple((str(p.relative_to(template_dir)), p.read_bytes())
                          for p in sorted(template_dir.rglob("*")) if p.is_file())
-    digest = hashlib.sha256(repr((files, template, __version__)).encode()).hexdigest()
-    return _Setup(files, ruleset.packs, template, str(template_dir or ""), __version__, digest)
+    digest = hashlib.sha256(repr((ruleset.recipe.digest, template, __version__)).encode()).hexdigest()
+    return _Setup(ruleset.recipe, template, str(template_dir or ""), __version__, digest)
 
 
 def _identity(value: Any) -> Any:
@@ -349,19 +345,12 @@ _folders: list[tempfile.TemporaryDirectory[str]] = []  # template folders, remov
 
 
 def _prepare(setup: _Setup) -> tuple[RuleSet, Path | None]:
-    """The packs compiled once per worker process from the client's bytes, named as the client names them."""
+    """The client's ruleset, built once per worker process from its recipe, and the template folder, written once."""
     if setup.version != __version__:  # a worker that joined after the client checked them all
         raise ClusterError(f"a Dask worker runs plan-compliance {__version__}, this client {setup.version}; "
                            f"{_NEEDED}")
     if setup.digest not in _prepared:
-        with tempfile.TemporaryDirectory(prefix="pc-packs-") as folder:
-            paths = []
-            for i, data in enumerate(setup.packs):
-                paths.append(Path(folder) / f"{i:04d}.yaml")
-                paths[-1].write_bytes(data)
-            ruleset = api.load_rules(paths)
-        if [(p.id, p.sha256) for p in ruleset.packs] != [(p.id, p.sha256) for p in setup.info]:
-            raise ClusterError("a Dask worker loaded the packs in another order than the client")
+        ruleset = rulesets.build(setup.recipe)
         template = None
         if setup.template:
             _folders.append(tempfile.TemporaryDirectory(prefix="pc-template-"))
@@ -369,7 +358,7 @@ def _prepare(setup: _Setup) -> tuple[RuleSet, Path | None]:
             for name, data in setup.template:
                 (template / name).parent.mkdir(parents=True, exist_ok=True)
                 (template / name).write_bytes(data)
-        _prepared[setup.digest] = (replace(ruleset, packs=setup.info), template)
+        _prepared[setup.digest] = (ruleset, template)
         gc.freeze()  # as batch.py's workers do: the compiled packs live on, so the collector need not rescan them
     return _prepared[setup.digest]
 
@@ -393,7 +382,7 @@ def _check_chunk(setup: _Setup, tag: str, plans: list[tuple[str, bytes | InputEr
             continue
         try:
             report = api.check(name, ruleset, as_of, text=raw)
-            out.append(replace(report.results(), ruleset=NO_RULES))  # the client re-attaches its own
+            out.append(report.results())  # its ruleset travels as a digest: the client's own comes back
         except InputError as exc:
             out.append(exc)
     return out

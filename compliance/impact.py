@@ -15,8 +15,9 @@ from typing import Any, Literal
 
 from compliance import api
 from compliance.errors import InputError, Problem
-from compliance.model import NO_RULES, Fact, Finding, Outcome, RuleSet, Severity, worst_first
-from compliance.scenario import Scenario, apply, load_scenario
+from compliance.model import Fact, Finding, Outcome, RuleSet, Severity, worst_first
+from compliance.rulesets import with_scenario, worker_pool
+from compliance.scenario import Scenario
 
 Shift = Literal["appears", "changes", "resolves"]
 SHIFTS: tuple[Shift, ...] = ("appears", "changes", "resolves")
@@ -81,7 +82,7 @@ class Sides:
 
 def sides(ruleset: RuleSet, as_of: date, scenario: Scenario | None = None, to: date | None = None) -> Sides:
     if scenario is not None:
-        return Sides(ruleset, apply(ruleset, scenario), as_of, as_of, scenario)
+        return Sides(ruleset, with_scenario(ruleset, scenario), as_of, as_of, scenario)
     return Sides(ruleset, ruleset, as_of, to or as_of)
 
 
@@ -112,20 +113,15 @@ def _items(outcomes: tuple[Outcome, ...]) -> dict[tuple[str, str | None, int], F
     return out
 
 
-def compare_many(plans: list[str], packs: list[str], both: Sides, jobs: int = 1
-                 ) -> Iterator[PlanImpact | InputError]:
+def compare_many(plans: list[str], both: Sides, jobs: int = 1) -> Iterator[PlanImpact | InputError]:
     """Each plan's impact, or its input error, in the plans' order; in worker processes with `jobs` > 1."""
     gc.freeze()
     if jobs <= 1 or len(plans) < 2:
         for plan in plans:
             yield _compare(plan, both)
         return
-    from concurrent.futures import ProcessPoolExecutor
-
-    scenario = both.scenario.file if both.scenario else None
-    init = (tuple(packs), scenario, both.before_as_of, both.after_as_of)
-    with ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker, initargs=init) as pool:
-        yield from pool.map(_compare_in_worker, plans, chunksize=16)
+    with worker_pool([both.before, both.after], jobs) as pool:
+        yield from pool.map(_compare, plans, [both] * len(plans), chunksize=16)
 
 
 def _compare(plan: str, both: Sides) -> PlanImpact | InputError:
@@ -133,20 +129,6 @@ def _compare(plan: str, both: Sides) -> PlanImpact | InputError:
         return compare_plan(plan, both)
     except InputError as exc:
         return exc
-
-
-_worker: Sides = Sides(NO_RULES, NO_RULES, date.min, date.min)
-
-
-def _init_worker(packs: tuple[str, ...], scenario: str | None, before: date, after: date) -> None:
-    global _worker
-    ruleset = api.load_rules(list(packs))
-    _worker = sides(ruleset, before, load_scenario(scenario) if scenario else None, after)
-    gc.freeze()
-
-
-def _compare_in_worker(plan: str) -> PlanImpact | InputError:
-    return _compare(plan, _worker)
 
 
 @dataclass

@@ -255,9 +255,22 @@ class RuleSet:
     settings_file: str | None = None  # the .compliance.yaml the run's settings came from, if any (provenance)
     # each federal rule a pack switched off and each federal parameter it changed, located where the pack says so
     federal_changes: tuple[Problem, ...] = ()
+    # what it was compiled from (`rulesets.Recipe`): how it travels to another process; None for one made by hand
+    recipe: Any = field(default=None, compare=False, repr=False)
     # per as-of date, each rule's applicability and severity: the same for every plan of a run, so found once
     postures: dict[date, list[tuple[str, str, Severity]]] = field(default_factory=dict, init=False, compare=False,
                                                                   repr=False)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """A ruleset pickles as its recipe's digest: compiled rules (closures) cannot travel, and the receiving
+        process holds its own, built from the same recipe (`rulesets.build`), which unpickling returns."""
+        if self.recipe is not None and _COMPILED.get(self.recipe.digest) is self:
+            return compiled_or_refused, (self.recipe.digest,)
+        if self.rules:
+            raise TypeError("only a ruleset built from a recipe (compliance.rulesets) can be sent to another "
+                            "process; this one was made or changed in this process")
+        return RuleSet, (self.packs, self.rules, self.sources, self.parameters, self.settings_file,
+                         self.federal_changes)
 
     def rule(self, rule_id: str) -> Rule | None:
         return next((r for r in self.rules if r.id == rule_id), None)
@@ -268,6 +281,34 @@ class RuleSet:
         if not dates or as_of <= min(dates):
             return None
         return f"rule packs current to {min(dates).isoformat()}; later developments are not reflected"
+
+
+_COMPILED: dict[str, RuleSet] = {}  # recipe digest -> this process's ruleset for it
+_KEPT = 16  # rulesets a process keeps compiled: a library caller cycling through pack sets stays bounded
+
+
+def compiled(digest: str) -> RuleSet | None:
+    """This process's ruleset for a recipe, if it has built it."""
+    return _COMPILED.get(digest)
+
+
+def keep_compiled(digest: str, ruleset: RuleSet) -> None:
+    if len(_COMPILED) >= _KEPT:
+        _COMPILED.pop(next(iter(_COMPILED)))
+    _COMPILED[digest] = ruleset
+
+
+def forget_compiled() -> None:
+    _COMPILED.clear()
+
+
+def compiled_or_refused(digest: str) -> RuleSet:
+    """How a pickled ruleset comes back: this process's own, which it must have built from the same recipe."""
+    found = _COMPILED.get(digest)
+    if found is None:
+        raise LookupError(f"this process has not built the ruleset {digest[:12]}; build it from its recipe first "
+                          f"(compliance.rulesets.build)")
+    return found
 
 
 NO_RULES = RuleSet(packs=(), rules=(), sources={}, parameters={})  # what a worker's report carries back

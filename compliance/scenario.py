@@ -17,13 +17,13 @@ record about it, and records only a kind and status that document can take (docs
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 from compliance.errors import InputError, Location, Problem
-from compliance.loader import load_file
+from compliance.loader import load_bytes, load_file
 from compliance.model import (
     CHECKS_CEILING,
     PENDING,
@@ -82,6 +82,7 @@ class Scenario:
     changes: tuple[Change, ...]
     file: str
     sha256: str
+    text: bytes = field(default=b"", repr=False)  # the file's bytes: how a worker process gets the same scenario
 
     @property
     def effective(self) -> date:
@@ -89,11 +90,11 @@ class Scenario:
         return max(c.change.since for c in self.changes)
 
 
-def load_scenario(path: str | Path) -> Scenario:
-    """Read and validate a scenario file; a defect is a located InputError."""
+def load_scenario(path: str | Path, text: bytes | None = None) -> Scenario:
+    """Read and validate a scenario file (or its bytes, `text`, named `path`); a defect is a located InputError."""
     import hashlib
 
-    doc = load_file(path)
+    doc = load_file(path) if text is None else load_bytes(text, str(path))
     if not isinstance(doc.data, dict):
         raise InputError.at(doc.file, 1, 1, "a scenario must be a YAML mapping with 'scenario' and 'changes'")
     if found := problems(doc, SCENARIO_FORMAT, doc.data):
@@ -103,7 +104,7 @@ def load_scenario(path: str | Path) -> Scenario:
                            doc.locate(("changes", i)))
                     for i, c in enumerate(doc.data["changes"]))
     return Scenario(head["id"], head["title"].strip(), head["hypothetical"].strip(), head["basis"].strip(), changes, doc.file,
-                    hashlib.sha256(doc.text).hexdigest())
+                    hashlib.sha256(doc.text).hexdigest(), doc.text)
 
 
 def apply(ruleset: RuleSet, scenario: Scenario) -> RuleSet:

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from datetime import date
-from functools import lru_cache
 from pathlib import Path
 
 from compliance import api
@@ -16,6 +14,7 @@ from compliance.errors import InputError
 from compliance.memo.context import MemoOptions, build_context
 from compliance.memo.html import render_html
 from compliance.model import PlanReport, RuleSet
+from compliance.rulesets import worker_pool
 
 
 def memo_bytes(report: PlanReport, options: MemoOptions, fmt: str = "pdf", template_dir: Path | None = None) -> bytes:
@@ -39,41 +38,35 @@ def memo_bytes(report: PlanReport, options: MemoOptions, fmt: str = "pdf", templ
     return render_pdf(html, report.as_of, attachments)
 
 
-@lru_cache(maxsize=4)
-def ruleset_for(packs: tuple[str, ...]) -> RuleSet:
-    """Packs compiled once per process, shared by the CLI's up-front check and every memo it writes."""
-    return api.load_rules(list(packs))
-
-
-def write_memo(plan: str | Path, output: Path, packs: tuple[str, ...], as_of: date, options: MemoOptions,
+def write_memo(plan: str | Path, output: Path, ruleset: RuleSet, as_of: date, options: MemoOptions,
                fmt: str = "pdf", template_dir: Path | None = None) -> Path:
     """Check one plan and write its memo; the target is replaced only once the whole file is ready."""
-    write_atomic(output, memo_for(plan, packs, as_of, options, fmt, template_dir))
+    write_atomic(output, memo_for(plan, ruleset, as_of, options, fmt, template_dir))
     return output
 
 
-def memo_for(plan: str | Path, packs: tuple[str, ...], as_of: date, options: MemoOptions, fmt: str = "pdf",
+def memo_for(plan: str | Path, ruleset: RuleSet, as_of: date, options: MemoOptions, fmt: str = "pdf",
              template_dir: Path | None = None) -> bytes:
     """Check one plan and lay out its memo."""
-    return memo_bytes(api.check(plan, ruleset_for(packs), as_of), options, fmt, template_dir)
+    return memo_bytes(api.check(plan, ruleset, as_of), options, fmt, template_dir)
 
 
-def write_memos(jobs: Sequence[tuple[str | Path, Path]], packs: tuple[str, ...], as_of: date, options: MemoOptions,
+def write_memos(jobs: Sequence[tuple[str | Path, Path]], ruleset: RuleSet, as_of: date, options: MemoOptions,
                 fmt: str, template_dir: Path | None, workers: int
                 ) -> Iterator[tuple[str | Path, Path, InputError | None]]:
     """Yields (plan, output, error) in order as memos finish; an InputError stays with its plan."""
-    args = (packs, as_of, options, fmt, template_dir)
+    args = (ruleset, as_of, options, fmt, template_dir)
     if workers <= 1 or len(jobs) <= 1:
         for plan, output in jobs:
             yield _memo_or_error(plan, output, *args)
         return
-    with ProcessPoolExecutor(max_workers=workers) as pool:
+    with worker_pool([ruleset], workers) as pool:
         yield from pool.map(_memo_or_error, *zip(*[(plan, output, *args) for plan, output in jobs], strict=True))
 
 
-def _memo_or_error(plan: str | Path, output: Path, packs: tuple[str, ...], as_of: date, options: MemoOptions, fmt: str,
+def _memo_or_error(plan: str | Path, output: Path, ruleset: RuleSet, as_of: date, options: MemoOptions, fmt: str,
                    template_dir: Path | None) -> tuple[str | Path, Path, InputError | None]:
     try:
-        return plan, write_memo(plan, output, packs, as_of, options, fmt, template_dir), None
+        return plan, write_memo(plan, output, ruleset, as_of, options, fmt, template_dir), None
     except InputError as exc:
         return plan, output, exc

@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from pathlib import Path
 
 from compliance.conditions import Context
 from compliance.errors import InputError, Problem
 from compliance.loader import Document
 from compliance.model import PackInfo, Rule, RuleSet
 from compliance.packs.compile import compile_rule
-from compliance.packs.discovery import BUNDLED_RULES, discover, load_pack
+from compliance.packs.discovery import BUNDLED_RULES, discover
 from compliance.packs.layering import (
     acknowledged,
     collect_disabled,
@@ -29,12 +28,12 @@ from compliance.packs.layering import (
 )
 from compliance.schemas.plan import field_catalog
 
-__all__ = ["BUNDLED_RULES", "discover", "load_ruleset"]
+__all__ = ["BUNDLED_RULES", "compile_packs", "discover"]
 
 
-def load_ruleset(references: Sequence[str | Path]) -> RuleSet:
-    """Load, validate, layer and compile every pack; any defect is an InputError naming file and line."""
-    docs = [load_pack(path) for path in discover(references)]
+def compile_packs(docs: Sequence[Document]) -> RuleSet:
+    """Layer and compile validated packs (`discovery.load_pack_bytes`), in the order given; any defect is an
+    InputError naming file and line. `compliance.rulesets` calls it once per process and recipe."""
     by_id: dict[str, Document] = {}
     for doc in docs:
         pack_id = doc.data["pack"]["id"]

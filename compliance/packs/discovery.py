@@ -33,10 +33,12 @@ def discover(references: Sequence[str | Path]) -> list[Path]:
     return list(unique)
 
 
-def load_pack(path: Path) -> Document:
-    """A pack file, loaded and validated (or taken from the cache when its bytes were validated before)."""
-    name = _display(path)
-    raw = read_file(path, name)
+def read_pack_bytes(path: Path) -> bytes:
+    return read_file(path, display_name(path))
+
+
+def load_pack_bytes(raw: bytes, name: str) -> Document:
+    """A pack's bytes, loaded and validated (or taken from the cache when these bytes were validated before)."""
     doc = packcache.get(raw, name)
     if doc is not None and PACK_FORMAT.accepts(doc.data):
         return doc
@@ -46,7 +48,7 @@ def load_pack(path: Path) -> Document:
     return doc
 
 
-def _display(path: Path) -> str:
+def display_name(path: Path) -> str:
     """Paths in messages: relative to the working directory when possible, 'rules/x.yaml' for bundled packs."""
     resolved = path.resolve()
     try:

@@ -15,7 +15,7 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from compliance import api, packcache
+from compliance import api, packcache, rulesets
 from compliance.errors import InputError
 from compliance.loader import load_bytes
 from compliance.packs import BUNDLED_RULES, discover
@@ -25,10 +25,17 @@ from tests.helpers import EXAMPLE_PLAN, ROOT, TODAY
 ALL_PACKS = discover(["bundled", ROOT / "examples" / "sponsor-policy.yaml", ROOT / "examples" / "starter-pack.yaml"])
 
 
+def load_afresh(packs):
+    """The packs loaded as a new process would: through the pack cache, not the rulesets this one compiled."""
+    rulesets.forget()
+    return api.load_rules(packs)
+
+
 @contextmanager
 def cache_at(folder: Path | str):
     old = os.environ.get(packcache.ENV)
     os.environ[packcache.ENV] = str(folder)
+    rulesets.forget()  # rules compiled before came through another cache
     try:
         yield Path(folder)
     finally:
@@ -62,11 +69,11 @@ def test_a_hit_is_exactly_the_parsed_document(tmp_path, path):
 def test_rules_and_results_are_the_same_with_and_without_the_cache(tmp_path):
     packs = ["bundled", str(ROOT / "examples" / "sponsor-policy.yaml")]
     with cache_at("off"):
-        uncached = api.load_rules(packs)
+        uncached = load_afresh(packs)
     with cache_at(tmp_path / "cache") as folder:
-        first = api.load_rules(packs)  # misses: each pack is stored
+        first = load_afresh(packs)  # misses: each pack is stored
         assert len(list(folder.glob("*.json"))) == len(discover(packs))
-        second = api.load_rules(packs)  # hits
+        second = load_afresh(packs)  # hits
     shape = lambda rs: [(r.id, r.severity, r.message, r.location, r.citations, r.tests) for r in rs.rules]  # noqa: E731
     for ruleset in (first, second):
         assert shape(ruleset) == shape(uncached)
@@ -81,11 +88,11 @@ def test_an_edited_pack_is_never_served_stale(tmp_path):
     shutil.copy(ROOT / "examples" / "sponsor-policy.yaml", pack)
     sources = str(BUNDLED_RULES)
     with cache_at(tmp_path / "cache"):
-        before = api.load_rules([sources, str(pack)])
+        before = load_afresh([sources, str(pack)])
         text = pack.read_text()
         assert "Acme Manufacturing investment policy statement (2026)" in text
         pack.write_text(text.replace("Acme Manufacturing investment policy statement (2026)", "Acme Manufacturing investment policy statement (2027)", 1))
-        after = api.load_rules([sources, str(pack)])
+        after = load_afresh([sources, str(pack)])
     titles = lambda rs: [p.title for p in rs.packs if p.file.endswith("sponsor.yaml")]  # noqa: E731
     assert titles(before) == ["Acme Manufacturing investment policy statement (2026)"]
     assert titles(after) == ["Acme Manufacturing investment policy statement (2027)"]
@@ -97,7 +104,7 @@ def test_an_invalid_pack_is_not_cached_and_still_reported_with_its_line(tmp_path
     with cache_at(tmp_path / "cache") as folder:
         for _ in range(2):
             with pytest.raises(InputError) as caught:
-                api.load_rules([str(BUNDLED_RULES / "sources.yaml"), str(pack)])
+                load_afresh([str(BUNDLED_RULES / "sources.yaml"), str(pack)])
             assert "severity: 'fatal' is not one of" in str(caught.value)
         assert len(list(folder.glob("*.json"))) == 1  # sources.yaml only
 
@@ -120,11 +127,11 @@ CORRUPTIONS = {
 def test_a_damaged_entry_is_ignored_and_rebuilt(tmp_path, kind):
     pack = str(ROOT / "examples" / "starter-pack.yaml")
     with cache_at(tmp_path):
-        expected = api.load_rules(["bundled", pack])
+        expected = load_afresh(["bundled", pack])
         for entry in tmp_path.glob("*.json"):
             damaged = CORRUPTIONS[kind]
             entry.write_bytes(entry.read_bytes()[: entry.stat().st_size // 2] if damaged is None else damaged)
-        again = api.load_rules(["bundled", pack])
+        again = load_afresh(["bundled", pack])
         assert all(payload_of(e)["format"] == packcache._FORMAT for e in tmp_path.glob("*.json"))  # rewritten whole
     assert [(r.id, r.location) for r in again.rules] == [(r.id, r.location) for r in expected.rules]
     assert again.packs == expected.packs
@@ -134,13 +141,13 @@ def test_an_unusable_cache_folder_only_costs_speed(tmp_path):
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder")
     with cache_at(blocker / "cache"):
-        assert len(api.load_rules(["bundled"]).rules) > 0
+        assert len(load_afresh(["bundled"]).rules) > 0
     readonly = tmp_path / "readonly"
     readonly.mkdir()
     readonly.chmod(0o500)
     try:
         with cache_at(readonly):
-            assert len(api.load_rules(["bundled"]).rules) > 0
+            assert len(load_afresh(["bundled"]).rules) > 0
         if os.geteuid() != 0:  # root writes anyway; the point is that no error escapes
             assert list(readonly.iterdir()) == []
     finally:
@@ -153,7 +160,7 @@ def test_off_means_no_file_is_written(tmp_path):
         os.environ["XDG_CACHE_HOME"] = str(home)
         try:
             assert packcache.folder() is None
-            api.load_rules(["bundled"])
+            load_afresh(["bundled"])
         finally:
             del os.environ["XDG_CACHE_HOME"]
     assert not home.exists()
@@ -237,6 +244,7 @@ def test_a_tampered_entry_cannot_change_the_verdict(tmp_path, run_cli):
         assert entries
         for entry in entries:
             _tamper(entry)
+        rulesets.forget()  # as a new process: the rules come through the tampered cache
         again = run_cli("check", str(EXAMPLE_PLAN), "--as-of", "2026-11-22", "--format", "json")
     assert again.exit_code == 1 and again.stdout == expected.stdout
 
@@ -281,7 +289,7 @@ def test_a_cache_folder_inside_a_working_tree_is_never_used(tmp_path, monkeypatc
     for inside in (checkout / ".cache", tmp_path / "link" / "cache"):  # links are resolved
         with cache_at(inside):
             assert packcache.folder() is None
-            api.load_rules(["bundled"])
+            load_afresh(["bundled"])
     assert sorted(p.name for p in checkout.iterdir()) == [".git", "plans"]
     with cache_at(tmp_path / "outside"):
         assert packcache.folder() == tmp_path / "outside"
@@ -358,12 +366,12 @@ def test_the_cache_setting_expands_the_home_folder_and_ignores_spaces(tmp_path, 
     monkeypatch.chdir(tmp_path)
     with cache_at("~/c"):
         assert packcache.folder() == tmp_path / "home" / "c"
-        api.load_rules(["bundled"])
+        load_afresh(["bundled"])
     assert list((tmp_path / "home" / "c").glob("*.json")) and not (tmp_path / "~").exists()
     for setting in (" off", "off ", " OFF\n"):
         with cache_at(setting):
             assert packcache.folder() is None
-            api.load_rules(["bundled"])
+            load_afresh(["bundled"])
     with cache_at(f"  {tmp_path / 'spaced'}  "):
         assert packcache.folder() == tmp_path / "spaced"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["home"]
@@ -374,6 +382,7 @@ def test_a_cache_that_cannot_be_written_says_so_when_asked(tmp_path, run_cli):
     blocker.write_text("not a folder")
     with cache_at(blocker / "cache"):
         quiet = run_cli("check", str(EXAMPLE_PLAN), "--as-of", "2026-11-22")
+        rulesets.forget()  # as a new process: the rules go through the cache again
         verbose = run_cli("--verbose", "check", str(EXAMPLE_PLAN), "--as-of", "2026-11-22")
     assert quiet.exit_code == verbose.exit_code == 1 and quiet.stdout == verbose.stdout
     assert quiet.stderr == ""
