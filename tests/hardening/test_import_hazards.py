@@ -223,3 +223,18 @@ def test_a_workbook_that_is_not_a_zip_is_a_located_error(tmp_path, run_cli):
     damaged.write_bytes(bytes(raw))
     broken, _ = _import(run_cli, tmp_path, damaged, "--force")
     assert broken.exit_code == 2 and "Traceback" not in broken.stderr and broken.stderr.startswith(str(damaged))
+
+
+@pytest.mark.parametrize("cut", ["empty", "30 bytes", "half", "no central directory", "all but the last byte"])
+def test_a_truncated_workbook_is_a_located_error(tmp_path, run_cli, cut):
+    """A workbook cut short (a download or a copy that stopped) is refused as one located line: whichever part is
+    lost, zipfile never sees a whole archive, and nothing is written."""
+    raw = xlsx_bytes([{"name": "S", "rows": [HEADER, ["A Fund", "X", "R6", "0.05%"]]}])
+    end = {"empty": 0, "30 bytes": 30, "half": len(raw) // 2, "no central directory": raw.rindex(b"PK\x01\x02"),
+           "all but the last byte": len(raw) - 1}[cut]
+    sheet = tmp_path / "lineup.xlsx"
+    sheet.write_bytes(raw[:end])
+    result, out = _import(run_cli, tmp_path, sheet)
+    assert result.exit_code == 2 and not out.exists()
+    assert result.stderr == (f"{sheet}: not a readable .xlsx workbook (not a zip archive); save it again from Excel "
+                             "as .xlsx, or as CSV UTF-8\n")
