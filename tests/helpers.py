@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import functools
 import sys
 import textwrap
 from collections.abc import Callable
@@ -143,3 +144,47 @@ def steps_within(budget: int, work: Callable[[], T]) -> tuple[T, int]:
     finally:
         sys.settrace(None)
     return result, made
+
+
+def compile_one(condition: str, *, fund_scope: bool = False, parameters: dict | None = None, require: bool = True):
+    """ONE condition (YAML text) compiled as a rule's `require` (or, with require=False, its `select`/`when`) on the
+    bundled parameters plus `parameters`, without writing a pack or compiling any: what an operator test needs."""
+    from compliance.conditions import Context, compile_condition
+    from compliance.loader import load_bytes
+    from compliance.schemas.plan import field_catalog
+
+    doc = load_bytes(condition.encode(), "condition.yaml")
+    ctx = Context(doc, field_catalog(), {**_bundled_parameters(), **(parameters or {})}, fund_scope=fund_scope,
+                  in_require=require)
+    return compile_condition(doc.data, (), ctx)
+
+
+def memory_plan(patch: dict | None = None) -> dict:
+    """The clean plan with `patch` merged, validated as `check` validates a file, never written to disk."""
+    from compliance.loader import load_bytes
+    from compliance.schemas.plan import validate_plan
+
+    text = yaml.safe_dump(merge(clean_plan(), patch or {}), sort_keys=False).encode()
+    return validate_plan(load_bytes(text, "plan.yaml"))
+
+
+def condition_status(condition: str, scope: str = "plan", patch: dict | None = None, parameters: dict | None = None,
+                     as_of: date = TODAY) -> str:
+    """The checklist status an error-level express-condition rule with this `require` gets on the clean plan (with
+    `patch`): per plan or menu, the condition's truth; per fund, `fail` if it fails for any fund, else
+    `undetermined` if any fund lacks a fact it needs, else `pass` (as the engine decides; see
+    tests/engine/test_conditions.py, which checks this against full runs)."""
+    from compliance.conditions import EvalScope
+
+    predicate = compile_one(condition, fund_scope=scope == "fund", parameters=parameters)
+    plan, cache = memory_plan(patch), {}  # type: ignore[var-annotated]
+    funds = plan["menu"] if scope == "fund" else [None]
+    verdicts = [predicate(EvalScope(plan, as_of, fund, cache=cache)) for fund in funds]
+    return "fail" if False in verdicts else "undetermined" if None in verdicts else "pass"
+
+
+@functools.cache
+def _bundled_parameters() -> dict:
+    from compliance import api
+
+    return dict(api.load_rules(["bundled"]).parameters)

@@ -18,17 +18,22 @@ def test_diff_of_two_real_versions(run_cli):
     body = json.loads(result.output)
     assert body["funds"]["added"] == ["btc-etp"] and body["funds"]["removed"] == []
     assert sorted(body["funds"]["changed"]) == ["lc-growth", "lc-value"]
-    new = sorted((f["rule"], f["fund"], f["status"]) for f in body["findings"]["new"])
-    assert new == [
+    # these findings follow from the edit; a bundled rule added later may add its own, but only on what changed
+    # (the exact output of a comparison is pinned on a synthetic one, tests/report/golden/*.diff.*)
+    new = {(f["rule"], f["fund"], f["status"]) for f in body["findings"]["new"]}
+    assert new >= {
         ("digital.prudence.prompts", "btc-etp", "fail"),
         ("erisa.fees.lower-cost-share-class", "lc-value", "fail"),
         ("watch.dol-dia-proposal-2026", None, "watch"),  # one item for the proposal, naming btc-etp's factors
-    ]
-    resolved = sorted((f["rule"], f["fund"]) for f in body["findings"]["resolved"])
-    assert resolved == [("erisa.fees.lower-cost-share-class", "lc-growth")]
-    assert body["summary"] == ("This change adds 1 fund (btc-etp), changes 2 funds, introduces 3 new findings "
-                               "(0 errors) and resolves 1.")
-    assert result.exit_code == 0  # warnings only: the default --fail-on is error
+    }
+    assert {fund for _, fund, _ in new} <= {"btc-etp", "lc-value", "lc-growth", None}
+    resolved = {(f["rule"], f["fund"]) for f in body["findings"]["resolved"]}
+    assert ("erisa.fees.lower-cost-share-class", "lc-growth") in resolved
+    assert {fund for _, fund in resolved} <= {"lc-value", "lc-growth", None}
+    assert not any(f["severity"] == "error" and f["status"] == "fail" for f in body["findings"]["new"])
+    assert body["summary"] == (f"This change adds 1 fund (btc-etp), changes 2 funds, introduces {len(new)} new "
+                               f"findings (0 errors) and resolves {len(resolved)}.")
+    assert result.exit_code == 0  # no new error: the default --fail-on is error
     strict = run_cli("diff", str(BEFORE), str(AFTER), "--as-of", "2026-11-22", "--fail-on", "warning")
     assert strict.exit_code == 1
 

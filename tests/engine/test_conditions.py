@@ -9,12 +9,12 @@ import pytest
 import yaml
 
 from compliance import api
-from compliance.conditions import Context, compile_condition, field_paths
+from compliance.conditions import Context, EvalScope, compile_condition, field_paths
 from compliance.errors import InputError
 from compliance.loader import load_bytes
 from compliance.run import fails_at
 from compliance.schemas.plan import field_catalog
-from tests.helpers import TODAY, write_pack, write_plan
+from tests.helpers import TODAY, compile_one, condition_status, memory_plan, write_pack, write_plan
 
 RULE = """\
 parameters:
@@ -102,19 +102,53 @@ CASES = [
 ]
 
 
+# the parameters RULE declares, as a compiled pack holds them (for the conditions compiled in memory)
+PARAMETERS = {"limit": 0.001, "ceiling": {"default": 0.01, "us_large_cap_equity": 0.0001},
+              "classes": ["stable_value", "money_market"], "review_by_vehicle": {"cit": 400},
+              "review_all": {"default": 400}}
+
+
 @pytest.mark.parametrize("scope,require,patch,expected", CASES, ids=[c[1] + f" -> {c[3]}" for c in CASES])
-def test_condition(tmp_path, scope, require, patch, expected):
+def test_condition(scope, require, patch, expected):
+    """Each case compiled alone and run on the plan in memory: no pack file, no bundled pack compiled."""
+    assert condition_status(require, scope, patch, PARAMETERS) == expected
+
+
+# one case of each scope and status, through a pack file and a full check: the in-memory cases above decide as
+# the engine does
+ENGINE_CASES = [c for c in CASES if c[1] in (
+    "{field: plan.type, eq: '401k'}", "{field: plan.type, eq: '403b'}", "{field: plan.sponsor, eq: 'x'}",
+    "{count: funds, where: {field: fund.qdia, eq: true}, eq: 2}", "{field: fund.expense_ratio, le: {param: limit}}",
+    "{field: fund.last_reviewed, ge: {field: governance.investment_policy.adopted}}")]
+
+
+@pytest.mark.parametrize("scope,require,patch,expected", ENGINE_CASES,
+                         ids=[c[1] + f" -> {c[3]}" for c in ENGINE_CASES])
+def test_condition_status_in_memory_is_the_engine_s(tmp_path, scope, require, patch, expected):
     pack = write_pack(tmp_path, RULE.format(scope=scope, require=require))
     plan = write_plan(tmp_path, patch)
-    ruleset = api.load_rules(["bundled", str(pack)])
-    report = api.check(plan, ruleset, TODAY)
+    report = api.check(plan, api.load_rules(["bundled", str(pack)]), TODAY)
     outcome = next(o for o in report.outcomes if o.rule_id == "test.rule")
-    assert outcome.status == expected, [f.message for f in outcome.findings]
+    assert outcome.status == expected == condition_status(require, scope, patch, PARAMETERS)
+
+
+def test_engine_cases_cover_every_scope_and_status():
+    assert len(ENGINE_CASES) == 6 and {(c[0], c[3]) for c in ENGINE_CASES} >= {("plan", "pass"), ("plan", "fail"), ("plan", "undetermined"),
+                                                    ("menu", "fail"), ("fund", "fail"), ("fund", "pass")}
 
 
 @pytest.mark.parametrize("op", ["eq: x", "ne: x", "in: [x]", "not_in: [x]", "matches: x", "exists: true"])
-def test_every_operator_is_undetermined_on_a_missing_field_and_names_it(tmp_path, op):
-    pack = write_pack(tmp_path, RULE.format(scope="plan", require=f"{{field: plan.sponsor, {op}}}"))
+def test_every_operator_is_undetermined_on_a_missing_field_and_names_it(op):
+    predicate = compile_one(f"{{field: plan.sponsor, {op}}}")
+    scope = EvalScope(memory_plan({"plan": {"sponsor": None}}), TODAY)
+    assert predicate(scope) is None
+    assert scope.missing == [("plan.sponsor", None)]
+    recorded = EvalScope(memory_plan({"plan": {"sponsor": "x"}}), TODAY)
+    assert predicate(recorded) is not None and recorded.missing == []
+
+
+def test_a_missing_fact_is_named_in_the_finding_and_fails_only_a_run_that_asks_for_complete_records(tmp_path):
+    pack = write_pack(tmp_path, RULE.format(scope="plan", require="{field: plan.sponsor, ne: x}"))
     plan = write_plan(tmp_path, {"plan": {"sponsor": None}})
     report = api.check(plan, api.load_rules(["bundled", str(pack)]), TODAY)
     outcome = next(o for o in report.outcomes if o.rule_id == "test.rule")
