@@ -222,6 +222,7 @@ def check(paths: tuple[str, ...], rules: tuple[str, ...], as_of: date | None, co
     from compliance import api
     from compliance.baseline import read_baseline, write_baseline_file
     from compliance.report import get_format
+    from compliance.report.base import checklist_read
     from compliance.run import run_checks
 
     extra_outputs = [_also(spec) for spec in also]
@@ -242,14 +243,15 @@ def check(paths: tuple[str, ...], rules: tuple[str, ...], as_of: date | None, co
     if color is None:  # https://no-color.org: a set, non-empty NO_COLOR turns colour off by default
         color = output is None and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
     _refuse_jobs_on_cluster(scheduler, jobs)
+    reads = checklist_read([formatter, *(get_format(f) for f, _ in extra_outputs)])  # what workers send back
     if scheduler is None:
         from compliance.batch import check_many
 
-        results = check_many(plans, ruleset, as_of, jobs)
+        results = check_many(plans, ruleset, as_of, jobs, reads)
     else:  # Dask is imported only then
         from compliance import distributed
 
-        results = distributed.check_many(plans, ruleset, as_of, scheduler)
+        results = distributed.check_many(plans, ruleset, as_of, scheduler, reads)
     with _writer(output, color) as write, _progress(plans) as bar:
         run = run_checks(results, formatter, write,
                          fail_on=fail_on or config.fail_on, fail_on_unrecorded=fail_on_unrecorded,

@@ -30,9 +30,11 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from compliance import __version__, api, rulesets
+from compliance.batch import trimmed
 from compliance.errors import InputError, Location, Problem, RunError
 from compliance.loader import read_file
 from compliance.model import Report, RuleSet
+from compliance.report.base import Checklist
 from compliance.rulesets import Recipe
 from compliance.text import printable
 
@@ -118,7 +120,7 @@ class _Setup:
 
 
 def check_many(plans: list[str], ruleset: RuleSet, as_of: date,
-               scheduler: Scheduler) -> Iterator[Report | InputError]:
+               scheduler: Scheduler, checklist: Checklist = "rows") -> Iterator[Report | InputError]:
     """Like batch.check_many: reports (without plan data) or errors, in the plans' order."""
     with _client(scheduler) as client:
         setup = client.submit(_identity, _setup(ruleset), pure=True)
@@ -126,7 +128,8 @@ def check_many(plans: list[str], ruleset: RuleSet, as_of: date,
         chunks = [plans[i:i + size] for i in range(0, len(plans), size)]
 
         def submit(index: int, tag: str) -> Future[Any]:
-            return client.submit(_check_chunk, setup, tag, [(p, _read(p)) for p in chunks[index]], as_of, pure=False)
+            return client.submit(_check_chunk, setup, tag, [(p, _read(p)) for p in chunks[index]], as_of, checklist,
+                                 pure=False)
 
         for result in _in_order(client, len(chunks), submit, lambda i: _label(chunks[i])):
             yield from result
@@ -372,7 +375,7 @@ def _started(tag: str) -> None:
 
 
 def _check_chunk(setup: _Setup, tag: str, plans: list[tuple[str, bytes | InputError]],
-                 as_of: date) -> list[Report | InputError]:
+                 as_of: date, checklist: Checklist) -> list[Report | InputError]:
     ruleset, _ = _prepare(setup)
     _started(tag)
     out: list[Report | InputError] = []
@@ -382,7 +385,7 @@ def _check_chunk(setup: _Setup, tag: str, plans: list[tuple[str, bytes | InputEr
             continue
         try:
             report = api.check(name, ruleset, as_of, text=raw)
-            out.append(report.results())  # its ruleset travels as a digest: the client's own comes back
+            out.append(trimmed(report.results(), checklist))  # its ruleset travels as a digest
         except InputError as exc:
             out.append(exc)
     return out

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, ClassVar
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, ClassVar, Literal, get_args
 
 from compliance.errors import Problem
 from compliance.model import Report, RuleSet, failing_count
 
 if TYPE_CHECKING:
     from compliance.diff import PlanDiff
+
+Checklist = Literal["none", "statuses", "rows"]  # in the order of how much a format reads
 
 
 class OutputFormat:
@@ -32,6 +34,9 @@ class OutputFormat:
     colours: ClassVar[bool] = False  # honours --color (ANSI styles for a terminal)
     reports_problems: ClassVar[bool] = False
     compares: ClassVar[bool] = False
+    # what it reads of each report's checklist (`Report.outcomes`): the rows with their findings, the statuses
+    # only, or nothing. Worker processes send back only that much (`batch.trimmed`); a test holds each format to it.
+    checklist: ClassVar[Checklist] = "rows"
 
     def render(self, reports: Sequence[Report], problems: Sequence[Problem] = (), *, color: bool = False,
                skipped: Sequence[Problem] = ()) -> str:
@@ -56,3 +61,8 @@ class OutputFormat:
 
     def render_diff(self, diff: PlanDiff) -> str:
         raise NotImplementedError(f"the {self.name} format does not compare plan versions")
+
+
+def checklist_read(formats: Iterable[OutputFormat]) -> Checklist:
+    """The most of each report's checklist any of `formats` reads: what a run's workers send back."""
+    return max((f.checklist for f in formats), key=get_args(Checklist).index, default="none")

@@ -35,6 +35,7 @@ class GithubFormat(OutputFormat):
 
     name = "github"
     streams = reports_problems = True
+    checklist = "none"
 
     def render(self, reports: Sequence[Report], problems: Sequence[Problem] = (), *, color: bool = False,
                skipped: Sequence[Problem] = ()) -> str:

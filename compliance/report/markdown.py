@@ -12,6 +12,7 @@ from compliance.text import code, markdown
 
 class MarkdownFormat(OutputFormat):
     name = "markdown"
+    checklist = "none"
     reports_problems = True
 
     def render(self, reports: Sequence[Report], problems: Sequence[Problem] = (), *, color: bool = False,

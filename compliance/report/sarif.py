@@ -79,6 +79,7 @@ class SarifFormat(OutputFormat):
     """SARIF 2.1.0; bad input becomes results too, so code scanning shows the broken file."""
 
     name = "sarif"
+    checklist = "none"
     reports_problems = True
 
     def render(self, reports: Sequence[Report], problems: Sequence[Problem] = (), *, color: bool = False,

@@ -15,6 +15,7 @@ _STATUS: dict[Severity | None, str] = {Severity.ERROR: "FAIL", Severity.WARNING:
 class SummaryFormat(OutputFormat):
     name = "summary"
     streams = True
+    checklist = "none"
 
     def render(self, reports: Sequence[Report], problems: Sequence[Problem] = (), *, color: bool = False,
                skipped: Sequence[Problem] = ()) -> str:

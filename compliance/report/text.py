@@ -24,6 +24,7 @@ def _style(text: str, key: str) -> str:
 class TextFormat(OutputFormat):
     name = "text"
     streams = colours = compares = True
+    checklist = "statuses"
 
     def render(self, reports: Sequence[Report], problems: Sequence[Problem] = (), *, color: bool = False,
                skipped: Sequence[Problem] = ()) -> str:

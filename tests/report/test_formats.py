@@ -172,3 +172,20 @@ def test_every_format_implements_what_it_declares(run_cli):
     assert diff_formats() == tuple(n for n in FORMATS if get_format(n).compares) and "text" in diff_formats()
     help_text = run_cli("diff", "--help").stdout
     assert f"[{'|'.join(diff_formats())}]" in help_text
+
+
+@pytest.mark.parametrize("name", sorted(FORMATS))
+def test_each_format_reads_no_more_of_the_checklist_than_it_declares(name, report):
+    """Workers send back only the part of each checklist the run's formats declare they read; a format that
+    read more would print something else after `--jobs 2` than after `--jobs 1`."""
+    from compliance.batch import trimmed
+    from tests.report.synthetic import reports as synthetic_reports
+
+    fmt = get_format(name)
+    for reports in ([report.results()], synthetic_reports()):
+        cut = [trimmed(r, fmt.checklist) for r in reports]
+        assert fmt.render(cut) == fmt.render(reports)
+        if fmt.streams:
+            assert [fmt.render_one(r) for r in cut] == [fmt.render_one(r) for r in reports]
+    kept = trimmed(report.results(), fmt.checklist).outcomes
+    assert (kept == report.outcomes) if fmt.checklist == "rows" else not any(o.findings or o.reason for o in kept)
