@@ -112,7 +112,7 @@ def judge(read: PlanFile, ruleset: RuleSet, as_of: date) -> PlanReport:
     return PlanReport(
         plan_file=doc.file, plan_name=plan["plan"].get("name") or Path(doc.file).name, plan=plan, as_of=as_of, outcomes=outcomes,
         findings=findings, plan_sha256=hashlib.sha256(doc.text).hexdigest(), plan_text=doc.text, ruleset=ruleset,
-        tool_version=__version__, waivers=read.waivers,
+        tool_version=__version__, waivers=read.waivers, recordkeeper=read.recordkeeper,
     )
 
 

@@ -457,8 +457,10 @@ def diff(paths: tuple[str, ...], rules: tuple[str, ...], as_of: date | None, con
 @click.option("--fail-on", type=click.Choice(FAIL_ON, case_sensitive=False), default=None,
               help="Lowest severity of a finding that appears or changes that makes the exit code 1 (default: config, else error).")
 @click.option("--jobs", "-j", type=click.IntRange(1, 64), default=1, show_default=True, help="Compare plans in this many processes.")
+@_scheduler_option
 def impact(paths: tuple[str, ...], rules: tuple[str, ...], as_of: date | None, config_path: Path | None,
-           scenario: Path | None, to: date | None, fmt: str, output: Path | None, fail_on: str | None, jobs: int) -> None:
+           scenario: Path | None, to: date | None, fmt: str, output: Path | None, fail_on: str | None, jobs: int,
+           scheduler: Scheduler | None) -> None:
     """Judge every plan before and after a change in the law, and report what appears, changes and resolves."""
     from compliance import api
     from compliance.impact import Book, compare_many, sides
@@ -476,7 +478,14 @@ def impact(paths: tuple[str, ...], rules: tuple[str, ...], as_of: date | None, c
         raise click.UsageError("name at least one plan file or directory (or list plans in .compliance.yaml)")
     plans = api.expand_plan_paths(targets)
     _refuse_overwriting_inputs([output], [*plans, scenario, *_settings_files(config, packs)])
-    book = Book.collect(both, compare_many(plans, both, jobs))
+    _refuse_jobs_on_cluster(scheduler, jobs)
+    if scheduler is None:
+        results = compare_many(plans, both, jobs)
+    else:  # Dask is imported only then
+        from compliance import distributed
+
+        results = distributed.compare_many(plans, both, scheduler)
+    book = Book.collect(both, results)
     _emit(render(book, fmt.lower()), output)
     for problem in book.problems:
         click.echo(str(problem), err=True)
@@ -492,10 +501,13 @@ def impact(paths: tuple[str, ...], rules: tuple[str, ...], as_of: date | None, c
               help="Folder of memos written by `compliance memo -o DIR`: each plan page links to its memo.")
 @click.option("--scenario", type=click.Path(dir_okay=False, exists=True, path_type=Path), default=None,
               help="Add the impact view of this scenario (judged on the day it takes full effect).")
+@click.option("--jobs", "-j", type=click.IntRange(1, 64), default=1, show_default=True,
+              help="Check plans in this many processes (pages are written in this one, in the plans' order).")
 def report(paths: tuple[str, ...], rules: tuple[str, ...], as_of: date | None, config_path: Path | None,
-           output: Path, memos: Path | None, scenario: Path | None) -> None:
+           output: Path, memos: Path | None, scenario: Path | None, jobs: int) -> None:
     """Write a self-contained static site (no server, no external requests) for a book of plans."""
     from compliance import api
+    from compliance.batch import check_many
     from compliance.impact import Book, compare_many, sides
     from compliance.memo.output import memo_targets
     from compliance.scenario import load_scenario
@@ -513,13 +525,14 @@ def report(paths: tuple[str, ...], rules: tuple[str, ...], as_of: date | None, c
     if scenario is not None:
         loaded = load_scenario(scenario)
         both = sides(ruleset, loaded.effective, loaded)
-        book = Book.collect(both, compare_many(plans, both))
+        book = Book.collect(both, compare_many(plans, both, jobs))
     linked: dict[str, Path] = {}
     if memos is not None:
         for fmt in ("html", "pdf"):
             linked |= {plan: memo for plan, memo in memo_targets(plans, memos, fmt) if memo.is_file()}
     with _progress(plans) as bar:
-        site = write_site(output, plans, ruleset, as_of, linked, book, each=lambda: bar.update(1))
+        results = check_many(plans, ruleset, as_of, jobs, "statuses")  # the site reads the checklist's statuses
+        site = write_site(output, results, ruleset, as_of, linked, book, each=lambda: bar.update(1))
     for problem in site.problems:
         click.echo(str(problem), err=True)
     click.echo(lead(f"{output / 'index.html'}: {len(site.rows)} plans"))

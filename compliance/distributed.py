@@ -32,6 +32,7 @@ from urllib.parse import urlsplit
 from compliance import __version__, api, rulesets
 from compliance.batch import trimmed
 from compliance.errors import InputError, Location, Problem, RunError
+from compliance.impact import PlanImpact, Sides, compare_plan
 from compliance.loader import read_file
 from compliance.model import Report, RuleSet
 from compliance.report.base import Checklist
@@ -42,6 +43,7 @@ if TYPE_CHECKING:
     from distributed import Client, Future
 
     from compliance.memo.context import MemoOptions
+    from compliance.scenario import Scenario
 
 EXIT_ARGUMENTS, EXIT_CLUSTER = 2, 3
 TOPIC = "plan-compliance"  # the event topic on which tasks say where they started, so re-runs can be reported
@@ -112,7 +114,7 @@ class _Setup:
     """What every task needs besides its plans: the client's ruleset (its recipe: the packs as bytes, under the
     client's names) and memo template folder, as bytes."""
 
-    recipe: Recipe
+    recipes: tuple[Recipe, ...]  # the first is the run's ruleset; impact adds the one under its scenario
     template: tuple[tuple[str, bytes], ...]  # (path inside the folder, bytes); empty for the bundled template
     template_dir: str  # the client's name for that folder, which template errors show
     version: str
@@ -130,6 +132,21 @@ def check_many(plans: list[str], ruleset: RuleSet, as_of: date,
         def submit(index: int, tag: str) -> Future[Any]:
             return client.submit(_check_chunk, setup, tag, [(p, _read(p)) for p in chunks[index]], as_of, checklist,
                                  pure=False)
+
+        for result in _in_order(client, len(chunks), submit, lambda i: _label(chunks[i])):
+            yield from result
+
+
+def compare_many(plans: list[str], both: Sides, scheduler: Scheduler) -> Iterator[PlanImpact | InputError]:
+    """Like impact.compare_many: each plan read once by this client, judged on both sides by a worker."""
+    with _client(scheduler) as client:
+        setup = client.submit(_identity, _setup(both.before, extra=(both.after,)), pure=True)
+        size = max(1, min(_CHECK_CHUNK // 2, len(plans) // (4 * _threads(client))))  # two judgements a plan
+        chunks = [plans[i:i + size] for i in range(0, len(plans), size)]
+
+        def submit(index: int, tag: str) -> Future[Any]:
+            return client.submit(_compare_chunk, setup, tag, [(p, _read(p)) for p in chunks[index]],
+                                 both.before_as_of, both.after_as_of, both.scenario, pure=False)
 
         for result in _in_order(client, len(chunks), submit, lambda i: _label(chunks[i])):
             yield from result
@@ -327,13 +344,16 @@ def _read(plan: str) -> bytes | InputError:
         return exc
 
 
-def _setup(ruleset: RuleSet, template_dir: Path | None = None) -> _Setup:
+def _setup(ruleset: RuleSet, template_dir: Path | None = None, extra: tuple[RuleSet, ...] = ()) -> _Setup:
     template: tuple[tuple[str, bytes], ...] = ()
     if template_dir is not None:
         template = tuple((str(p.relative_to(template_dir)), p.read_bytes())
                          for p in sorted(template_dir.rglob("*")) if p.is_file())
-    digest = hashlib.sha256(repr((ruleset.recipe.digest, template, __version__)).encode()).hexdigest()
-    return _Setup(ruleset.recipe, template, str(template_dir or ""), __version__, digest)
+    recipes = tuple(r.recipe for r in (ruleset, *extra))
+    if None in recipes:
+        raise TypeError("a ruleset made or changed in this process cannot be sent to Dask workers")
+    digest = hashlib.sha256(repr(([r.digest for r in recipes], template, __version__)).encode()).hexdigest()
+    return _Setup(recipes, template, str(template_dir or ""), __version__, digest)
 
 
 def _identity(value: Any) -> Any:
@@ -353,7 +373,7 @@ def _prepare(setup: _Setup) -> tuple[RuleSet, Path | None]:
         raise ClusterError(f"a Dask worker runs plan-compliance {__version__}, this client {setup.version}; "
                            f"{_NEEDED}")
     if setup.digest not in _prepared:
-        ruleset = rulesets.build(setup.recipe)
+        ruleset = [rulesets.build(made_from) for made_from in setup.recipes][0]
         template = None
         if setup.template:
             _folders.append(tempfile.TemporaryDirectory(prefix="pc-template-"))
@@ -386,6 +406,23 @@ def _check_chunk(setup: _Setup, tag: str, plans: list[tuple[str, bytes | InputEr
         try:
             report = api.check(name, ruleset, as_of, text=raw)
             out.append(trimmed(report.results(), checklist))  # its ruleset travels as a digest
+        except InputError as exc:
+            out.append(exc)
+    return out
+
+
+def _compare_chunk(setup: _Setup, tag: str, plans: list[tuple[str, bytes | InputError]], before: date,
+                   after: date, scenario: Scenario | None) -> list[PlanImpact | InputError]:
+    ruleset, _ = _prepare(setup)
+    _started(tag)
+    both = Sides(ruleset, rulesets.build(setup.recipes[-1]), before, after, scenario)
+    out: list[PlanImpact | InputError] = []
+    for name, raw in plans:
+        if isinstance(raw, InputError):
+            out.append(raw)
+            continue
+        try:
+            out.append(compare_plan(name, both, raw))
         except InputError as exc:
             out.append(exc)
     return out

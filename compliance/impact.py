@@ -86,9 +86,9 @@ def sides(ruleset: RuleSet, as_of: date, scenario: Scenario | None = None, to: d
     return Sides(ruleset, ruleset, as_of, to or as_of)
 
 
-def compare_plan(path: str, both: Sides) -> PlanImpact:
-    """Read the plan once, judge it on both sides, and list what moved."""
-    read = api.read_plan(path)
+def compare_plan(path: str, both: Sides, text: bytes | None = None) -> PlanImpact:
+    """Read the plan once (its bytes `text`, when given, named `path`), judge it on both sides, list what moved."""
+    read = api.read_plan(path, text)
     before = api.judge(read, both.before, both.before_as_of)
     after = api.judge(read, both.after, both.after_as_of)
     old, new = _items(before.outcomes), _items(after.outcomes)

@@ -419,6 +419,7 @@ class Report:
     ruleset: RuleSet
     tool_version: str
     waivers: tuple[Waiver, ...] = field(default=())
+    recordkeeper: str | None = None  # as the plan file names it: how a book is sorted and filtered
 
     def counts(self) -> dict[str, int]:
         """Failing findings by severity, plus waived, watch and undetermined totals, and the distinct facts to

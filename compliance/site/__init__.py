@@ -22,7 +22,7 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from compliance import __version__, api
+from compliance import __version__
 from compliance.errors import InputError, Problem
 from compliance.impact import Book
 from compliance.model import FAIL_LEVELS, STATUS_WORDS, Report, RuleSet
@@ -85,7 +85,7 @@ class Site:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(self.env.get_template(template).render(**self.common, **context), encoding="utf-8")
 
-    def add(self, report: Report, recordkeeper: str) -> None:
+    def add(self, report: Report) -> None:
         """Write one plan's page and keep its overview row."""
         page = self._page_name(report.plan_file)
         counts = report.counts()
@@ -95,7 +95,8 @@ class Site:
             if f.rule_id not in rules or _state_rank(state) > _state_rank(rules[f.rule_id]):
                 rules[f.rule_id] = state
         applicable = [o for o in report.outcomes if o.status != "not_applicable"]
-        row = PlanRow(report.plan_file, report.plan_name, page, recordkeeper, {k: counts[k] for k in COUNTED},
+        row = PlanRow(report.plan_file, report.plan_name, page, report.recordkeeper or "",
+                      {k: counts[k] for k in COUNTED},
                       report.worst() or ("watch" if counts["watch"] else "none"), rules,
                       sum(1 for o in applicable if o.status != "undetermined"), len(applicable))
         memo = self.memos.get(report.plan_file)
@@ -148,23 +149,21 @@ def _safe_url(url: str) -> str:
     return url if re.fullmatch(r"https?://[^\s\"'<>]+", url or "") else ""
 
 
-def write_site(out: Path, plans: Iterable[str], ruleset: RuleSet, as_of: date, memos: dict[str, Path],
-               book: Book | None, each: Callable[[], object] = lambda: None) -> Site:
-    """Check each plan and write the site into a new folder beside `out`, then put it in place of `out`."""
+def write_site(out: Path, results: Iterable[Report | InputError], ruleset: RuleSet, as_of: date,
+               memos: dict[str, Path], book: Book | None, each: Callable[[], object] = lambda: None) -> Site:
+    """Write each plan's page as its check result arrives (`batch.check_many`, in this process or in workers),
+    into a new folder beside `out`, then the overview, then put the folder in place of `out`."""
     _refuse_foreign(out)
     staging = out.with_name(f".{out.name}.tmp-{os.getpid()}")
     shutil.rmtree(staging, ignore_errors=True)
     site = Site(staging, ruleset, as_of, memos)
     try:
-        for plan in plans:
+        for item in results:
             each()
-            try:
-                read = api.read_plan(plan)
-            except InputError as exc:
-                site.problems += exc.problems
-                continue
-            report = api.judge(read, ruleset, as_of)
-            site.add(report, read.recordkeeper or "")
+            if isinstance(item, InputError):
+                site.problems += item.problems
+            else:
+                site.add(item)
         site.finish(book)
         _swap(staging, out)
     finally:

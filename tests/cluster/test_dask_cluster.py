@@ -75,6 +75,24 @@ def test_check_on_the_cluster_writes_the_same_bytes_as_a_local_run(tmp_path, clu
     assert len(document["plans"]) == 40 and "acme-ips" in [p["id"] for p in document["packs"]]
 
 
+def test_impact_on_the_cluster_gives_the_same_bytes_as_a_local_run(tmp_path, cluster):
+    """Each plan read once by the client and judged twice by a worker, which builds both rulesets (the packs
+    and the packs under the scenario) from the recipes the client sends."""
+    address, _ = cluster
+    book(tmp_path, 12)
+    scenario = ROOT / "rules" / "scenarios" / "dia-final-2027.yaml"
+    runs = {}
+    for where, extra in (("local", []), ("cluster", ["--scheduler", address])):
+        proc = compliance("impact", "plans", "--rules", "bundled", "--rules", str(POLICY), "--scenario",
+                          str(scenario), "--format", "json", *extra, cwd=tmp_path)
+        runs[where] = (proc.returncode, proc.stdout, proc.stderr)
+    assert runs["cluster"] == runs["local"]
+    code, stdout, stderr = runs["local"]
+    assert code == 2 and b"plans/p01-broken.yaml:2:1: YAML syntax error" in stderr
+    document = json.loads(stdout)
+    assert document["summary"]["plans"] == len(document["plans"]) == 12
+
+
 def test_memos_on_the_cluster_are_byte_identical_to_local_ones(tmp_path, cluster):
     address, _ = cluster
     for where, extra in (("local", []), ("cluster", ["--scheduler", address])):

@@ -59,8 +59,9 @@ def test_the_same_book_gives_the_same_bytes_and_a_foreign_folder_is_kept(tmp_pat
     assert run_cli(*args, "-o", str(tmp_path / "a")).exit_code == 0
     assert run_cli(*args, "-o", str(tmp_path / "b")).exit_code == 0
     assert run_cli(*args, "-o", str(tmp_path / "a")).exit_code == 0  # a site written before is replaced
-    first, second = _files(tmp_path / "a"), _files(tmp_path / "b")
-    assert first == second and "impact.html" in first
+    assert run_cli(*args, "-o", str(tmp_path / "c"), "--jobs", "2").exit_code == 0  # checked in two workers
+    first, second, parallel = _files(tmp_path / "a"), _files(tmp_path / "b"), _files(tmp_path / "c")
+    assert first == second == parallel and "impact.html" in first
     assert b"Hypothetical." in first["impact.html"]
     mine = tmp_path / "mine"
     mine.mkdir()
