@@ -13,7 +13,7 @@ from functools import cache
 from compliance.report.base import OutputFormat
 
 FORMATS = {
-    "text": "compliance.report.text",
+    "text": "compliance.report.text_format",
     "json": "compliance.report.json_format",
     "sarif": "compliance.report.sarif",
     "junit": "compliance.report.junit",
