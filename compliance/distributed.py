@@ -1,6 +1,8 @@
-"""`check` and `memo` on a Dask cluster (`--scheduler tls://HOST:8786`); `--jobs` stays the one-machine path.
+"""`check`, `memo` and `impact` on a Dask cluster (`--scheduler tls://HOST:8786`); `--jobs` stays the one-machine
+path.
 
-Workers get bytes and give back bytes. The client reads every plan and pack file and writes every output itself,
+Workers get bytes and give back bytes: the run's rulesets as their recipes (`compliance.rulesets`), which each
+worker compiles once, and the plans as the client read them. The client reads every plan and pack file and writes every output itself,
 atomically, in the order a local run does; a worker needs no shared filesystem and writes nothing. Dask re-runs a
 task whose worker died on another worker; the client takes each task's result once, so a re-run can neither
 corrupt nor duplicate an output (docs/scale.md). Dask is imported only here, and only when --scheduler is given.
