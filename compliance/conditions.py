@@ -230,8 +230,6 @@ def _compile_comparison(op: str) -> Callable[[Any, Getter, str, str | None, tupl
         other = _compile_operand(arg, kind, at, ctx)
         other_path = _operand_path(arg)
         compare = _COMPARE[op]
-        if not isinstance(arg, dict):  # a literal: the common case, one lookup and one comparison
-            return _compared_to_literal(op, compare, get, name, arg)
 
         def predicate(s: EvalScope) -> Truth:
             left, right = get(s), other(s)
@@ -251,24 +249,6 @@ def _compile_comparison(op: str) -> Callable[[Any, Getter, str, str | None, tupl
                 return False
         return predicate
     return compile_comparison
-
-
-def _compared_to_literal(op: str, compare: Callable[[Any, Any], bool], get: Getter, name: str | None, right: Any
-                         ) -> Predicate:
-    def literal(s: EvalScope) -> Truth:
-        left = get(s)
-        if left is None:
-            if name is None:
-                return op == "ne"  # an aggregate of no funds
-            _note(s, name)
-            return None
-        if left.__class__ is Span:
-            return _span_compare(op, left, right, s)
-        try:
-            return compare(left, right)
-        except TypeError:
-            return False
-    return literal
 
 
 def _compile_value_op(op: str) -> Callable[[Any, Getter, str, str | None, tuple[Any, ...], Context], Predicate]:

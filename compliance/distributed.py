@@ -28,7 +28,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
 from compliance import __version__, api, rulesets
@@ -400,17 +400,8 @@ def _check_chunk(setup: _Setup, tag: str, plans: list[tuple[str, bytes | InputEr
                  as_of: date, checklist: Checklist) -> list[Report | InputError]:
     ruleset, _ = _prepare(setup)
     _started(tag)
-    out: list[Report | InputError] = []
-    for name, raw in plans:
-        if isinstance(raw, InputError):
-            out.append(raw)
-            continue
-        try:
-            report = api.check(name, ruleset, as_of, text=raw)
-            out.append(trimmed(report.results(), checklist))  # its ruleset travels as a digest
-        except InputError as exc:
-            out.append(exc)
-    return out
+    # a report's ruleset travels back as its digest
+    return _each(plans, lambda name, raw: trimmed(api.check(name, ruleset, as_of, text=raw).results(), checklist))
 
 
 def _compare_chunk(setup: _Setup, tag: str, plans: list[tuple[str, bytes | InputError]], before: date,
@@ -418,13 +409,21 @@ def _compare_chunk(setup: _Setup, tag: str, plans: list[tuple[str, bytes | Input
     ruleset, _ = _prepare(setup)
     _started(tag)
     both = Sides(ruleset, rulesets.build(setup.recipes[-1]), before, after, scenario)
-    out: list[PlanImpact | InputError] = []
+    return _each(plans, lambda name, raw: compare_plan(name, both, raw))
+
+
+T = TypeVar("T")
+
+
+def _each(plans: list[tuple[str, bytes | InputError]], judge: Callable[[str, bytes], T]) -> list[T | InputError]:
+    """`judge` on each plan's bytes, in order; a plan the client could not read, or `judge` refuses, is its error."""
+    out: list[T | InputError] = []
     for name, raw in plans:
         if isinstance(raw, InputError):
             out.append(raw)
             continue
         try:
-            out.append(compare_plan(name, both, raw))
+            out.append(judge(name, raw))
         except InputError as exc:
             out.append(exc)
     return out
