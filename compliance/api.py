@@ -25,7 +25,7 @@ from compliance.errors import InputError, NotAPlan
 from compliance.loader import Document, load_bytes, load_file
 from compliance.model import PlanReport, Rule, RuleSet, Waiver
 from compliance.packs import discover
-from compliance.schemas.pack import PACK_FORMAT
+from compliance.schemas.pack import PACK_VALIDATOR
 from compliance.schemas.plan import validate_plan
 from compliance.waivers import read_waivers
 
@@ -98,7 +98,7 @@ class PlanFile:
 
 def read_plan(plan_path: str | Path, text: bytes | None = None, display_name: str | None = None) -> PlanFile:
     doc = load_bytes(text, display_name or str(plan_path)) if text is not None else load_file(plan_path, display_name)
-    if isinstance(doc.data, dict) and "pack" in doc.data and "menu" not in doc.data and PACK_FORMAT.accepts(doc.data):
+    if isinstance(doc.data, dict) and "pack" in doc.data and "menu" not in doc.data and PACK_VALIDATOR.accepts(doc.data):
         raise NotAPlan.at(doc.file, 0, 0, f"is a rule pack, not a plan file: load it with --rules {doc.file} (or "
                                           f"list it under packs: in .compliance.yaml)")
     plan = validate_plan(doc)

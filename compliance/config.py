@@ -13,7 +13,7 @@ from pathlib import Path
 
 from compliance.errors import InputError, Problem
 from compliance.loader import load_file
-from compliance.schemas.config import CONFIG_FORMAT
+from compliance.schemas.config import CONFIG_VALIDATOR
 from compliance.schemas.messages import problems
 
 CONFIG_NAME = ".compliance.yaml"
@@ -61,7 +61,7 @@ def load_config(path: Path | None) -> Config:
         raise InputError([Problem(doc.locate((key,), key=True), f"{key}: a config file cannot choose a Dask cluster "
                                   f"(a pull request could point CI at one); pass --{key.replace('_', '-')} or set "
                                   f"PLAN_COMPLIANCE_{key.upper()}") for key in cluster])
-    if found := problems(doc, CONFIG_FORMAT, data):
+    if found := problems(doc, CONFIG_VALIDATOR, data):
         raise InputError(found)
     base = path.parent
 

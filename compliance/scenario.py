@@ -36,8 +36,8 @@ from compliance.model import (
     Source,
     StatusChange,
 )
-from compliance.schemas.format import Format
 from compliance.schemas.messages import problems
+from compliance.schemas.validator import Validator
 
 _TEXT = {"type": "string", "empty": False}
 SCENARIO_SCHEMA: dict[str, Any] = {
@@ -57,7 +57,7 @@ SCENARIO_SCHEMA: dict[str, Any] = {
             "note": _TEXT,
         }}},
 }
-SCENARIO_FORMAT = Format(SCENARIO_SCHEMA)
+SCENARIO_VALIDATOR = Validator(SCENARIO_SCHEMA)
 
 # What a document may become: a proposal is finalised as a regulation, a bill is enacted as a statute. Every other
 # kind keeps its kind (a decided case is still a case).
@@ -97,7 +97,7 @@ def load_scenario(path: str | Path, text: bytes | None = None) -> Scenario:
     doc = load_file(path) if text is None else load_bytes(text, str(path))
     if not isinstance(doc.data, dict):
         raise InputError.at(doc.file, 1, 1, "a scenario must be a YAML mapping with 'scenario' and 'changes'")
-    if found := problems(doc, SCENARIO_FORMAT, doc.data):
+    if found := problems(doc, SCENARIO_VALIDATOR, doc.data):
         raise InputError(found)
     head = doc.data["scenario"]
     changes = tuple(Change(c["source"], StatusChange(c["status"], c["since"], c.get("by"), c.get("note"), c.get("kind")),

@@ -8,7 +8,7 @@ from pathlib import Path
 from compliance import packcache
 from compliance.errors import InputError
 from compliance.loader import Document, load_bytes, read_file
-from compliance.schemas.pack import PACK_FORMAT, check_pack
+from compliance.schemas.pack import PACK_VALIDATOR, check_pack
 
 BUNDLED_RULES = Path(__file__).parent.parent / "rules"
 
@@ -40,7 +40,7 @@ def read_pack_bytes(path: Path) -> bytes:
 def load_pack_bytes(raw: bytes, name: str) -> Document:
     """A pack's bytes, loaded and validated (or taken from the cache when these bytes were validated before)."""
     doc = packcache.get(raw, name)
-    if doc is not None and PACK_FORMAT.accepts(doc.data):
+    if doc is not None and PACK_VALIDATOR.accepts(doc.data):
         return doc
     doc = load_bytes(raw, name)
     check_pack(doc)

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from compliance.model import FAIL_LEVELS
-from compliance.schemas.format import Format
+from compliance.schemas.validator import Validator
 
 FAIL_ON = (*reversed(FAIL_LEVELS), "never")
 
-CONFIG_FORMAT = Format({
+CONFIG_VALIDATOR = Validator({
     "packs": {"type": "list", "schema": {"type": "string", "empty": False}},
     "fail_on": {"type": "string", "allowed": list(FAIL_ON)},
     "as_of": {"type": "date"},

@@ -17,7 +17,7 @@ from typing import Any
 from compliance.errors import Problem, format_path
 from compliance.kinds import KINDS, is_number
 from compliance.loader import Document
-from compliance.schemas.format import MAX_FAILING, Format, leaf_errors
+from compliance.schemas.validator import MAX_FAILING, Validator, leaf_errors
 
 TYPE_WORDS = {name: kind.word for name, kind in KINDS.items()}  # "must be a number": compliance/kinds.py
 SUGGESTION_CUTOFF = 0.6
@@ -29,7 +29,7 @@ def did_you_mean(word: object, choices: Iterable[object]) -> str:
     return f"; did you mean {close[0]!r}?" if close else ""
 
 
-def problems(doc: Document, fmt: Format, data: Any,
+def problems(doc: Document, against: Validator, data: Any,
              name_path: Callable[[tuple[Any, ...]], str] = format_path) -> list[Problem]:
     """Every problem Cerberus finds in `data`, located in `doc` and sorted by position; [] when it is valid.
 
@@ -37,11 +37,11 @@ def problems(doc: Document, fmt: Format, data: Any,
 
     `name_path` words a path for people (a plan names a fund by its id rather than its position).
     """
-    rejected = fmt.rejects(data)
+    rejected = against.rejects(data)
     if rejected is None:
         return []
     validator, cut = rejected
-    found = [_problem(doc, fmt.schema, err, name_path) for err in leaf_errors(validator._errors)]
+    found = [_problem(doc, against.schema, err, name_path) for err in leaf_errors(validator._errors)]
     found.sort(key=lambda p: (p.location.line, p.location.column))
     if len(found) <= MAX_FAILING and cut.first is None:
         return found

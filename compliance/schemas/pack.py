@@ -5,8 +5,8 @@ from __future__ import annotations
 from compliance.errors import InputError
 from compliance.loader import Document
 from compliance.model import CHECKS, DATE_PRECISIONS, PACK_AUTHORITIES, SCOPES, SEVERITIES, SOURCE_KINDS, STATUS_KINDS
-from compliance.schemas.format import Format
 from compliance.schemas.messages import problems
+from compliance.schemas.validator import Validator
 
 PACK_ID = r"[a-z0-9][a-z0-9.\-]{1,80}"
 
@@ -87,12 +87,12 @@ PACK_SCHEMA = {
             "funds": {"type": "list", "schema": {"type": "dict"}}}}},
     }}},
 }
-PACK_FORMAT = Format(PACK_SCHEMA)
+PACK_VALIDATOR = Validator(PACK_SCHEMA)
 
 
 def check_pack(doc: Document) -> None:
     """Refuse a pack file that does not follow the format, naming every problem's line and field."""
     if not isinstance(doc.data, dict):
         raise InputError.at(doc.file, 1, 1, "a rule pack must be a YAML mapping with a 'pack' section")
-    if found := problems(doc, PACK_FORMAT, doc.data):
+    if found := problems(doc, PACK_VALIDATOR, doc.data):
         raise InputError(found)

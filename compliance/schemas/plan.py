@@ -15,8 +15,8 @@ from typing import Any
 from compliance.errors import InputError, Problem, format_path
 from compliance.kinds import is_number
 from compliance.loader import Document
-from compliance.schemas.format import Format
 from compliance.schemas.messages import did_you_mean, problems
+from compliance.schemas.validator import Validator
 from compliance.text import percent, show
 
 SUPPORTED_SCHEMA_VERSIONS = (1,)
@@ -322,7 +322,7 @@ PLAN_SCHEMA: dict[Any, Any] = {
 }
 
 
-PLAN_FORMAT = Format(PLAN_SCHEMA)
+PLAN_VALIDATOR = Validator(PLAN_SCHEMA)
 # The plan's sections: its top-level mappings of fields (the roots a rule's field path may start from, besides
 # `fund.`), in the order the schema declares them.
 SECTIONS: tuple[str, ...] = tuple(key for key, entry in PLAN_SCHEMA.items() if entry["type"] == "dict")
@@ -345,7 +345,7 @@ def validate_plan(doc: Document) -> dict[Any, Any]:
     data = {k: v for k, v in data.items() if not (isinstance(k, str) and k.startswith(EXTENSION_PREFIX))}
     if doc.date_shaped_text:
         data = _dates_read(data, PLAN_SCHEMA)
-    found = problems(doc, PLAN_FORMAT, data, lambda path: _fund_named(doc, path))
+    found = problems(doc, PLAN_VALIDATOR, data, lambda path: _fund_named(doc, path))
     found += _duplicate_fund_ids(doc, data)
     found += _waiver_dates(doc, data)
     if not found:

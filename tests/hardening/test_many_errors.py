@@ -14,8 +14,8 @@ import pytest
 
 from compliance.errors import InputError
 from compliance.loader import load_bytes
-from compliance.schemas.format import MAX_FAILING, leaf_errors
-from compliance.schemas.plan import FUND_SCHEMA, PLAN_FORMAT, PLAN_SCHEMA, validate_plan
+from compliance.schemas.plan import FUND_SCHEMA, PLAN_SCHEMA, PLAN_VALIDATOR, validate_plan
+from compliance.schemas.validator import MAX_FAILING, leaf_errors
 
 pytestmark = pytest.mark.slow
 
@@ -44,7 +44,7 @@ def test_a_plan_of_many_empty_funds_lists_the_first_problems_and_counts_the_rest
     assert re.search(rf"empty\.yaml:\d+:5: at least {more:,} more problems from here on are not listed; "
                      rf"fix the ones above first$", lines[-1]), lines[-1]
     # Cerberus explained the first MAX_FAILING funds only
-    assert len(leaf_errors(PLAN_FORMAT.cerberus._errors)) == explained
+    assert len(leaf_errors(PLAN_VALIDATOR.cerberus._errors)) == explained
 
 
 def test_twenty_thousand_empty_funds_give_cerberus_no_more_work_than_a_hundred():
@@ -56,7 +56,7 @@ def test_twenty_thousand_empty_funds_give_cerberus_no_more_work_than_a_hundred()
         problems = exc.problems
     print(f"20,000 empty funds refused in {time.perf_counter() - start:.2f} s")
     explained = PLAN_REQUIRED + FUND_REQUIRED * MAX_FAILING
-    assert len(leaf_errors(PLAN_FORMAT.cerberus._errors)) == explained
+    assert len(leaf_errors(PLAN_VALIDATOR.cerberus._errors)) == explained
     assert len(problems) == MAX_FAILING + 1
     more = explained - MAX_FAILING + 20_000 - MAX_FAILING
     assert re.fullmatch(rf"empty\.yaml:\d+:5: at least {more:,} more problems from here on are not listed; "

@@ -19,8 +19,8 @@ from compliance.engine import evaluate
 from compliance.errors import InputError
 from compliance.loader import load_bytes
 from compliance.packs import BUNDLED_RULES
-from compliance.schemas.pack import PACK_FORMAT
-from compliance.schemas.plan import PLAN_FORMAT, validate_plan
+from compliance.schemas.pack import PACK_VALIDATOR
+from compliance.schemas.plan import PLAN_VALIDATOR, validate_plan
 from tests.helpers import ROOT, TODAY, clean_plan
 
 pytestmark = pytest.mark.slow
@@ -80,7 +80,7 @@ def _with(doc: dict, section: str, field: str, value) -> dict:
 @example({**clean_plan(), "schema_version": False})  # Cerberus alone counts booleans as integers
 @example(_with(clean_plan(), "plan", "participants", True))
 def test_fast_plan_check_agrees_with_cerberus(doc):
-    assert PLAN_FORMAT.accepts(doc) == PLAN_FORMAT.cerberus.validate(copy.deepcopy(doc))
+    assert PLAN_VALIDATOR.accepts(doc) == PLAN_VALIDATOR.cerberus.validate(copy.deepcopy(doc))
 
 
 # Packs to mutate, each with the packs it is loaded on top of; none of those depends on the mutated one, so every
@@ -100,7 +100,7 @@ mutated_packs = st.sampled_from(sorted(PACKS)).flatmap(
 @given(mutated_packs)
 def test_fast_pack_check_agrees_with_cerberus(case):
     _, doc = case
-    assert PACK_FORMAT.accepts(doc) == PACK_FORMAT.cerberus.validate(copy.deepcopy(doc))
+    assert PACK_VALIDATOR.accepts(doc) == PACK_VALIDATOR.cerberus.validate(copy.deepcopy(doc))
 
 
 @SETTINGS

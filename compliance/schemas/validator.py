@@ -22,8 +22,9 @@ MAX_FAILING = 100  # failing entries (and problems) of one document Cerberus exp
 _ANY: Check = lambda value: True  # noqa: E731
 
 
-class Format:
-    """One document format: the fast check for valid documents, Cerberus (built on first need) for invalid ones."""
+class Validator:
+    """The check of one document format (plan, pack, settings, scenario): the fast check for valid documents,
+    Cerberus (built on first need) for invalid ones."""
 
     def __init__(self, schema: dict[Any, Any]) -> None:
         self.schema = schema
@@ -131,7 +132,7 @@ def leaf_errors(errors: list[Any]) -> list[Any]:
 def _cerberus_class() -> type:
     import cerberus
 
-    class Validator(cerberus.Validator):  # type: ignore[misc]  # Cerberus ships no types: its classes are Any
+    class OurKinds(cerberus.Validator):  # type: ignore[misc]  # Cerberus ships no types: its classes are Any
         # Cerberus counts True and False as integers (bool subclasses int), and a timestamp as a date (datetime
         # subclasses date): both types come from the same table as the fast check's, so the two always agree.
         types_mapping = {**cerberus.Validator.types_mapping,
@@ -142,7 +143,7 @@ def _cerberus_class() -> type:
             if isinstance(value, float) and not math.isfinite(value):
                 self._error(field, "must be a finite number (got NaN or infinity)")
 
-    return Validator
+    return OurKinds
 
 _TYPES: dict[str, Check] = TESTS  # compliance/kinds.py: the one table of value kinds
 _SUPPORTED = {"type", "required", "allowed", "min", "max", "regex", "empty", "minlength", "schema", "keysrules",
