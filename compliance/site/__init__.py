@@ -45,7 +45,7 @@ CSP = (f"default-src 'none'; style-src {CSS_HASH}; script-src {JS_HASH}; img-src
        f"form-action 'none'")
 
 
-@dataclass
+@dataclass(slots=True)
 class PlanRow:
     """What the overview keeps of a plan: its page, counts, worst severity, rules with findings, completeness."""
 
@@ -82,8 +82,10 @@ class Site:
         self.common = {"css": CSS, "js": JS, "csp": CSP, "version": __version__, "as_of": self.as_of.isoformat()}
 
     def render(self, template: str, path: Path, **context: Any) -> None:
+        """Write a page as Jinja produces it, piece by piece: the overview of a large book is never one string."""
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(self.env.get_template(template).render(**self.common, **context), encoding="utf-8")
+        with path.open("w", encoding="utf-8") as out:
+            out.writelines(self.env.get_template(template).generate(**self.common, **context))
 
     def add(self, report: Report) -> None:
         """Write one plan's page and keep its overview row."""
