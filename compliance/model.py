@@ -311,9 +311,6 @@ def compiled_or_refused(digest: str) -> RuleSet:
     return found
 
 
-NO_RULES = RuleSet(packs=(), rules=(), sources={}, parameters={})  # what a worker's report carries back
-
-
 @dataclass(frozen=True)
 class Waiver:
     """A committee's documented decision to accept a rule's finding, for a fund or the plan, until it expires."""

@@ -9,7 +9,7 @@ import pytest
 
 from compliance import api, rulesets
 from compliance.batch import check_many
-from compliance.model import NO_RULES
+from compliance.model import RuleSet
 from tests.helpers import EXAMPLE_PLAN, ROOT, TODAY
 
 
@@ -39,7 +39,8 @@ def test_a_ruleset_changed_in_this_process_cannot_travel_and_says_so():
     changed = replace(api.load_rules(["bundled"]), parameters={})
     with pytest.raises(TypeError, match="made or changed in this process"):
         pickle.dumps(changed)
-    assert pickle.loads(pickle.dumps(NO_RULES)) == NO_RULES  # no rules: nothing to compile, it travels as it is
+    empty = RuleSet(packs=(), rules=(), sources={}, parameters={})
+    assert pickle.loads(pickle.dumps(empty)) == empty  # no rules: nothing to compile, it travels as it is
 
 
 def test_the_recipe_holds_the_bytes_read_at_the_start(tmp_path):
