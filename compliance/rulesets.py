@@ -38,10 +38,16 @@ class Recipe:
 
     def __post_init__(self) -> None:
         h = hashlib.sha256()
-        for name, data in (*self.packs, *((self.scenario,) if self.scenario else ())):
-            h.update(b"%d:%s%d:" % (len(name.encode()), name.encode(), len(data)) + data)
-        h.update((self.settings_file or "").encode())
+        for part, entries in (("packs", self.packs), ("scenario", (self.scenario,) if self.scenario else ()),
+                              ("settings", (("", (self.settings_file or "").encode(*_NAMES)),))):
+            h.update(b"%s %d;" % (part.encode(), len(entries)))
+            for name, data in entries:  # every part length-prefixed: no two recipes hash alike
+                encoded = name.encode(*_NAMES)
+                h.update(b"%d:%s%d:" % (len(encoded), encoded, len(data)) + data)
         object.__setattr__(self, "digest", h.hexdigest())
+
+
+_NAMES = ("utf-8", "surrogateescape")  # a file name may hold bytes that are not UTF-8
 
 
 def with_scenario(ruleset: RuleSet, scenario: Scenario) -> RuleSet:

@@ -60,3 +60,12 @@ def test_worker_reports_come_back_holding_the_parent_s_ruleset(tmp_path):
     parallel = list(check_many(plans, ruleset, TODAY, jobs=2))
     assert all(r.ruleset is ruleset for r in parallel)
     assert [r.findings for r in parallel] == [r.findings for r in local]
+
+
+def test_recipes_that_differ_anywhere_have_different_digests():
+    pack, other = ("a.yaml", b"pack: 1\n"), ("b.yaml", b"pack: 2\n")
+    recipes = [rulesets.Recipe((pack, other)), rulesets.Recipe((pack,), other), rulesets.Recipe((pack,)),
+               rulesets.Recipe((pack,), None, "b.yaml"), rulesets.Recipe((pack, other), None, ""),
+               rulesets.Recipe((("a\udcff.yaml", b"pack: 1\n"),))]  # a file name that is not UTF-8 still hashes
+    assert len({r.digest for r in recipes}) == len(recipes) - 1  # no settings file and an empty name are one
+    assert rulesets.Recipe((pack, other)).digest == recipes[0].digest
