@@ -167,24 +167,18 @@ def _watch_item(key: tuple[str, ...], members: list[Finding], rules: dict[str, R
 
 
 Decision = Literal["unselected", "unknown_selection", "not_applicable", "pass", "fail", "unrecorded", "undetermined"]
-_SKIPPED: tuple[Decision, ...] = ("unselected", "unknown_selection", "not_applicable")
 _PROCESS_CHECKS = ("prudence_process", "practice", "sponsor_policy")
 
 
-def _decide(rule: Rule, scope: EvalScope, absence_is_finding: bool, selected: bool = False) -> Decision:
-    """A rule's verdict in one scope, with the facts it lacked left in `scope.missing`.
+def _decide(rule: Rule, scope: EvalScope, absence_is_finding: bool) -> Decision:
+    """A rule's verdict in a scope it speaks of, with the facts it lacked left in `scope.missing`.
 
-    The rule speaks of the funds its `select` is known to match (a fund whose selecting fact is not recorded is
-    not among them), applies where `when` holds, and fails only where the recorded facts show `require` unmet. What the file does not record is a fact to record (undetermined), never a violation, with one
+    A fund rule speaks of the funds its `select` is known to match (a fund whose selecting fact is not recorded is
+    not among them; `_run` settles the selection over the whole menu first). The rule applies where `when` holds, and fails only where the recorded facts show `require` unmet. What the file does not record is a fact to record (undetermined), never a violation, with one
     exception: a rule that checks a documented process, below error, fails when what is missing is only the
     record of that process (fields the plan format marks as evidence), and says so ("unrecorded").
     A requirement that holds settles the rule whatever the unknown gates say: it cannot fail.
     """
-    if not selected:  # `selected`: the caller found the fund among those the rule speaks of
-        scope.missing.clear()
-        found = rule.select(scope)
-        if found is not True:  # a rule speaks of the funds the file shows to match its selector
-            return "unselected" if found is False else "unknown_selection"
     scope.missing.clear()
     applies = rule.when(scope)
     if applies is False:
@@ -216,8 +210,8 @@ def _run(rule: Rule, plan: dict[Any, Any], doc: Document, as_of: date, parameter
     absence_is_finding = rule.checks in _PROCESS_CHECKS and severity != "error"
     if rule.scope != "fund":
         scope = EvalScope(plan, as_of, cache=cache)
-        decision = _decide(rule, scope, absence_is_finding)
-        if decision in _SKIPPED:
+        decision = _decide(rule, scope, absence_is_finding)  # a plan or menu rule has no selector (compile.py)
+        if decision == "not_applicable":
             return 0, [], (), {decision}
         if decision == "pass":
             return 1, [], _evidence(rule, scope, facts), set()
@@ -235,8 +229,8 @@ def _run(rule: Rule, plan: dict[Any, Any], doc: Document, as_of: date, parameter
         skipped.add("unknown_selection")
     for i in [i for i, chosen in enumerate(selection) if chosen is True]:
         scope = fund_scopes[i]
-        decision = _decide(rule, scope, absence_is_finding, selected=True)
-        if decision in _SKIPPED:
+        decision = _decide(rule, scope, absence_is_finding)
+        if decision == "not_applicable":
             skipped.add(decision)
             continue
         checked += 1

@@ -29,9 +29,6 @@ class Kind(NamedTuple):
     plural: str  # "a list of numbers"
     json: dict[str, str]  # the JSON Schema fragment that states the kind
 
-    def test(self, value: Any) -> bool:
-        return isinstance(value, self.takes) and not isinstance(value, self.refuses)
-
 
 KINDS: dict[str, Kind] = {kind.name: kind for kind in (
     Kind("string", (str,), (), "text", "texts", {"type": "string"}),

@@ -77,16 +77,11 @@ def _start_worker(recipes: tuple[Recipe, ...]) -> None:
     gc.freeze()  # the compiled packs live for the whole run: keep the collector from rescanning them per plan
 
 
-def recipe(references: Sequence[str | Path], settings_file: str | None = None,
-           scenario: str | Path | None = None) -> Recipe:
+def recipe(references: Sequence[str | Path], settings_file: str | None = None) -> Recipe:
     """The recipe for the packs `references` name (files, folders, `bundled`), read now: a pack edited during a
-    run cannot give two processes different rules."""
-    packs = tuple((display_name(path), read_pack_bytes(path)) for path in discover(references))
-    if scenario is None:
-        return Recipe(packs, None, settings_file)
-    from compliance.loader import read_file
-
-    return Recipe(packs, (str(scenario), read_file(Path(scenario), str(scenario))), settings_file)
+    run cannot give two processes different rules. (A scenario joins it through `with_scenario`.)"""
+    return Recipe(tuple((display_name(path), read_pack_bytes(path)) for path in discover(references)), None,
+                  settings_file)
 
 
 def load(references: Sequence[str | Path], settings_file: str | None = None) -> RuleSet:

@@ -145,7 +145,7 @@ def _cerberus_class() -> type:
 
     return OurKinds
 
-_TYPES: dict[str, Check] = TESTS  # compliance/kinds.py: the one table of value kinds
+
 _SUPPORTED = {"type", "required", "allowed", "min", "max", "regex", "empty", "minlength", "schema", "keysrules",
               "valuesrules", "nullable", "check_with", "meta"}
 
@@ -174,7 +174,7 @@ def _value_checks(rules: dict[Any, Any]) -> list[Check]:
     """The checks on a value itself: its type, range, pattern and size."""
     checks: list[Check] = []
     if rules.get("type"):
-        checks.append(_TYPES[rules["type"]])
+        checks.append(TESTS[rules["type"]])  # compliance/kinds.py: the one table of value kinds
     if "allowed" in rules:
         allowed = rules["allowed"]
         checks.append(lambda v: v in allowed)
