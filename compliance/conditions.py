@@ -17,6 +17,7 @@ leaves that list as it found it, so after a run the list names exactly the facts
 from __future__ import annotations
 
 import calendar
+import operator
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
@@ -216,9 +217,7 @@ def _compile_within(unit: str) -> Callable[[Any, Getter, str, str | None, tuple[
 
 
 _COMPARE: dict[str, Callable[[Any, Any], bool]] = {
-    "eq": lambda a, b: a == b, "ne": lambda a, b: a != b,
-    "lt": lambda a, b: a < b, "le": lambda a, b: a <= b,
-    "gt": lambda a, b: a > b, "ge": lambda a, b: a >= b,
+    "eq": operator.eq, "ne": operator.ne, "lt": operator.lt, "le": operator.le, "gt": operator.gt, "ge": operator.ge,
 }
 
 
@@ -233,20 +232,20 @@ def _compile_comparison(op: str) -> Callable[[Any, Getter, str, str | None, tupl
 
         def predicate(s: EvalScope) -> Truth:
             left, right = get(s), other(s)
+            if left is not None and right is not None:
+                if isinstance(left, Span):
+                    return _span_compare(op, left, right, s)
+                try:
+                    return compare(left, right)
+                except TypeError:
+                    return False
             if (right is None and other_path is None) or (left is None and name is None):
                 return op == "ne"  # a table parameter with no entry for this value, or an aggregate of no funds
-            if left is None or right is None:
-                if left is None:
-                    _note(s, name)  # type: ignore[arg-type]
-                if right is None:
-                    _note(s, other_path)  # type: ignore[arg-type]
-                return None
-            if isinstance(left, Span):
-                return _span_compare(op, left, right, s)
-            try:
-                return compare(left, right)
-            except TypeError:
-                return False
+            if left is None:
+                _note(s, name)  # type: ignore[arg-type]
+            if right is None:
+                _note(s, other_path)  # type: ignore[arg-type]
+            return None
         return predicate
     return compile_comparison
 
@@ -619,8 +618,12 @@ class _Groups:
                 for fund, _, lacking in entries:
                     maybe.append(fund)
                     missing.extend(lacking)
+        decided: dict[tuple[Any, ...], bool] = {}  # many open funds share their recorded values (a class, no style)
         for fund, values, lacking in self.open:
-            if fits(values):
+            fit = decided.get(values)
+            if fit is None:
+                fit = decided[values] = fits(values)
+            if fit:
                 maybe.append(fund)
                 missing.extend(lacking)
         return maybe, missing
@@ -647,15 +650,15 @@ def _group_key(s: EvalScope, getters: tuple[Getter, ...], paths: tuple[str, ...]
     key = tuple(get(s) for get in getters)
     if any(v != v for v in key):  # NaN equals nothing, itself included: a group no fund belongs to
         return _NO_GROUP
+    try:
+        hash(key)  # before the missing values: a partial key is a key too (`_Groups.agreeing` files funds by it)
+    except TypeError:
+        return _UNHASHABLE
     if None in key:
         for value, path in zip(key, paths, strict=True):
             if value is None:
                 _note(s, path)
         return None
-    try:
-        hash(key)
-    except TypeError:
-        return _UNHASHABLE
     return key
 
 
@@ -736,16 +739,25 @@ def _compile_path(path: Any, at: tuple[Any, ...], ctx: Context) -> tuple[Getter,
     kind = ctx.catalog[catalog_key]
     rest = parts[1:]
     if root in ROOTS:
-        first = root
-        return (lambda s: _dig(s.plan.get(first), rest)), kind
-    if len(rest) == 1:  # most paths name a fund's own field: one lookup, no loop
+        return _getter(operator.attrgetter("plan"), parts), kind
+    if len(rest) == 1:  # most paths name a fund's own field: one lookup, no call
         name = rest[0]
         if root == "fund":
             return (lambda s: f.get(name) if isinstance(f := s.fund, dict) else None), kind
         return (lambda s: f.get(name) if isinstance(f := s.selected, dict) else None), kind
-    if root == "fund":
-        return (lambda s: _dig(s.fund, rest)), kind
-    return (lambda s: _dig(s.selected, rest)), kind
+    return _getter(operator.attrgetter(root), rest), kind
+
+
+def _getter(holder: Callable[[EvalScope], Any], keys: tuple[str, ...]) -> Getter:
+    """What lies at `keys` under what `holder` gives (None where a step is missing). Conditions read fields for
+    every fund of every rule, so the one- and two-step paths most rules name are read without a loop."""
+    if len(keys) == 1:
+        (a,) = keys
+        return lambda s: v.get(a) if isinstance(v := holder(s), dict) else None
+    if len(keys) == 2:
+        a, b = keys
+        return lambda s: w.get(b) if isinstance(v := holder(s), dict) and isinstance(w := v.get(a), dict) else None
+    return lambda s: _dig(holder(s), keys)
 
 
 def _dig(value: Any, parts: tuple[Any, ...]) -> Any:

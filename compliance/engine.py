@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import date
 from typing import Any, Literal
 
@@ -288,11 +289,14 @@ def _shown(path: str, value: Any) -> str:
 
 
 def _lookup(scope: EvalScope, name: str) -> Any:
-    root, *rest = name.split(".")
+    root, *rest = _parts(name)
     value: Any = scope.fund if root == "fund" else scope.plan.get(root)
     for part in rest:
         value = value.get(part) if isinstance(value, dict) else None
     return value
+
+
+_parts = functools.lru_cache(maxsize=4096)(lambda name: name.split("."))  # a message's few paths, read per finding
 
 
 MAX_FACTS = 12  # facts one item lists at the most
@@ -326,15 +330,20 @@ class _FactNamer:
         return tuple(out.values())
 
     def _fact(self, path: str, holder: dict[Any, Any] | None) -> Fact:
-        root, *rest = path.split(".")
-        if root in ("fund", "selected"):
-            root = "fund"
-        parts = _one_fact(".".join([root, *rest])).split(".")
-        field = ".".join(parts)
-        taken = parts[1:] if root == "fund" else parts
-        fund_id = holder.get("id") if root in ("fund", "selected") and isinstance(holder, dict) else None
-        where = f"menu[fund {fund_id}].{'.'.join(taken)}" if fund_id else field
+        field, taken, of_fund = _field_of(path)
+        fund_id = holder.get("id") if of_fund and isinstance(holder, dict) else None
+        where = f"menu[fund {fund_id}].{taken}" if fund_id else field
         return Fact(path=where, field=field, label=self.label(field), fund_id=fund_id)
+
+
+@functools.lru_cache(maxsize=4096)
+def _field_of(path: str) -> tuple[str, str, bool]:
+    """(the field in the plan format's spelling, its path inside a fund, whether it is a fund's) for a path a
+    condition noted: `selected.x` is the fund's `x`, and a determination's parts are the determination."""
+    root, *rest = path.split(".")
+    of_fund = root in ("fund", "selected")
+    parts = _one_fact(".".join(["fund" if of_fund else root, *rest])).split(".")
+    return ".".join(parts), ".".join(parts[1:] if of_fund else parts), of_fund
 
 
 def _one_fact(field: str) -> str:
@@ -368,7 +377,8 @@ def _finding(rule: Rule, decision: Decision, scope: EvalScope, location: Locatio
             remediation=rule.remediation, headline=rule.headline or rule.title,
         )
     lacking = facts.facts(scope.missing)
-    labels = _joined(_labels(lacking, fund_id, facts.names))
+    named = _labels(lacking, fund_id, facts.names)
+    labels = _joined(named)
     if decision == "unrecorded":
         # The pack's own sentence when it names only recorded values (it was written for a missing record: "no
         # current decision is recorded"); otherwise a sentence that states no more than the file shows.
@@ -389,7 +399,7 @@ def _finding(rule: Rule, decision: Decision, scope: EvalScope, location: Locatio
         message=f"{subject}: the file does not record {labels}, so this cannot be decided: {_in_sentence(rule.title)}.",
         location=location, fund_id=fund_id, citations=rule.citations,
         remediation=f"Record {labels} in the plan file.",  # the facts' paths travel in `facts` (JSON, SARIF)
-        headline=f"Record {_labels(lacking, fund_id, facts.names)[0]}" + (f" and {len(lacking) - 1} more" if len(lacking) > 1 else "")
+        headline=f"Record {named[0]}" + (f" and {len(lacking) - 1} more" if len(lacking) > 1 else "")
         if lacking else f"Record the facts {rule.title[:1].lower()}{rule.title[1:]} needs",
         facts=lacking,
     )

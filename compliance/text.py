@@ -9,6 +9,7 @@ reading as a runner command; `markdown` shows it as text in a pull-request comme
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Callable, Sequence
@@ -31,27 +32,51 @@ def placeholders(message: str) -> list[str]:
 _OPTIONAL = re.compile(r"\[\[(.*?)\]\]", re.DOTALL)
 
 
+@functools.lru_cache(maxsize=1024)
+def _optional_split(message: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """A message as (text, paths) pieces: even pieces are always kept (no paths), odd ones are `[[...]]` parts
+    with the fields they name. A pack has a few dozen messages and each is filled for many findings."""
+    pieces = _OPTIONAL.split(message)
+    return tuple((piece, tuple(placeholders(piece)) if i % 2 else ()) for i, piece in enumerate(pieces))
+
+
+@functools.lru_cache(maxsize=1024)
+def _placeholder_split(text: str) -> tuple[str, tuple[tuple[str, str | None, str | None, str], ...]]:
+    """`text` as its leading words, then (path, minus path, unit, the words after) for each placeholder."""
+    parts = _PLACEHOLDER.split(text)
+    return parts[0], tuple((parts[i], parts[i + 1], parts[i + 2], parts[i + 3]) for i in range(1, len(parts), 4))
+
+
 def fill(message: str, lookup: Callable[[str], Any]) -> str:
     """Replace each placeholder with the plan's value, formatted for people. A `[[...]]` part is kept only when
     every value it names is recorded, so a sentence that states a fact never prints "(not recorded)" inside it."""
-    message = _OPTIONAL.sub(lambda m: m.group(1) if all(lookup(p) is not None for p in placeholders(m.group(1)))
-                            else "", message)
-    def value(m: re.Match[str]) -> str:
-        left = lookup(m.group(1))
-        if m.group(2):
-            right = lookup(m.group(2))
+    pieces = _optional_split(message)
+    if len(pieces) > 1:
+        message = "".join(text for text, paths in pieces if all(lookup(p) is not None for p in paths))
+    lead, placed = _placeholder_split(message)
+    out = [lead]
+    for first, second, unit, after in placed:
+        left = lookup(first)
+        if second:
+            right = lookup(second)
             left = left - right if is_number(left) and is_number(right) else None
-        if m.group(3) and is_number(left):
-            return basis_points(left) if m.group(3) == "bp" else percent(left)
-        return show(left)
-
-    return _PLACEHOLDER.sub(value, message)
+        if unit and is_number(left):
+            out.append(basis_points(left) if unit == "bp" else percent(left))
+        else:
+            out.append(show(left))
+        out.append(after)
+    return "".join(out)
 
 
 def states_only_recorded(message: str, lookup: Callable[[str], Any]) -> bool:
     """Whether every value the message names outside its `[[...]]` parts is recorded: only then can it be
     printed as a statement of what the file shows."""
-    return all(lookup(p) is not None for p in placeholders(_OPTIONAL.sub("", message)) if not p.startswith("param."))
+    return all(lookup(p) is not None for p in _named_outside_optional(message))
+
+
+@functools.lru_cache(maxsize=1024)
+def _named_outside_optional(message: str) -> tuple[str, ...]:
+    return tuple(p for p in placeholders(_OPTIONAL.sub("", message)) if not p.startswith("param."))
 
 
 def counted(n: int, noun: str, plural: str | None = None) -> str:
