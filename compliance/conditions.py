@@ -128,8 +128,7 @@ class Operator:
 
 def _note(s: EvalScope, path: str) -> None:
     """Record that the fact at `path` (`fund.x`, `selected.x` or a plan path) was missing in this scope."""
-    root = path.split(".", 1)[0]
-    s.missing.append((path, s.fund if root == "fund" else s.selected if root == "selected" else None))
+    s.missing.append((path, s.fund if path.startswith("fund.") else s.selected if path.startswith("selected.") else None))
 
 
 def _unknown(s: EvalScope, name: str | None, otherwise: Truth = False) -> Truth:
@@ -162,10 +161,10 @@ def _compile_membership(arg: Any, get: Getter, kind: str, name: str | None, at: 
                         negate: bool) -> Predicate:
     op = "not_in" if negate else "in"
     if isinstance(arg, dict) and set(arg) == {"param"}:
-        name = arg["param"]
-        arg = _parameter(name, at, ctx)
+        param = arg["param"]
+        arg = _parameter(param, at, ctx)
         if not isinstance(arg, list) or not arg or not all(_fits(item, kind) for item in arg):
-            raise ctx.parameter_error(at + ("param",), name, arg, f"a non-empty list of {_KINDS[kind][2]}")
+            raise ctx.parameter_error(at + ("param",), param, arg, f"a non-empty list of {_KINDS[kind][2]}")
     if not isinstance(arg, list) or not arg:
         raise ctx.error(at, f"{op} takes a non-empty list")
     for i, item in enumerate(arg):

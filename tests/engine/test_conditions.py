@@ -147,6 +147,17 @@ def test_every_operator_is_undetermined_on_a_missing_field_and_names_it(op):
     assert predicate(recorded) is not None and recorded.missing == []
 
 
+@pytest.mark.parametrize("op", ["in", "not_in"])
+def test_a_list_parameter_names_the_missing_field_not_itself(op):
+    """`in: {param: NAME}` once noted the parameter's name as the fact to record, with no fund to place it in."""
+    predicate = compile_one(f"{{field: fund.asset_class, {op}: {{param: classes}}}}", fund_scope=True,
+                            parameters={"classes": ["private_equity"]})
+    fund = {"id": "x"}
+    scope = EvalScope(memory_plan(), TODAY, fund)
+    assert predicate(scope) is None
+    assert scope.missing == [("fund.asset_class", fund)]
+
+
 def test_a_missing_fact_is_named_in_the_finding_and_fails_only_a_run_that_asks_for_complete_records(tmp_path):
     pack = write_pack(tmp_path, RULE.format(scope="plan", require="{field: plan.sponsor, ne: x}"))
     plan = write_plan(tmp_path, {"plan": {"sponsor": None}})
