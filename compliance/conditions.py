@@ -587,9 +587,10 @@ class _Groups:
     def __init__(self, s: EvalScope, keep: Predicate, keys: tuple[tuple[Getter, ...], tuple[str, ...]]):
         self.values: dict[Any, Any] = {}  # group key -> the aggregate's value, filled as funds ask
         self.index: dict[tuple[Any, ...], list[tuple[dict[Any, Any], Truth, list[Any]]]] | None = {}
-        # (fund, its join values with None for missing, facts)
-        self.open: list[tuple[dict[Any, Any], tuple[Any, ...], list[Any]]] = []
-        for fund in s.plan["menu"]:
+        # the funds a join value of which is not recorded, by the values they record (None for the rest): many
+        # share them (a class, no style), so a group's question is put once to each set of values
+        self.open: dict[tuple[Any, ...], list[tuple[int, dict[Any, Any], list[Any]]]] = {}
+        for position, fund in enumerate(s.plan["menu"]):
             scope = EvalScope(s.plan, s.as_of, fund)
             kept = keep(scope)
             if kept is False:
@@ -599,7 +600,8 @@ class _Groups:
                 self.index = None
                 return
             if key is None:
-                self.open.append((fund, tuple(get(scope) for get in keys[0]), scope.missing))
+                values = tuple([get(scope) for get in keys[0]])
+                self.open.setdefault(values, []).append((position, fund, scope.missing))
             elif key is not _NO_GROUP:
                 self.index.setdefault(key, []).append((fund, kept, scope.missing))
 
@@ -608,23 +610,14 @@ class _Groups:
         share the group, none surely does; and the facts that would decide them."""
         maybe: list[dict[Any, Any]] = []
         missing: list[Any] = []
-
-        def fits(values: tuple[Any, ...]) -> bool:
-            return all(k is None or v is None or v == k for v, k in zip(values, known, strict=True))
-
         for key, entries in (self.index or {}).items():
-            if fits(key):
+            if _agree(key, known):
                 for fund, _, lacking in entries:
                     maybe.append(fund)
                     missing.extend(lacking)
-        decided: dict[tuple[Any, ...], bool] = {}  # many open funds share their recorded values (a class, no style)
-        for fund, values, lacking in self.open:
-            fit = decided.get(values)
-            if fit is None:
-                fit = decided[values] = fits(values)
-            if fit:
-                maybe.append(fund)
-                missing.extend(lacking)
+        for _, fund, lacking in self._open_agreeing(known):
+            maybe.append(fund)
+            missing.extend(lacking)
         return maybe, missing
 
     def members(self, key: tuple[Any, ...]) -> tuple[list[dict[Any, Any]], list[dict[Any, Any]], list[Any]]:
@@ -636,19 +629,36 @@ class _Groups:
             (members if kept else maybe).append(fund)
             if not kept:
                 missing.extend(lacking)
-        for fund, known, lacking in self.open:
-            if all(v is None or v == k for v, k in zip(known, key, strict=True)):
-                maybe.append(fund)
-                missing.extend(lacking)
+        for _, fund, lacking in self._open_agreeing(key):
+            maybe.append(fund)
+            missing.extend(lacking)
         return members, maybe, missing
+
+    def _open_agreeing(self, known: tuple[Any, ...]) -> list[tuple[int, dict[Any, Any], list[Any]]]:
+        """The open funds whose recorded join values agree with `known`, in menu order."""
+        found: list[tuple[int, dict[Any, Any], list[Any]]] = []
+        sets = 0
+        for values, entries in self.open.items():
+            if _agree(values, known):
+                found += entries
+                sets += 1
+        if sets > 1:
+            found.sort(key=operator.itemgetter(0))
+        return found
+
+
+def _agree(values: tuple[Any, ...], known: tuple[Any, ...]) -> bool:
+    """Whether two sets of join values may be the same: equal wherever both are recorded."""
+    return all(k is None or v is None or v == k for v, k in zip(values, known, strict=True))
 
 
 def _group_key(s: EvalScope, getters: tuple[Getter, ...], paths: tuple[str, ...]) -> Any:
     """The values an equality join compares, or None when one is missing (`eq` can neither hold nor fail against
     a missing value: the fact is noted), or _UNHASHABLE."""
-    key = tuple(get(s) for get in getters)
-    if any(v != v for v in key):  # NaN equals nothing, itself included: a group no fund belongs to
-        return _NO_GROUP
+    key = tuple([get(s) for get in getters])
+    for v in key:
+        if v != v:  # NaN equals nothing, itself included: a group no fund belongs to
+            return _NO_GROUP
     try:
         hash(key)  # before the missing values: a partial key is a key too (`_Groups.agreeing` files funds by it)
     except TypeError:
