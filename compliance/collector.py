@@ -1,9 +1,9 @@
 """Pausing Python's cyclic garbage collector around work that allocates a great deal and frees almost nothing.
 
-Loading a plan and laying out a memo both build large object graphs that live until the work is done. The
-collector's passes over them find nothing to free, yet each pass grows with the heap: a 10,000-fund plan took
-2.5 times as long to load with them, and the memo's layout about 10% longer. Reference counting still frees what
-is dropped meanwhile; the collector, back on, finds the cycles left behind.
+Loading a plan, checking one plan of a batch and laying out a memo build large object graphs that live until the
+work is done (or, for a batch, until the plan's data is dropped). The collector's passes over them find nothing
+to free, yet each pass grows with the heap (docs/performance.md has the figures). Reference counting still frees
+what is dropped meanwhile; the collector, back on, finds the cycles left behind.
 """
 
 from __future__ import annotations
