@@ -5,7 +5,6 @@ Findings are matched by rule and fund, not by line, so moving YAML around change
 
 from __future__ import annotations
 
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -83,6 +82,8 @@ def git_show(ref: str, path: Path) -> bytes:
     if not ref or ref.startswith("-") or any(c in ref for c in "\0\n"):
         raise InputError.at(f"{ref}:{path}", 0, 0, "--base takes a revision (a branch, tag or commit); "
                                                    "it may not start with '-'")
+    import subprocess  # only here: the text and JSON formats import this module, and a check runs no git
+
     try:
         top = subprocess.run(["git", "rev-parse", "--show-toplevel"], cwd=path.parent or ".", capture_output=True,
                              text=True, check=True).stdout.strip()

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from compliance.diff import PlanDiff, summary
 from compliance.errors import Problem
 from compliance.model import STATUS_WORDS, Finding, Report, by_fund
 from compliance.report.base import OutputFormat
 from compliance.schemas.plan import shown_value
 from compliance.text import batch_total, count_line, counted, lead, lead_path, printable, skipped_lines
+
+if TYPE_CHECKING:
+    from compliance.diff import PlanDiff
 
 # ANSI SGR colour codes (red, yellow, cyan, green, blue, magenta); the CLI decides whether to colour at all
 _COLORS = {"error": 31, "warning": 33, "info": 36, "waived": 32, "watch": 34, "to record": 35}
@@ -79,6 +81,8 @@ def _plan(report: Report, color: bool) -> list[str]:
 
 
 def _diff(d: PlanDiff) -> str:
+    from compliance.diff import summary  # only for `compliance diff`: a check's text does not load the diff module
+
     lines = [f"{lead_path(d.base.plan_file)} -> {printable(d.new.plan_file)} (as of {d.new.as_of.isoformat()})",
              f"Funds: {len(d.added)} added, {len(d.removed)} removed, {len(d.changed)} changed"]
     lines += [f"  + {printable(c.fund_id)}  {printable(c.name)}" for c in d.added]

@@ -118,7 +118,7 @@ def test_python_dash_m_entry_point():
 
 def _modules_after_check(plan: Path) -> tuple[list[str], str]:
     """Run `compliance check PLAN` in a fresh interpreter; the heavy top-level modules it imported, and stderr."""
-    heavy = ("weasyprint", "jinja2", "cerberus", "concurrent", "multiprocessing", "dask", "distributed")
+    heavy = ("weasyprint", "jinja2", "cerberus", "concurrent", "multiprocessing", "dask", "distributed", "subprocess")
     code = (f"import sys, runpy; sys.argv=['compliance','check',{str(plan)!r},'--fail-on','never'];\n"
             "try:\n runpy.run_module('compliance', run_name='__main__')\nexcept SystemExit: pass\n"
             f"print(sorted({{m.split('.')[0] for m in sys.modules}} & set({heavy!r})))")
@@ -127,7 +127,8 @@ def _modules_after_check(plan: Path) -> tuple[list[str], str]:
 
 
 def test_check_imports_only_what_a_valid_plan_needs():
-    """Start-up is the pre-commit hook's latency: no memo stack, no process pool, and no Cerberus for a valid plan."""
+    """Start-up is the pre-commit hook's latency: no memo stack, no process pool, no git, and no Cerberus for a valid
+    plan."""
     modules, _ = _modules_after_check(EXAMPLE_PLAN)
     assert modules == []
 
