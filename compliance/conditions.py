@@ -558,6 +558,8 @@ def _aggregate(node: dict[Any, Any], at: tuple[Any, ...], ctx: Context, where: P
             return per_fund(s)
         if key is None:  # the fund does not record all its join values: every group agreeing on the rest may hold it
             known = tuple(get(own) for get in selected_keys[0])
+            if not _hashable(known):  # a value that cannot key the cache (a group of fields): compare as written
+                return per_fund(s)
             if (_PARTIAL, known) not in groups.values:
                 groups.values[(_PARTIAL, known)] = reduce(s, [], *groups.agreeing(known))
             value = groups.values[(_PARTIAL, known)]
@@ -588,8 +590,9 @@ class _Groups:
         self.values: dict[Any, Any] = {}  # group key -> the aggregate's value, filled as funds ask
         self.index: dict[tuple[Any, ...], list[tuple[dict[Any, Any], Truth, list[Any]]]] | None = {}
         # the funds a join value of which is not recorded, by the values they record (None for the rest): many
-        # share them (a class, no style), so a group's question is put once to each set of values
-        self.open: dict[tuple[Any, ...], list[tuple[int, dict[Any, Any], list[Any]]]] = {}
+        # share them (a class, no style), so a group's question is put once to each set of values; values that
+        # cannot be a key (a group of fields) get a set of their own
+        self.open: dict[Any, tuple[tuple[Any, ...], list[tuple[int, dict[Any, Any], list[Any]]]]] = {}
         for position, fund in enumerate(s.plan["menu"]):
             scope = EvalScope(s.plan, s.as_of, fund)
             kept = keep(scope)
@@ -601,7 +604,8 @@ class _Groups:
                 return
             if key is None:
                 values = tuple([get(scope) for get in keys[0]])
-                self.open.setdefault(values, []).append((position, fund, scope.missing))
+                self.open.setdefault(values if _hashable(values) else object(), (values, []))[1].append(
+                    (position, fund, scope.missing))
             elif key is not _NO_GROUP:
                 self.index.setdefault(key, []).append((fund, kept, scope.missing))
 
@@ -638,13 +642,21 @@ class _Groups:
         """The open funds whose recorded join values agree with `known`, in menu order."""
         found: list[tuple[int, dict[Any, Any], list[Any]]] = []
         sets = 0
-        for values, entries in self.open.items():
+        for values, entries in self.open.values():
             if _agree(values, known):
                 found += entries
                 sets += 1
         if sets > 1:
             found.sort(key=operator.itemgetter(0))
         return found
+
+
+def _hashable(values: tuple[Any, ...]) -> bool:
+    try:
+        hash(values)
+    except TypeError:
+        return False
+    return True
 
 
 def _agree(values: tuple[Any, ...], known: tuple[Any, ...]) -> bool:
@@ -659,15 +671,15 @@ def _group_key(s: EvalScope, getters: tuple[Getter, ...], paths: tuple[str, ...]
     for v in key:
         if v != v:  # NaN equals nothing, itself included: a group no fund belongs to
             return _NO_GROUP
-    try:
-        hash(key)  # before the missing values: a partial key is a key too (`_Groups.agreeing` files funds by it)
-    except TypeError:
-        return _UNHASHABLE
     if None in key:
         for value, path in zip(key, paths, strict=True):
             if value is None:
                 _note(s, path)
         return None
+    try:
+        hash(key)
+    except TypeError:
+        return _UNHASHABLE
     return key
 
 

@@ -181,3 +181,43 @@ rules:
     assert "Traceback" not in result.stderr
     pack.write_text(pack.read_text().replace("lt: {field: selected", "eq: {field: selected"))
     assert run_cli("check", str(plan), "--rules", "bundled", "--rules", str(pack), "--as-of", "2026-11-22").exit_code != 2
+
+
+def test_a_join_on_a_group_of_fields_is_compared_as_written():
+    """A join value that is a group of fields (`fund.style`, a mapping) cannot key the groups: on the fund side it
+    gets a group of its own, on the selected side the fund is compared one by one. Both give what a scan gives
+    (the `any` below always holds, and a `where` naming `selected.` in an `any` is scanned fund by fund)."""
+    menu = [{"id": "b", "name": "B", "style": {"size": "large"}},
+            {"id": "c", "name": "C", "asset_class": "us_large_cap_equity"},
+            {"id": "a", "name": "A", "asset_class": "us_large_cap_equity", "style": {"size": "large"}}]
+    plan = {"menu": menu, "plan": {}}
+    joins = {
+        "group on the fund side": [{"field": "fund.asset_class", "eq": {"field": "selected.asset_class"}},
+                                   {"field": "selected.style.size", "eq": {"field": "fund.style"}}],
+        "group on the selected side": [{"field": "fund.asset_class", "eq": {"field": "selected.style"}},
+                                       {"field": "fund.management", "eq": {"field": "selected.management"}}],
+    }
+    for name, parts in joins.items():
+        grouped = compiled({"count": "funds", "where": {"all": parts}, "le": 0})
+        always = {"any": [{"field": "fund.name", "eq": {"field": "selected.name"}},
+                          {"field": "fund.name", "ne": {"field": "selected.name"}}]}
+        scanned = compiled({"count": "funds", "where": {"all": [*parts, always]}, "le": 0})
+        for fund in menu:
+            cache: dict = {}
+            got = grouped(EvalScope(plan, TODAY, fund, cache=cache))
+            want = scanned(EvalScope(plan, TODAY, fund, cache={}))
+            assert got == want, (name, fund["id"], got, want)
+
+
+def test_a_group_of_fields_in_one_fund_does_not_turn_a_large_join_into_a_scan():
+    """One option whose join value is a mapping once sent the whole plan to the fund-by-fund scan, which a menu of
+    1,500 options exceeds (MAX_SCANS); it is now a group of its own and the rest stay indexed."""
+    menu = [{"id": "b", "name": "B", "style": {"size": "large"}}] + [
+        {"id": f"f{i}", "name": f"F{i}", "asset_class": "us_large_cap_equity"} for i in range(1500)]
+    plan = {"menu": menu, "plan": {}}
+    join = compiled({"count": "funds", "where": {"all": [
+        {"field": "fund.asset_class", "eq": {"field": "selected.asset_class"}},
+        {"field": "selected.style.size", "eq": {"field": "fund.style"}}]}, "le": 0})
+    cache: dict = {}
+    verdicts = {join(EvalScope(plan, TODAY, fund, cache=cache)) for fund in menu}
+    assert verdicts <= {True, False, None}
