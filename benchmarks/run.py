@@ -438,6 +438,8 @@ def main() -> None:
     parser.add_argument("--dask-memos", type=int, default=20, help="memos written on the Dask clusters")
     parser.add_argument("--dask-repeat", type=int, default=3, help="rounds of the Dask rows (median)")
     args = parser.parse_args()
+    if args.pairs < 1:
+        parser.error("--pairs must be at least 1")
     chosen = [r for r in args.rows.split(",") if r]
     unknown = [r for r in chosen if r not in ROWS]
     if unknown:

@@ -676,11 +676,7 @@ def _group_key(s: EvalScope, getters: tuple[Getter, ...], paths: tuple[str, ...]
             if value is None:
                 _note(s, path)
         return None
-    try:
-        hash(key)
-    except TypeError:
-        return _UNHASHABLE
-    return key
+    return key if _hashable(key) else _UNHASHABLE
 
 
 def _mentions_selected(node: Any) -> bool:

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from compliance.errors import InputError
-from compliance.model import Finding, PlanReport, Report, worst_first
+from compliance.model import Finding, PlanReport, Report, fund_name, worst_first
 from compliance.text import counted, printable
 
 
@@ -60,14 +60,14 @@ def diff_reports(base: PlanReport, new: PlanReport) -> PlanDiff:
         fields = tuple((k, before.get(k), after.get(k)) for k in sorted(before.keys() | after.keys())
                        if before.get(k) != after.get(k))
         if fields:
-            changed.append(FundChange(fund_id, new_funds[fund_id]["name"], fields))
+            changed.append(FundChange(fund_id, fund_name(new_funds[fund_id]), fields))
     old_active, new_active = _active(base), _active(new)
     new_waived = {_key(f): f for f in new.findings if f.status == "waived"}
     order = worst_first
     return PlanDiff(
         base=base, new=new,
-        added=tuple(FundChange(i, new_funds[i]["name"]) for i in new_funds if i not in old_funds),
-        removed=tuple(FundChange(i, old_funds[i]["name"]) for i in old_funds if i not in new_funds),
+        added=tuple(FundChange(i, fund_name(new_funds[i])) for i in new_funds if i not in old_funds),
+        removed=tuple(FundChange(i, fund_name(old_funds[i])) for i in old_funds if i not in new_funds),
         changed=tuple(sorted(changed, key=lambda c: c.fund_id)),
         new_findings=tuple(sorted((f for k, f in new_active.items() if k not in old_active), key=order)),
         resolved=tuple(sorted((f for k, f in old_active.items() if k not in new_active and k not in new_waived),

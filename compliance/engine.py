@@ -19,6 +19,7 @@ from compliance.model import (
     RuleSet,
     Severity,
     Waiver,
+    fund_name,
 )
 from compliance.schemas.plan import PLACEHOLDERS, determination_fields, evidence_fields, field_labels, shown_value
 from compliance.text import fill, show, states_only_recorded
@@ -245,9 +246,9 @@ def _run(rule: Rule, plan: dict[Any, Any], doc: Document, as_of: date, parameter
         findings.append(_finding(rule, decision, scope, location, plan["menu"][i]["id"], parameters, severity,
                                  facts))
     if passes <= _EVIDENCE_FUNDS:
-        evidence = tuple(f"{s.fund['name']}: {line}" for s in passed for line in _evidence(rule, s, facts))  # type: ignore[index]
+        evidence = tuple(f"{fund_name(s.fund)}: {line}" for s in passed for line in _evidence(rule, s, facts))  # type: ignore[arg-type]
     else:
-        named = ", ".join(s.fund["name"] for s in passed)  # type: ignore[index]
+        named = ", ".join(fund_name(s.fund) for s in passed)  # type: ignore[arg-type]
         evidence = (f"{passes} options pass: {named} and {passes - len(passed)} more",)
     return checked, findings, evidence, skipped
 
@@ -308,7 +309,7 @@ class _FactNamer:
     def __init__(self, plan: dict[Any, Any]):
         self.plan = plan
         self.seen: dict[tuple[str, int], Fact] = {}  # (path, id of the fund or None) -> its fact, for this plan
-        self.names = {f.get("id"): f.get("name") or f.get("id") for f in plan.get("menu") or () if isinstance(f, dict)}
+        self.names = {f.get("id"): fund_name(f) for f in plan.get("menu") or () if isinstance(f, dict)}
 
     @staticmethod
     def label(path: str) -> str:
@@ -369,7 +370,7 @@ def _finding(rule: Rule, decision: Decision, scope: EvalScope, location: Locatio
         return parameters.get(name[6:]) if name.startswith("param.") else _lookup(scope, name)
 
     status = "watch" if severity == "watch" else "fail"
-    subject = (scope.fund or {}).get("name") or "The plan"
+    subject = fund_name(scope.fund) if scope.fund else "The plan"
     if decision == "fail":
         return Finding(
             rule_id=rule.id, title=rule.title, severity=severity, status=status,  # type: ignore[arg-type]

@@ -376,6 +376,11 @@ def worst_first(f: Finding) -> tuple[int, str, str]:
     return -f.severity.rank, f.rule_id, f.fund_id or ""
 
 
+def fund_name(fund: dict[Any, Any]) -> str:
+    """An option as outputs name it: its name, or its id where the plan records none (a placeholder is no name)."""
+    return str(fund.get("name") or fund.get("id"))
+
+
 def by_fund(findings: Iterable[Finding]) -> dict[str | None, list[Finding]]:
     """Findings grouped by fund (None: plan-wide), plan-wide first, then funds by id; order kept inside a group."""
     groups: dict[str | None, list[Finding]] = {}

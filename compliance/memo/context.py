@@ -12,7 +12,17 @@ from typing import Any
 
 from compliance.canonical import finding_dict
 from compliance.engine import postures
-from compliance.model import STATUS_WORDS, Finding, Outcome, PlanReport, Rule, by_fund, worst_first, worst_severity
+from compliance.model import (
+    STATUS_WORDS,
+    Finding,
+    Outcome,
+    PlanReport,
+    Rule,
+    by_fund,
+    fund_name,
+    worst_first,
+    worst_severity,
+)
 from compliance.posture import posture_rows
 from compliance.schemas.plan import PLACEHOLDERS, field_labels, shown_value
 from compliance.text import counted, percent, show
@@ -145,7 +155,7 @@ class Plain:
     source ids by their document, fund ids by the option's name, coded words (`us_large_cap_equity`) in words."""
 
     def __init__(self, report: PlanReport):
-        self.names = {f["id"]: f["name"] for f in report.plan["menu"]}
+        self.names = {f["id"]: fund_name(f) for f in report.plan["menu"]}
         self.rules = {r.id: r.title for r in report.ruleset.rules}
         self.sources = {s.id: s.document for s in report.ruleset.sources.values()}
         ids = sorted([*self.rules, *self.sources], key=len, reverse=True)
@@ -321,7 +331,7 @@ def build_context(report: PlanReport, options: MemoOptions, since: dict[str, Any
         exposure = [f"{label} {shown_value('fund.' + key, fund[key])}" for key, label in
                     (("digital_asset_pct", "digital assets"), ("private_market_pct", "private markets")) if fund.get(key)]
         menu.append({
-            "id": fund["id"], "name": fund["name"],
+            "id": fund["id"], "name": fund_name(fund),
             "asset_class": shown_value("fund.asset_class", fund.get("asset_class") or TO_RECORD),
             "vehicle": shown_value("fund.vehicle", fund.get("vehicle") or TO_RECORD),
             "expense_ratio": _percent(fund.get("expense_ratio")),

@@ -218,6 +218,25 @@ def test_a_placeholder_is_a_fact_to_record_never_a_fact(bundled, tmp_path):
     assert "TODO" not in report.plan_name
 
 
+def test_an_option_whose_name_is_a_placeholder_is_named_by_its_id_everywhere(bundled, tmp_path, run_cli):
+    """A placeholder name is dropped like any placeholder: check, memo and diff then name the option by its id
+    (they once read its name and ended with a KeyError traceback)."""
+    data = _plan_data(EXAMPLE_PLAN)
+    fund = data["menu"][0]
+    fund["name"] = "TODO: name as shown to participants"
+    report = _check(data, tmp_path, bundled, TODAY)
+    assert {x.path for f in report.findings if f.rule_id == "plan-file.placeholder" for x in f.facts} == {
+        f"menu[fund {fund['id']}].name"}
+    mine = [f for f in report.findings if f.fund_id == fund["id"] and f.rule_id != "plan-file.placeholder"]
+    assert mine and all(not f.message.startswith("The plan") for f in mine)
+    assert any(fund["id"] in line for o in report.outcomes for line in o.evidence)  # a pass names it by its id
+    plan = tmp_path / "plan.yaml"
+    memo = run_cli("memo", str(plan), "--as-of", TODAY.isoformat(), "-o", str(tmp_path / "memo.html"))
+    assert memo.exit_code == 0, memo.stderr
+    assert fund["id"] in (tmp_path / "memo.html").read_text()
+    assert run_cli("diff", str(EXAMPLE_PLAN), str(plan), "--as-of", TODAY.isoformat()).exit_code in (0, 1)
+
+
 @pytest.mark.parametrize("spelled", ['"TODO: custodian"', "todo", '"\\x54ODO: custodian"', '"\\u0074odo"'])
 def test_a_placeholder_is_found_however_the_file_spells_it(bundled, tmp_path, spelled):
     """The placeholder walk is skipped only for a file whose bytes cannot hold one: an escape can spell one too."""
