@@ -237,6 +237,17 @@ def test_an_option_whose_name_is_a_placeholder_is_named_by_its_id_everywhere(bun
     assert run_cli("diff", str(EXAMPLE_PLAN), str(plan), "--as-of", TODAY.isoformat()).exit_code in (0, 1)
 
 
+def test_an_option_id_that_reads_as_a_placeholder_stays_its_id(bundled, tmp_path):
+    """`id: todo` is the option's key, not a fact: dropping it as a placeholder left a fund with no id (KeyError)."""
+    data = _plan_data(EXAMPLE_PLAN)
+    text = EXAMPLE_PLAN.read_text()
+    fund = next(f for f in data["menu"] if text.count(f["id"]) == 1)  # an option nothing else names
+    fund["id"] = "todo"
+    report = _check(data, tmp_path, bundled, TODAY)
+    assert not [f for f in report.findings if f.rule_id == "plan-file.placeholder"]
+    assert "todo" in {f.fund_id for f in report.findings}
+
+
 @pytest.mark.parametrize("spelled", ['"TODO: custodian"', "todo", '"\\x54ODO: custodian"', '"\\u0074odo"'])
 def test_a_placeholder_is_found_however_the_file_spells_it(bundled, tmp_path, spelled):
     """The placeholder walk is skipped only for a file whose bytes cannot hold one: an escape can spell one too."""
