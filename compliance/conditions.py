@@ -143,9 +143,12 @@ def _unknown(s: EvalScope, name: str | None, otherwise: Truth = False) -> Truth:
 def _compile_exists(arg: Any, get: Getter, kind: str, name: str | None, at: tuple[Any, ...], ctx: Context) -> Predicate:
     if not isinstance(arg, bool):
         raise ctx.error(at, "exists takes true or false")
+    key = _own_field(name)
     if not arg:
         return lambda s: get(s) is None
     if not ctx.in_require or name is None:
+        if key is not None:  # a fund's own field, read inline
+            return lambda s: isinstance(f := s.fund, dict) and f.get(key) is not None
         return lambda s: get(s) is not None
     path: str = name
 
@@ -170,6 +173,18 @@ def _compile_membership(arg: Any, get: Getter, kind: str, name: str | None, at: 
     for i, item in enumerate(arg):
         _check_literal(item, kind, at + (i,), ctx)
     choices = frozenset(arg)
+    key = _own_field(name)
+    if key is not None:
+        path = name
+
+        def fund_member(s: EvalScope) -> Truth:  # `member` for a fund's own field, read inline
+            fund = s.fund
+            value = fund.get(key) if isinstance(fund, dict) else None
+            if value is None:
+                s.missing.append((path, fund))
+                return None
+            return (value not in choices) if negate else (value in choices)
+        return fund_member
 
     def member(s: EvalScope) -> Truth:
         value = get(s)
@@ -228,6 +243,21 @@ def _compile_comparison(op: str) -> Callable[[Any, Getter, str, str | None, tupl
         other = _compile_operand(arg, kind, at, ctx)
         other_path = _operand_path(arg)
         compare = _COMPARE[op]
+        key, right = _own_field(name), _fixed_operand(arg, ctx)
+        if key is not None and right is not None:
+            path = name
+
+            def fund_vs_value(s: EvalScope) -> Truth:  # `predicate` for a fund's own field and a fixed value
+                fund = s.fund
+                left = fund.get(key) if isinstance(fund, dict) else None
+                if left is None:
+                    s.missing.append((path, fund))
+                    return None
+                try:
+                    return compare(left, right)
+                except TypeError:
+                    return False
+            return fund_vs_value
 
         def predicate(s: EvalScope) -> Truth:
             left, right = get(s), other(s)
@@ -545,7 +575,7 @@ def _aggregate(node: dict[Any, Any], at: tuple[Any, ...], ctx: Context, where: P
             return cache[token]
         return per_plan
 
-    keep, fund_keys, selected_keys = join
+    keep, fund_keys, (selected_getters, selected_paths) = join
 
     def per_group(s: EvalScope) -> Any:
         cache = s.cache if s.cache is not None else {}
@@ -553,17 +583,18 @@ def _aggregate(node: dict[Any, Any], at: tuple[Any, ...], ctx: Context, where: P
             cache[token] = _Groups(s, keep, fund_keys)
         groups: _Groups = cache[token]
         own = EvalScope(s.plan, s.as_of, None, s.fund)
-        key = _group_key(own, *selected_keys)
+        known = tuple([get(own) for get in selected_getters])
+        key = _group_key(own, known, selected_paths)
         if groups.index is None or key is _UNHASHABLE:  # compare one by one, as written
             return per_fund(s)
         if key is None:  # the fund does not record all its join values: every group agreeing on the rest may hold it
-            known = tuple(get(own) for get in selected_keys[0])
             if not _hashable(known):  # a value that cannot key the cache (a group of fields): compare as written
                 return per_fund(s)
-            if (_PARTIAL, known) not in groups.values:
-                groups.values[(_PARTIAL, known)] = reduce(s, [], *groups.agreeing(known))
-            value = groups.values[(_PARTIAL, known)]
-            return value._replace(missing=own.missing + value.missing) if isinstance(value, Span) else value
+            partial = (_PARTIAL, known)
+            if partial not in groups.values:
+                groups.values[partial] = reduce(s, [], *groups.agreeing(known))
+            value = groups.values[partial]
+            return Span(value.low, value.high, own.missing + value.missing) if isinstance(value, Span) else value
         if key not in groups.values:
             members, maybe, missing = groups.members(key)
             groups.values[key] = reduce(s, members, maybe, missing)
@@ -572,9 +603,8 @@ def _aggregate(node: dict[Any, Any], at: tuple[Any, ...], ctx: Context, where: P
 
 
 _UNHASHABLE = object()
-_NO_GROUP = ("no group",)
+_NO_GROUP = ("no group",)  # a key no fund's key equals (see _group_key)
 _PARTIAL = ("partial key",)  # cache entries for funds that record only some of their join values
-_ANY = ("any group",)  # the cache entry for a fund whose own join value is not recorded  # a key no fund's key equals (see _group_key)
 _SCANS = object()  # the cache entry that counts the fund scopes built by per-fund scans
 
 
@@ -598,12 +628,12 @@ class _Groups:
             kept = keep(scope)
             if kept is False:
                 continue
-            key = _group_key(scope, *keys)
+            values = tuple([get(scope) for get in keys[0]])
+            key = _group_key(scope, values, keys[1])
             if key is _UNHASHABLE:
                 self.index = None
                 return
             if key is None:
-                values = tuple([get(scope) for get in keys[0]])
                 self.open.setdefault(values if _hashable(values) else object(), (values, []))[1].append(
                     (position, fund, scope.missing))
             elif key is not _NO_GROUP:
@@ -661,17 +691,22 @@ def _hashable(values: tuple[Any, ...]) -> bool:
 
 def _agree(values: tuple[Any, ...], known: tuple[Any, ...]) -> bool:
     """Whether two sets of join values may be the same: equal wherever both are recorded."""
-    return all(k is None or v is None or v == k for v, k in zip(values, known, strict=True))
+    for v, k in zip(values, known, strict=True):  # noqa: SIM110 (a loop, not all(): asked for every open set of every group)
+        if v is not None and k is not None and v != k:
+            return False
+    return True
 
 
-def _group_key(s: EvalScope, getters: tuple[Getter, ...], paths: tuple[str, ...]) -> Any:
-    """The values an equality join compares, or None when one is missing (`eq` can neither hold nor fail against
-    a missing value: the fact is noted), or _UNHASHABLE."""
-    key = tuple([get(s) for get in getters])
+def _group_key(s: EvalScope, key: tuple[Any, ...], paths: tuple[str, ...]) -> Any:
+    """The join values `key` (read at `paths`) as a group key, or None when one is missing (`eq` can neither hold
+    nor fail against a missing value: the fact is noted), or _UNHASHABLE."""
+    lacking = False
     for v in key:
-        if v != v:  # NaN equals nothing, itself included: a group no fund belongs to
+        if v is None:
+            lacking = True
+        elif v != v:  # NaN equals nothing, itself included: a group no fund belongs to
             return _NO_GROUP
-    if None in key:
+    if lacking:
         for value, path in zip(key, paths, strict=True):
             if value is None:
                 _note(s, path)
@@ -783,6 +818,22 @@ def _dig(value: Any, parts: tuple[Any, ...]) -> Any:
             return None
         value = value.get(part)
     return value
+
+
+def _own_field(path: str | None) -> str | None:
+    """The key of the fund's own field `path` names (`fund.x`), else None. Most leaves compare one such field
+    with a fixed value, for every fund of every rule: they read it inline rather than through a getter."""
+    if path is not None and path.startswith("fund.") and path.count(".") == 1:
+        return path[5:]
+    return None
+
+
+def _fixed_operand(value: Any, ctx: Context) -> Any:
+    """The value of an operand `_compile_operand` has accepted, when it is the same for every scope (a literal,
+    or a parameter not looked up `by` a field); None otherwise."""
+    if not isinstance(value, dict):
+        return value
+    return ctx.parameters.get(value["param"]) if set(value) == {"param"} else None
 
 
 def _operand_path(value: Any) -> str | None:

@@ -6,7 +6,7 @@ import functools
 from datetime import date
 from typing import Any, Literal
 
-from compliance.conditions import BudgetExceeded, EvalScope
+from compliance.conditions import BudgetExceeded, EvalScope, always
 from compliance.errors import InputError, Location, Problem
 from compliance.loader import Document
 from compliance.model import (
@@ -222,7 +222,8 @@ def _run(rule: Rule, plan: dict[Any, Any], doc: Document, as_of: date, parameter
     checked, passes, findings = 0, 0, []
     passed: list[EvalScope] = []
     skipped: set[Decision] = set()
-    selection = list(map(rule.select, fund_scopes))  # most rules select few of a menu's options: settle the rest here
+    # most rules select few of a menu's options: settle the rest here
+    selection = [True] * len(fund_scopes) if rule.select is always else list(map(rule.select, fund_scopes))
     if fund_scopes:
         fund_scopes[0].missing.clear()  # what the selector lacked: a fund it may not cover has no fact to record
     if False in selection:

@@ -277,3 +277,39 @@ def test_a_timestamp_is_not_a_date_to_compare_with(condition):
         compile_condition(doc.data, (), ctx)
     [problem] = caught.value.problems
     assert "must be a date here (got datetime.datetime(2025, 1, 1, 9, 0))" in problem.message
+
+
+# A fund's own field against a fixed value is read inline (conditions._own_field); the same comparison with the
+# value in another field takes the general path. Both must give the same verdict and note the same facts.
+_INLINE_VALUES = [None, 0, 0.0025, 0.01, 1, -1, float("nan")]
+
+
+@pytest.mark.parametrize("op", ["eq", "ne", "lt", "le", "gt", "ge", "in", "not_in", "exists"])
+@pytest.mark.parametrize("fixed", [0.0025, 1, "{param: limit}"])
+@pytest.mark.parametrize("in_require", [True, False])
+def test_an_own_field_read_inline_decides_as_the_general_path(op, fixed, in_require):
+    parameters = {"limit": 0.0025}
+    value = parameters["limit"] if fixed == "{param: limit}" else fixed
+    if op in ("in", "not_in"):
+        inline = f"{{field: fund.expense_ratio, {op}: [{value}]}}"
+        general = f"{{field: fund.monitoring.excess_return_3y, {op}: [{value}]}}"  # two steps: no inline read
+    elif op == "exists":
+        inline = "{field: fund.expense_ratio, exists: true}"
+        general = "{field: fund.monitoring.excess_return_3y, exists: true}"
+    else:
+        inline = f"{{field: fund.expense_ratio, {op}: {fixed}}}"
+        general = f"{{field: fund.expense_ratio, {op}: {{field: fund.revenue_sharing}}}}"  # the value in a field
+    fast = compile_one(inline, fund_scope=True, parameters=parameters, require=in_require)
+    slow = compile_one(general, fund_scope=True, parameters=parameters, require=in_require)
+    plan = memory_plan()
+    for recorded in _INLINE_VALUES:
+        fund = {"id": "x", "revenue_sharing": value}
+        other = {"id": "x", "revenue_sharing": value, "monitoring": {}}
+        if recorded is not None:
+            fund["expense_ratio"] = recorded
+            other["monitoring"]["excess_return_3y"] = recorded
+        a = EvalScope(plan, TODAY, fund)
+        b = EvalScope(plan, TODAY, fund if "monitoring" not in general else other)
+        assert fast(a) is slow(b), (inline, recorded)
+        assert [(p.replace("monitoring.excess_return_3y", "expense_ratio"), f is b.fund) for p, f in b.missing] == \
+            [(p, f is a.fund) for p, f in a.missing], (inline, recorded)
