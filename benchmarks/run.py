@@ -5,6 +5,7 @@
     python benchmarks/run.py --rows funds,large-memo --memo-funds 1000,5000   # some rows only
     python benchmarks/run.py --rows impact,site    # impact against check; the static site of 10,000 plans
     python benchmarks/run.py --rows dask          # check and memo on a 1- and a 2-worker Dask LocalCluster
+    python benchmarks/run.py --rows startup,throughput --rules old/rules   # the check rows on other packs
 
 It generates realistic synthetic plans (seeded; 20-60 funds each, some with digital-asset and private-market
 options and waivers) in a temporary folder, runs the real `compliance` command in subprocesses, and prints a
@@ -117,6 +118,7 @@ class Bench:
     def __init__(self, args: argparse.Namespace, work: Path):
         self.args, self.work, self.py = args, work, sys.executable
         self.compliance = [self.py, "-m", "compliance"]
+        self.rules = ["--rules", args.rules] if args.rules else []  # the packs every check row loads
         self._batches: dict[int, Path] = {}
         self._one: Path | None = None
         self._checked: dict[int, tuple[float, int]] = {}  # plans -> `check --jobs 1` (time, peak), once per size
@@ -137,7 +139,7 @@ class Bench:
 
     def check_batch(self, folder: Path, *extra: str) -> tuple[float, int]:
         return timed([*self.compliance, "check", str(folder), "--as-of", AS_OF, "--format", "summary",
-                      "--fail-on", "never", "-o", str(self.work / "out.txt"), *extra], 1)
+                      "--fail-on", "never", "-o", str(self.work / "out.txt"), *self.rules, *extra], 1)
 
     def check1(self, size: int | None = None) -> tuple[float, int]:
         """`check --jobs 1` on a batch (the throughput batch by default): measured once per size, shared by the
@@ -175,7 +177,7 @@ class Bench:
 
 def startup_rows(b: Bench) -> list[Row]:
     """One 30-fund plan, whole process; warm pack cache (every run after the first) and none."""
-    check_one = [*b.compliance, "check", str(b.one_plan()), "--as-of", AS_OF, "--fail-on", "never"]
+    check_one = [*b.compliance, "check", str(b.one_plan()), "--as-of", AS_OF, "--fail-on", "never", *b.rules]
     timed(check_one, 1)  # fills the pack cache
     base, _ = timed([b.py, "-c", "import click, yaml, cerberus"], b.args.repeat)
     warm, _ = timed(check_one, b.args.repeat)
@@ -264,7 +266,7 @@ def funds_rows(b: Bench) -> list[Row]:
                                                     Dumper=_DUMPER, sort_keys=False))
         parse = min(cpu_time(b.parse_command(folder)) for _ in range(3))
         check = min(cpu_time([*b.compliance, "check", str(folder / "plan.yaml"), "--as-of", AS_OF, "--format", "summary",
-                              "--fail-on", "never", "-o", str(b.work / "out.txt")]) for _ in range(3))
+                              "--fail-on", "never", "-o", str(b.work / "out.txt"), *b.rules]) for _ in range(3))
         first = first or (funds, check)
         rows.append((f"funds per plan: check one {funds:,}-fund plan", f"{check:.2f} s CPU",
                      "parse it with yaml.CSafeLoader", f"{parse:.2f} s CPU",
@@ -426,6 +428,9 @@ def main() -> None:
                         help=f"which rows to run, of: {', '.join(ROWS)} (dask needs plan-compliance[dask])")
     parser.add_argument("--sizes", default="1000,10000,50000", help="batch sizes (plans) for the scaling rows")
     parser.add_argument("--throughput-plans", type=int, default=10000)
+    parser.add_argument("--rules", help="packs the start-up, throughput, scaling, peers and funds rows check "
+                        "against instead of the bundled ones (as check --rules takes them): two versions of the "
+                        "code compared on the same rules")
     parser.add_argument("--pairs", type=int, default=3, help="check and parse runs in turn for the throughput rows")
     parser.add_argument("--peer-plans", type=int, default=1000, help="plans the peer tools and our check run on")
     parser.add_argument("--funds", default="1000,2000,5000,8000,10000", help="funds per plan for the funds rows")
