@@ -411,7 +411,7 @@ def _without_placeholders(data: dict[Any, Any]) -> dict[Any, Any]:
         if isinstance(value, dict):
             kept = {}
             for key, item in value.items():
-                if _is_placeholder(item) and not (key == "id" and path[:1] == ("menu",)):  # an id is a key, not a fact
+                if _is_placeholder(item) and not (key == "id" and len(path) == 2 and path[0] == "menu"):  # an option's key
                     found.append(path + (key,))
                 else:
                     kept[key] = clean(item, path + (key,))
