@@ -252,12 +252,12 @@ def check(paths: tuple[str, ...], rules: tuple[str, ...], as_of: date | None, co
         from compliance import distributed
 
         results = distributed.check_many(plans, ruleset, as_of, scheduler, reads)
-    with _writer(output, color) as write, _progress(plans) as bar:
+    with _writer(output, color) as write, _progress(plans) as one_done:
         run = run_checks(results, formatter, write,
                          fail_on=fail_on or config.fail_on, fail_on_unrecorded=fail_on_unrecorded,
                          known=read_baseline(baseline) if baseline else None, min_severity=min_severity, keep_reports=bool(extra_outputs),
                          record_fingerprints=write_baseline is not None, color=color and formatter.colours,
-                         each=lambda: bar.update(1), named={str(Path(t)) for t in targets if Path(t).is_file()},
+                         each=one_done, named={str(Path(t)) for t in targets if Path(t).is_file()},
                          broken=lambda problem: click.echo(str(problem), err=True))
     if not run.seen and not run.broken:
         raise InputError.at(" ".join(targets), 0, 0, "no plan file among these (only rule packs)")
@@ -285,11 +285,14 @@ def _writer(output: Path | None, color: bool = False) -> Iterator[Callable[[str]
 
 
 @contextmanager
-def _progress(plans: list[str]) -> Iterator[Any]:
-    """A progress bar on an interactive terminal for batches; silent in CI and when stderr is redirected."""
-    show = len(plans) > 1 and sys.stderr.isatty() and not os.environ.get("CI")
-    with click.progressbar(length=len(plans), label="Checking plans", file=sys.stderr, hidden=not show) as bar:
-        yield bar
+def _progress(plans: list[str]) -> Iterator[Callable[[], None]]:
+    """A function to call as each plan is done: it moves a progress bar on an interactive terminal for batches,
+    and does nothing in CI or when stderr is redirected (without loading click's terminal code)."""
+    if len(plans) < 2 or not sys.stderr.isatty() or os.environ.get("CI"):
+        yield lambda: None
+        return
+    with click.progressbar(length=len(plans), label="Checking plans", file=sys.stderr) as bar:
+        yield lambda: bar.update(1)
 
 
 def _also(spec: str) -> tuple[str, Path]:
@@ -530,9 +533,9 @@ def report(paths: tuple[str, ...], rules: tuple[str, ...], as_of: date | None, c
     if memos is not None:
         for fmt in ("html", "pdf"):
             linked |= {plan: memo for plan, memo in memo_targets(plans, memos, fmt) if memo.is_file()}
-    with _progress(plans) as bar:
+    with _progress(plans) as one_done:
         results = check_many(plans, ruleset, as_of, jobs, "statuses")  # the site reads the checklist's statuses
-        site = write_site(output, results, ruleset, as_of, linked, book, each=lambda: bar.update(1))
+        site = write_site(output, results, ruleset, as_of, linked, book, each=one_done)
     for problem in site.problems:
         click.echo(str(problem), err=True)
     click.echo(lead(f"{output / 'index.html'}: {len(site.rows)} plans"))

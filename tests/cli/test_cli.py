@@ -296,3 +296,48 @@ def test_only_the_cli_speaks_click(run_cli):
     refused = run_cli("check", str(EXAMPLE_PLAN), "--scheduler", "udp://127.0.0.1:8786")
     assert refused.exit_code == 2
     assert refused.stderr == "Error: --scheduler takes tls://HOST:PORT (or tcp://HOST:PORT), not udp://127.0.0.1:8786\n"
+
+
+def _check_with_stderr_on_a_terminal(tmp_path: Path, plans: int, env: dict[str, str]) -> tuple[str, list[str]]:
+    """Run `check` on `plans` copies of the example with stderr on a pseudo-terminal; what the terminal showed,
+    and click's modules the run imported."""
+    import os
+    import pty
+
+    folder = tmp_path / "plans"
+    folder.mkdir(parents=True)
+    for i in range(plans):
+        shutil.copy(EXAMPLE_PLAN, folder / f"p{i}.yaml")
+    code = ("import sys, runpy\n"
+            f"sys.argv = ['compliance', 'check', {str(folder)!r}, '--fail-on', 'never', '-o', 'out.txt']\n"
+            "try:\n runpy.run_module('compliance', run_name='__main__')\nexcept SystemExit: pass\n"
+            "print(sorted(m for m in sys.modules if m.startswith('click._termui')))")
+    leader, follower = pty.openpty()
+    try:
+        proc = subprocess.run([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=follower, cwd=tmp_path,
+                              env={k: v for k, v in {**os.environ, **env}.items() if v}, timeout=120)
+        os.close(follower)
+        shown = b""
+        while select.select([leader], [], [], 0.5)[0]:
+            try:
+                chunk = os.read(leader, 4096)
+            except OSError:  # the terminal is closed once the run has ended and all is read
+                break
+            if not chunk:
+                break
+            shown += chunk
+    finally:
+        os.close(leader)
+    assert proc.returncode == 0
+    return shown.decode(), eval(proc.stdout.decode().strip().splitlines()[-1])
+
+
+def test_a_batch_shows_progress_on_a_terminal_and_nothing_elsewhere(tmp_path):
+    """The progress bar is for a person at a terminal. In CI, or for one plan, the run shows none and does not
+    import click's terminal code for it."""
+    shown, modules = _check_with_stderr_on_a_terminal(tmp_path, 3, {"CI": "", "NO_COLOR": "1"})
+    assert "Checking plans" in shown and "100%" in shown and modules == ["click._termui_impl"]
+    shown, modules = _check_with_stderr_on_a_terminal(tmp_path / "ci", 3, {"CI": "true"})
+    assert (shown, modules) == ("", [])
+    shown, modules = _check_with_stderr_on_a_terminal(tmp_path / "one", 1, {"CI": ""})
+    assert (shown, modules) == ("", [])
