@@ -21,12 +21,11 @@ from compliance.model import (
     Waiver,
     fund_name,
 )
-from compliance.schemas.plan import PLACEHOLDERS, determination_fields, evidence_fields, field_labels, shown_value
+from compliance.schemas.plan import PLACEHOLDERS, determination_fields, evidence_fields, field_label, shown_value
 from compliance.text import fill, show, states_only_recorded
 from compliance.waivers import apply_waivers
 
 EVIDENCE = evidence_fields()
-LABELS = field_labels()
 DETERMINATIONS = determination_fields()
 
 
@@ -314,7 +313,7 @@ class _FactNamer:
 
     @staticmethod
     def label(path: str) -> str:
-        return LABELS.get(path, path.rsplit(".", 1)[-1].replace("_", " "))
+        return field_label(path) or path.rsplit(".", 1)[-1].replace("_", " ")
 
     def facts(self, missing: list[Any]) -> tuple[Fact, ...]:
         """The first `MAX_FACTS` distinct facts, the item's own first: an aggregate over a large menu may wait on a

@@ -7,7 +7,6 @@ paths that rule conditions may name (checked when a pack loads), and the JSON Sc
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from datetime import date
 from functools import lru_cache
 from typing import Any
@@ -519,80 +518,72 @@ def _fund_named(doc: Document, path: tuple[Any, ...]) -> str:
     return where
 
 
-def evidence_fields() -> frozenset[str]:
-    """The catalog paths that record a process (see `_evidence`), in the catalog's spelling (`fund.x.y`)."""
-    found: set[str] = set()
+@lru_cache(maxsize=1)
+def _fields() -> tuple[tuple[str, str, dict[str, Any], bool], ...]:
+    """(path, name, entry, evidence) of every field a rule may name, sections first, then the fund's: the one walk
+    of the schema that the tables below read. `evidence`: the field, or a record it lies in, records a process."""
+    found: list[tuple[str, str, dict[str, Any], bool]] = []
 
-    def walk(prefix: str, fields: dict[Any, Any], inherited: bool) -> None:
+    def walk(prefix: str, fields: dict[str, Any], inherited: bool) -> None:
         for name, entry in fields.items():
             path = f"{prefix}.{name}"
             marked = inherited or entry["meta"].get("evidence", False)
-            if marked:
-                found.add(path)
+            found.append((path, name, entry, marked))
             if entry["type"] == "dict":
                 walk(path, entry.get("schema", {}), marked)
 
     for section in SECTIONS:
         walk(section, PLAN_SCHEMA[section]["schema"], PLAN_SCHEMA[section]["meta"].get("evidence", False))
-        if PLAN_SCHEMA[section]["meta"].get("evidence"):
-            found.add(section)
     walk("fund", FUND_SCHEMA, False)
-    return frozenset(found)
+    return tuple(found)
+
+
+def evidence_fields() -> frozenset[str]:
+    """The catalog paths that record a process (see `_evidence`), in the catalog's spelling (`fund.x.y`)."""
+    return frozenset([path for path, _, _, marked in _fields() if marked]
+                     + [section for section in SECTIONS if PLAN_SCHEMA[section]["meta"].get("evidence")])
 
 
 def determination_fields() -> frozenset[str]:
     """The catalog paths that hold one committee determination (date, reference, conclusion): one fact to record."""
-    found: set[str] = set()
-
-    def walk(prefix: str, fields: dict[Any, Any]) -> None:
-        for name, entry in fields.items():
-            if entry is _DETERMINATION:
-                found.add(f"{prefix}.{name}")
-            elif entry["type"] == "dict":
-                walk(f"{prefix}.{name}", entry.get("schema", {}))
-
-    walk("fund", FUND_SCHEMA)
-    for section in SECTIONS:
-        walk(section, PLAN_SCHEMA[section]["schema"])
-    return frozenset(found)
+    return frozenset(path for path, _, entry, _ in _fields() if entry is _DETERMINATION)
 
 
 _DETERMINATION_LABELS = {"fund.monitoring.decision": "the committee's decision to keep or replace the option"}
 
 
-def _every_field() -> Iterator[tuple[str, str, dict[str, Any]]]:
-    """(path, name, entry) of every field a rule may name, sections first, then the fund's."""
-    def walk(prefix: str, fields: dict[str, Any]) -> Iterator[tuple[str, str, dict[str, Any]]]:
-        for name, entry in fields.items():
-            yield f"{prefix}.{name}", name, entry
-            if entry["type"] == "dict":
-                yield from walk(f"{prefix}.{name}", entry.get("schema", {}))
+@lru_cache(maxsize=1)
+def _entries() -> dict[str, tuple[str, dict[str, Any]]]:
+    return {path: (name, entry) for path, name, entry, _ in _fields()}
 
-    for section in SECTIONS:
-        yield from walk(section, PLAN_SCHEMA[section]["schema"])
-    yield from walk("fund", FUND_SCHEMA)
+
+@lru_cache(maxsize=512)
+def field_label(path: str) -> str | None:
+    """A catalog path's label in plain words, for people: "whether the option is itself diversified across issuers
+    and sectors" (None for a path the catalog lacks). It is the field's own description, so the docs, the findings
+    and the memo say the same thing (a fee's label does not say "as a fraction": it is shown as a percent). Made
+    when first asked for: a check names a few dozen fields, not all of them."""
+    if path not in _entries():
+        return None
+    name, entry = _entries()[path]
+    if entry is _DETERMINATION:
+        text = _DETERMINATION_LABELS.get(path, f"the committee's determination on {name.replace('_', ' ')}")
+    elif entry["meta"].get("label"):
+        text = entry["meta"]["label"]
+    else:  # the description's first clause, without its unit: a fee is shown as a percent
+        text = entry["meta"]["doc"].replace(", as a fraction", "").replace(" as a fraction", "")
+        text = text.split("; ")[0].split(" (")[0].rstrip(".,")
+    return text[:1].lower() + text[1:] if not text[:2].isupper() else text
 
 
 def field_labels() -> dict[str, str]:
-    """Each catalog path's label in plain words, for people: "whether the option is itself diversified across
-    issuers and sectors". It is the field's own description, so the docs, the findings and the memo say the same
-    thing (a fee's label does not say "as a fraction": it is shown as a percent)."""
-    labels: dict[str, str] = {}
-    for path, name, entry in _every_field():
-        if entry is _DETERMINATION:
-            text = _DETERMINATION_LABELS.get(path, f"the committee's determination on {name.replace('_', ' ')}")
-        elif entry["meta"].get("label"):
-            text = entry["meta"]["label"]
-        else:  # the description's first clause, without its unit: a fee is shown as a percent
-            text = entry["meta"]["doc"].replace(", as a fraction", "").replace(" as a fraction", "")
-            text = text.split("; ")[0].split(" (")[0].rstrip(".,")
-        labels[path] = text[:1].lower() + text[1:] if not text[:2].isupper() else text
-    return labels
+    """Every catalog path's label (`field_label`), for the memo and the docs."""
+    return {path: field_label(path) or path for path in _entries()}
 
 
 @lru_cache(maxsize=1)
 def _units() -> dict[str, str | None]:
-    return {path: entry["meta"].get("unit") for path, _, entry in _every_field()}
+    return {path: entry["meta"].get("unit") for path, _, entry, _ in _fields()}
 
 
 def shown_value(field: str, value: Any) -> str:
@@ -617,24 +608,10 @@ _CODED_WORDS = {"401k": "401(k)", "403b": "403(b)", "457b": "457(b)", "401a": "4
 @lru_cache(maxsize=1)
 def _allowed() -> dict[str, frozenset[str]]:
     """Each field's fixed list of values (`fund.vehicle`: `cit`, ...): codes, shown in words."""
-    return {path: frozenset(v for v in entry["allowed"] if isinstance(v, str)) for path, _, entry in _every_field()
+    return {path: frozenset(v for v in entry["allowed"] if isinstance(v, str)) for path, _, entry, _ in _fields()
             if isinstance(entry, dict) and entry.get("allowed")}
 
 
 def field_catalog() -> dict[str, str]:
     """Every field path a rule condition may name, with its type: `plan.name`, `fund.expense_ratio`, ..."""
-    catalog: dict[str, str] = {}
-
-    def walk(prefix: str, fields: dict[Any, Any]) -> None:
-        for name, entry in fields.items():
-            path = f"{prefix}.{name}" if prefix else name
-            catalog[path] = entry["type"]
-            if entry["type"] == "dict":
-                walk(path, entry.get("schema", {}))
-
-    for section in SECTIONS:
-        catalog[section] = "dict"
-        walk(section, PLAN_SCHEMA[section]["schema"])
-    catalog["fund"] = "dict"
-    walk("fund", FUND_SCHEMA)
-    return catalog
+    return {**dict.fromkeys((*SECTIONS, "fund"), "dict"), **{path: entry["type"] for path, _, entry, _ in _fields()}}

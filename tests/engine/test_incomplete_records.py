@@ -287,10 +287,10 @@ def test_a_json_plan_writes_dates_as_its_published_schema_says_and_they_count(bu
 def test_every_field_label_reads_inside_a_sentence():
     """Labels continue sentences ("the file does not record {label}", "to record: {label}"): a yes/no fact reads as
     "whether ...", and no label is cut off mid-clause or names a field path."""
-    from compliance.schemas.plan import _every_field, field_labels
+    from compliance.schemas.plan import _fields, field_labels
 
     labels = field_labels()
-    for path, _, entry in _every_field():
+    for path, _, entry, _ in _fields():
         label = labels[path]
         assert label and label == label.strip() and "_" not in label, (path, label)
         assert not label.endswith((",", ":", ";")) and label.split()[-1] not in ("as", "of", "the", "a", "to"), \
