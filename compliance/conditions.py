@@ -16,7 +16,6 @@ leaves that list as it found it, so after a run the list names exactly the facts
 
 from __future__ import annotations
 
-import calendar
 import operator
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -113,9 +112,9 @@ class BudgetExceeded(Exception):
 OnMissing = Literal["unknown", "holds", "fails"]
 
 
-@dataclass(frozen=True)
-class Operator:
-    """One operator of the condition language: everything the compiler, the docs and pack authors need."""
+class Operator(NamedTuple):
+    """One operator of the condition language: everything the compiler, the docs and pack authors need. (A
+    NamedTuple: an immutable record that is cheaper to define at start-up than a frozen dataclass.)"""
 
     name: str
     takes: str  # what it compares, in words (docs)
@@ -883,7 +882,10 @@ def _parameter(name: Any, at: tuple[Any, ...], ctx: Context) -> Any:
 
 def _months_before(day: date, months: int) -> date:
     """The same day `months` calendar months earlier (the month's last day when it is shorter); "within 14
-    months" of 2026-11-25 starts on 2025-09-25."""
+    months" of 2026-11-25 starts on 2025-09-25. `calendar` is imported here: a check whose packs count no months
+    does not pay for its import."""
+    import calendar
+
     year, month = divmod(day.year * 12 + day.month - 1 - months, 12)
     if year < 1:
         return date.min
