@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from compliance import __version__, loader
+from compliance.collector import collector_paused
 from compliance.errors import InputError
 from compliance.loader import Document
 from compliance.text import printable
@@ -149,11 +150,12 @@ def get(raw: bytes, name: str) -> Document | None:
     if not hmac.compare_digest(mac, _mac(key, entry, payload)):
         return None
     try:
-        stored = json.loads(payload, object_hook=_decode_tags)
-        if stored.get("format") != _FORMAT:
-            return None
-        doc = Document(file=name, data=stored["data"], text=raw, positions=_positions(stored["positions"]),
-                       key_positions=_positions(stored["key_positions"]), origins=_origins(stored["origins"]))
+        with collector_paused():  # a pack's data and positions live all run: the collector would find nothing
+            stored = json.loads(payload, object_hook=_decode_tags)
+            if stored.get("format") != _FORMAT:
+                return None
+            doc = Document(file=name, data=stored["data"], text=raw, positions=_positions(stored["positions"]),
+                           key_positions=_positions(stored["key_positions"]), origins=_origins(stored["origins"]))
     except (OSError, ValueError, TypeError, KeyError, AttributeError, RecursionError):
         return None
     with contextlib.suppress(OSError):  # a read-only cache still serves its entries

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from compliance.collector import collector_paused
 from compliance.model import RuleSet, compiled, forget_compiled, keep_compiled
 from compliance.packs import compile_packs, discover
 from compliance.packs.discovery import display_name, load_pack_bytes, read_pack_bytes
@@ -101,7 +102,8 @@ def build(made_from: Recipe) -> RuleSet:
     found = compiled(made_from.digest)
     if found is not None:
         return found
-    ruleset = compile_packs([load_pack_bytes(data, name) for name, data in made_from.packs])
+    with collector_paused():  # compiled rules live all run: the collector's passes over them would free nothing
+        ruleset = compile_packs([load_pack_bytes(data, name) for name, data in made_from.packs])
     if made_from.scenario is not None:
         from compliance.scenario import apply, load_scenario
 
