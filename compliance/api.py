@@ -14,10 +14,9 @@ import glob
 import hashlib
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from compliance import __version__, rulesets
 from compliance.engine import evaluate
@@ -83,8 +82,7 @@ def compare(base_path: str | Path, new_path: str | Path, ruleset: RuleSet, as_of
     return diff_reports(base, check(new_path, ruleset, as_of))
 
 
-@dataclass(frozen=True)
-class PlanFile:
+class PlanFile(NamedTuple):
     """A plan file read and validated once, to be judged under one ruleset and date or several."""
 
     doc: Document

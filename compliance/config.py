@@ -7,9 +7,9 @@ folder such as /tmp or a reused CI runner's workspace could otherwise swap the p
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import NamedTuple
 
 from compliance.errors import InputError, Problem
 from compliance.loader import load_file
@@ -22,8 +22,7 @@ CONFIG_NAME = ".compliance.yaml"
 CLUSTER_KEYS = ("scheduler", "insecure_scheduler", "tls_ca_file", "tls_cert", "tls_key")
 
 
-@dataclass(frozen=True)
-class Config:
+class Config(NamedTuple):
     """A repository's defaults; command-line options override them."""
 
     packs: tuple[str, ...] = ("bundled",)

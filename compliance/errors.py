@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from compliance.text import lead_path, printable
 
@@ -35,8 +34,7 @@ class RunError(Exception):
     exit_code: int
 
 
-@dataclass(frozen=True)
-class Location:
+class Location(NamedTuple):
     """Where something sits in a YAML file: 1-based line and column."""
 
     file: str
@@ -51,8 +49,7 @@ class Location:
         return f"{lead_path(self.file)}:{self.line}:{self.column}"
 
 
-@dataclass(frozen=True)
-class Problem:
+class Problem(NamedTuple):
     """One located, human-readable complaint about an input file."""
 
     location: Location

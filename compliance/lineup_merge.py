@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -99,7 +99,7 @@ def _shifted(problems: list[Problem], text: str, edits: list[_Edit]) -> list[Pro
     for problem in problems:
         at = starts[max(min(problem.location.line, len(starts)), 1) - 1]
         lines = sum(e.text.count("\n") - text.count("\n", e.start, e.end) for e in edits if e.start <= at)
-        out.append(replace(problem, location=replace(problem.location, line=problem.location.line + lines)))
+        out.append(problem._replace(location=problem.location._replace(line=problem.location.line + lines)))
     return out
 
 

@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, fields
 from datetime import date
 from enum import StrEnum
-from typing import Any, Literal, get_args
+from typing import Any, Literal, NamedTuple, get_args
 
 from compliance.errors import Location, Problem
 
@@ -101,8 +101,7 @@ def shown_date(day: date, precision: DatePrecision = "day") -> str:
     return day.isoformat()
 
 
-@dataclass(frozen=True)
-class StatusChange:
+class StatusChange(NamedTuple):
     """From `since`, the source has `status` (e.g. rescinded since 2025-05-28 by dol-car-2025-01)."""
 
     status: Status
@@ -176,8 +175,7 @@ class Source:
         return current
 
 
-@dataclass(frozen=True)
-class Citation:
+class Citation(NamedTuple):
     """A pinpoint in a source (e.g. a section of a release) that supports a rule."""
 
     source: Source
@@ -187,8 +185,7 @@ class Citation:
         return self.pinpoint
 
 
-@dataclass(frozen=True)
-class RuleTest:
+class RuleTest(NamedTuple):
     """A pack author's example: a plan fragment and the outcome the rule must give on it."""
 
     name: str
@@ -229,8 +226,7 @@ class Rule:
     require_reads: tuple[str, ...] = ()  # the fields its requirement reads: what a pass rests on
 
 
-@dataclass(frozen=True)
-class PackInfo:
+class PackInfo(NamedTuple):
     """Which pack, which version and which exact bytes (sha256) a run used: the memo's audit trail."""
 
     id: str
@@ -311,8 +307,7 @@ def compiled_or_refused(digest: str) -> RuleSet:
     return found
 
 
-@dataclass(frozen=True)
-class Waiver:
+class Waiver(NamedTuple):
     """A committee's documented decision to accept a rule's finding, for a fund or the plan, until it expires."""
 
     rule: str
@@ -334,8 +329,7 @@ class Waiver:
         return "expired" if as_of >= self.expires else "not yet in effect"
 
 
-@dataclass(frozen=True)
-class Fact:
+class Fact(NamedTuple):
     """A fact a rule needs and the plan file does not record: where to write it, and what it is in words."""
 
     path: str  # where it goes in the plan file: `plan.intends_404c`, `menu[fund vtinx].diversified`
@@ -389,8 +383,7 @@ def by_fund(findings: Iterable[Finding]) -> dict[str | None, list[Finding]]:
     return {k: groups[k] for k in sorted(groups, key=lambda k: (k is not None, k or ""))}
 
 
-@dataclass(frozen=True)
-class Outcome:
+class Outcome(NamedTuple):
     """A rule's checklist row for one plan: pass, fail, waived, watch, or not_applicable with why.
 
     It names its rule by id (the report's ruleset holds the rule), so a report from a worker process carries
