@@ -123,8 +123,7 @@ class StatusChange(NamedTuple):
         return f"{text} by {self.by}" if self.by else text
 
 
-@dataclass(frozen=True)
-class Source:
+class Source(NamedTuple):
     """A primary document (statute, regulation, release, order, case) and its status history."""
 
     id: str
@@ -196,8 +195,7 @@ class RuleTest(NamedTuple):
     location: Location
 
 
-@dataclass(frozen=True)
-class Rule:
+class Rule(NamedTuple):
     """A compiled rule: what it checks (select, when, require), how bad a failure is, and why (citations)."""
 
     id: str
@@ -338,8 +336,7 @@ class Fact(NamedTuple):
     fund_id: str | None = None
 
 
-@dataclass(frozen=True)
-class Finding:
+class Finding(NamedTuple):
     """One checklist item that did not pass: failed, waived by the committee, or on watch (pending law)."""
 
     rule_id: str

@@ -75,7 +75,7 @@ def run_case(rule: Rule, case: RuleTest, ruleset: RuleSet, base: tuple[dict[Any,
     except InputError as exc:
         return TestResult(rule.id, case.name, case.expect, f"an invalid test plan ({exc.problems[0].message})",
                           case.location)
-    enabled = replace(rule, disabled_reason=None)  # a sponsor may switch a rule off; its own tests still run
+    enabled = rule._replace(disabled_reason=None)  # a sponsor may switch a rule off; its own tests still run
     outcomes, _ = evaluate(replace(ruleset, rules=(enabled,)), data, doc, case.as_of, read_waivers(data, doc))
     return TestResult(rule.id, case.name, case.expect, outcomes[0].status, case.location)
 

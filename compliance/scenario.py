@@ -17,7 +17,7 @@ record about it, and records only a kind and status that document can take (docs
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -124,7 +124,7 @@ def apply(ruleset: RuleSet, scenario: Scenario) -> RuleSet:
             field, message = problem
             found.append(Problem(doc.locate(("changes", i, field)), f"changes[{i}].{field}: {message}"))
             continue
-        sources[source.id] = replace(source, history=source.history + (change.change,))
+        sources[source.id] = source._replace(history=source.history + (change.change,))
     if found:
         raise InputError(found)
     changed = {c.source for c in scenario.changes}
@@ -176,7 +176,7 @@ def _reweighed(rule: Rule, sources: dict[str, Source]) -> Rule:
     severity = rule.severity
     if rule.severity == _allowed(rule, rule.basis):
         severity = _allowed(rule, basis)
-    return replace(rule, basis=basis, severity=severity,
+    return rule._replace(basis=basis, severity=severity,
                    citations=tuple(Citation(sources[c.source.id], c.pinpoint) for c in rule.citations))
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import date
 from typing import Any
 
@@ -39,11 +38,11 @@ def apply_waivers(findings: list[Finding], waivers: tuple[Waiver, ...], as_of: d
             waiver = waivers[n]
             used.add(n)
             if waiver.in_effect(as_of):
-                finding = replace(finding, status="waived", waiver=waiver)
+                finding = finding._replace(status="waived", waiver=waiver)
                 break
             when = (f"expired on {waiver.expires.isoformat()}" if waiver.state(as_of) == "expired"
                     else f"takes effect only on {waiver.approved_on.isoformat()}")
-            finding = replace(finding, note=f"waiver by {waiver.approved_by} {when}; the finding applies again")
+            finding = finding._replace(note=f"waiver by {waiver.approved_by} {when}; the finding applies again")
         out.append(finding)
     for n, waiver in enumerate(waivers):
         if n in used:
