@@ -10,7 +10,7 @@ from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from types import FrameType
-from typing import TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 import yaml
 
@@ -188,3 +188,60 @@ def _bundled_parameters() -> dict:
     from compliance import api
 
     return dict(api.load_rules(["bundled"]).parameters)
+
+
+class PdfPage(NamedTuple):
+    """One page of a PDF as pypdfium2 reads it, in plain values: its size in points, its text, and each
+    character's box (left, bottom, right, top), indexed as the text is."""
+
+    width: float
+    height: float
+    text: str
+    boxes: list[tuple[float, float, float, float]]
+
+
+def read_pdf(source: bytes | Path) -> list[PdfPage]:
+    """Every page of a PDF, read with pypdfium2, whose objects are all closed again before this returns.
+
+    pypdfium2 4.0 (the floor) frees a document, page or text page only through the cyclic collector; one that is
+    still open when the interpreter exits is closed after pypdfium2 has destroyed its library, which crashes the
+    process. A test therefore reads a PDF into plain values here and keeps no pypdfium2 object."""
+    import pypdfium2
+
+    pdf = pypdfium2.PdfDocument(source if isinstance(source, bytes) else str(source))
+    pages = []
+    try:
+        for index in range(len(pdf)):
+            page = pdf.get_page(index)
+            try:
+                chars = page.get_textpage()
+                try:
+                    width, height = page.get_size()
+                    boxes = [chars.get_charbox(i) for i in range(chars.count_chars())]
+                    pages.append(PdfPage(width, height, chars.get_text_range(), boxes))
+                finally:
+                    chars.close()
+            finally:
+                page.close()
+    finally:
+        pdf.close()
+    return pages
+
+
+def render_pdf_page(source: bytes | Path, index: int, scale: float = 1) -> Any:
+    """One page of a PDF as a PIL image (a copy: nothing of pypdfium2 stays open, see `read_pdf`)."""
+    import pypdfium2
+
+    pdf = pypdfium2.PdfDocument(source if isinstance(source, bytes) else str(source))
+    try:
+        page = pdf.get_page(index % len(pdf))
+        try:
+            bitmap = page.render(scale=scale)
+            try:
+                return bitmap.to_pil().copy()
+            finally:
+                bitmap.close()
+        finally:
+            page.close()
+    finally:
+        pdf.close()

@@ -11,7 +11,6 @@ from datetime import date
 from pathlib import Path
 
 import pypdf
-import pypdfium2
 import pytest
 
 from compliance import api
@@ -20,7 +19,7 @@ from compliance.memo.html import ID_PART, TEMPLATES, render_html
 from compliance.memo.pdf import BundledOnlyFetcher, render_pdf
 from compliance.memo.writer import memo_bytes
 from compliance.packtest import load_base
-from tests.helpers import EXAMPLE_PLAN, ROOT, TODAY, write_plan
+from tests.helpers import EXAMPLE_PLAN, ROOT, TODAY, read_pdf, render_pdf_page, write_plan
 
 pytestmark = pytest.mark.pdf
 
@@ -152,8 +151,7 @@ def test_two_hundred_fund_plan_flows_across_pages(tmp_path, bundled):
     assert all(f"Fund Number {i:03d}" in text for i in range(200))
     menu_pages = [p for p in pages if "Fund Number" in p and "Alternatives" in p]
     assert len(menu_pages) >= 5  # the menu table's header repeats on every page it spans
-    last = pypdfium2.PdfDocument(data)
-    image = last[len(last) - 1].render(scale=0.5).to_pil()
+    image = render_pdf_page(data, -1, scale=0.5)
     assert image.size[0] > 0 and image.getextrema() != ((255, 255), (255, 255), (255, 255))
 
 
@@ -219,14 +217,10 @@ def test_a_huge_unbroken_name_wraps_on_the_page_and_bidi_overrides_show_as_text(
     path.write_text(yaml.safe_dump(plan, allow_unicode=True))
     out = tmp_path / "memo.pdf"
     assert run_cli("memo", str(path), "-o", str(out), "--as-of", "2026-11-22").exit_code == 0
-    pdf = pypdfium2.PdfDocument(str(out))
     text = ""
-    for page in pdf:
-        width, _ = page.get_size()
-        chars = page.get_textpage()
-        text += chars.get_text_range()
-        rights = [chars.get_charbox(i)[2] for i in range(chars.count_chars())]
-        assert max(rights, default=0) <= width, "text runs off the page"
+    for page in read_pdf(out):
+        text += page.text
+        assert max((box[2] for box in page.boxes), default=0) <= page.width, "text runs off the page"
     assert "\u202e" not in text and "\\u202e" in text  # shown, never applied
 
 
@@ -271,7 +265,7 @@ def test_characters_no_installed_font_can_draw_are_named_on_the_memo(tmp_path):
                           "2026-11-22"], env=os.environ | {"FONTCONFIG_FILE": str(config)}, capture_output=True,
                          text=True, timeout=600)
     assert run.returncode == 0, run.stderr
-    first = flat(pypdfium2.PdfDocument(str(out))[0].get_textpage().get_text_range())
+    first = flat(read_pdf(out)[0].text)
     assert "cannot be drawn with the installed fonts" in first
     assert "(U+76EE), '标' (U+6807)" in first
     assert "U+0395" not in first and "U+03BB" not in first
@@ -319,28 +313,25 @@ def test_two_hundred_character_names_wrap_inside_the_page(tmp_path, run_cli):
     out = tmp_path / "memo.pdf"
     result = run_cli("memo", str(path), "-o", str(out), "--as-of", "2026-11-22", "--prepared-by", name, "--for", name)
     assert result.exit_code == 0, result.stderr
-    pdf = pypdfium2.PdfDocument(str(out))
+    pdf = read_pdf(out)
     margin = 0.75 * 72  # the stylesheet's left and right page margins, in points
     for page in pdf:
-        width, _ = page.get_size()
-        chars = page.get_textpage()
-        boxes = [chars.get_charbox(i) for i in range(chars.count_chars())]
-        assert all(margin - 1 <= box[0] and box[2] <= width - margin + 1 for box in boxes if box[2] > box[0])
-    last = pdf[len(pdf) - 1].get_textpage()
-    text = last.get_text_range()
+        assert all(margin - 1 <= box[0] and box[2] <= page.width - margin + 1 for box in page.boxes if box[2] > box[0])
+    last = pdf[-1]
+    text = last.text
     block = text.index("Review and signature")
     signatures = text[block:text.index("counsel's advice", block)]
     assert signatures.count("Signature:") == 2 and signatures.replace("\r\n", "").count(name) == 2  # wrapped
     first_signature = text.index("Signature:")
-    signature_left = last.get_charbox(first_signature)[0]
+    signature_left = last.boxes[first_signature][0]
     name_start = text.index("Q", block)
-    name_boxes = [last.get_charbox(i) for i in range(name_start, first_signature) if text[i] == "Q"]
+    name_boxes = [last.boxes[i] for i in range(name_start, first_signature) if text[i] == "Q"]
     assert max(box[2] for box in name_boxes) < signature_left  # the name wraps in its column, left of the line
-    page = pdf[0].get_textpage()
-    text = page.get_text_range()
+    page = pdf[0]
+    text = page.text
     title = text.rindex(" Fiduciary review memo")  # the running header: the plan name, cut short on one line
-    header = [page.get_charbox(i) for i in range(text.rindex("\n", 0, title) + 1, title)]
-    assert max(box[2] for box in header) < page.get_charbox(title + 1)[0]
+    header = [page.boxes[i] for i in range(text.rindex("\n", 0, title) + 1, title)]
+    assert max(box[2] for box in header) < page.boxes[title + 1][0]
     assert max(box[1] for box in header) - min(box[1] for box in header) < 2  # one baseline, not wrapped
 
 
@@ -359,13 +350,10 @@ def test_a_large_menu_is_summarised_and_every_option_and_finding_is_still_in_the
     funds[2]["name"] = "Income \u202eFund gnitsrevid\u202c Trust"
     report = api.check(write_plan(tmp_path, {"default_investment": None, "menu": funds}), bundled, TODAY)
     data = memo_bytes(report, MemoOptions())
-    pdf = pypdfium2.PdfDocument(data)
     pages = []
-    for page in pdf:
-        chars = page.get_textpage()
-        pages.append(chars.get_text_range())
-        rights = [chars.get_charbox(i)[2] for i in range(chars.count_chars())]
-        assert max(rights, default=0) <= page.get_size()[0], "text runs off the page"
+    for page in read_pdf(data):
+        pages.append(page.text)
+        assert max((box[2] for box in page.boxes), default=0) <= page.width, "text runs off the page"
     text = flat("\n".join(pages))
     assert f"The menu has {LARGE_MENU + 1} options" in text and f"All options {LARGE_MENU + 1} " in text
     summary = text[:text.index("2. Findings")]
@@ -430,8 +418,7 @@ def test_an_imported_line_up_memo_says_what_to_record_and_states_no_violation(tm
     assert imported.exit_code == 0, imported.stderr
     result = run_cli("memo", str(plan), "-o", str(memo), "--as-of", TODAY.isoformat())
     assert result.exit_code in (0, 1), result.stderr
-    pdf = pypdfium2.PdfDocument(str(memo))
-    first = flat(pdf[0].get_textpage().get_text_range())
+    first = flat(read_pdf(memo)[0].text)
     assert "Re Fund-menu review: Plan name to record (EIN to record, plan number to record)" in first
     assert re.search(r"0 errors and \d+ warnings? need the committee's action; \d+ facts remain to record", first)
     text = flat(pdf_text(memo.read_bytes()))
@@ -440,7 +427,7 @@ def test_an_imported_line_up_memo_says_what_to_record_and_states_no_violation(tm
     # one sentence for what 14 options lack alike, then the options, never 14 copies of the sentence
     assert text.count("shows that each option was reviewed within the monitoring period") == 1
     assert re.search(r"For 14 options: Vanguard Target Retirement Income Fund \(line \d+\); ", text)
-    image = pdf[0].render(scale=1).to_pil().convert("L")
+    image = render_pdf_page(memo, 0, scale=1).convert("L")
     assert min(image.getextrema()) < 64 and image.size == (612, 792)
 
 

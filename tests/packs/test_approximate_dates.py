@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import json
 
-import pypdfium2
 import pytest
 
-from tests.helpers import EXAMPLE_PLAN
+from tests.helpers import EXAMPLE_PLAN, read_pdf
 
 PACK = """\
 pack:
@@ -64,7 +63,7 @@ def test_the_memo_timeline_says_the_exact_date_is_not_recorded(tmp_path, run_cli
     result = run_cli("memo", str(EXAMPLE_PLAN), "--rules", "bundled", "--rules", str(write(tmp_path)), "-o", str(memo),
                      "--as-of", "2026-11-22")
     assert result.exit_code in (0, 1), result.stderr
-    text = " ".join(" ".join(page.get_textpage().get_text_range().split()) for page in pypdfium2.PdfDocument(str(memo)))
+    text = " ".join(" ".join(page.text.split()) for page in read_pdf(memo))
     timeline = text[text.index("Sources of law and their status"):text.index("Appendix A. Checklist")]
     assert "2016, exact date not recorded An old case known only by its year" in timeline
     assert "precedent since June 2016, exact day not recorded" in timeline
